@@ -1,0 +1,137 @@
+//! Server functions: the UI's calls to the server, under `/ui/`. Each is a thin shell that hands
+//! its arguments to the [`Backend`] the server provides for the request (already bound to the
+//! signed-in caller and their session); the server implements it over its service layer.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::model::*;
+
+#[cfg(feature = "ssr")]
+pub use backend::{Backend, backend};
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use super::*;
+    use std::sync::Arc;
+
+    /// What the server must provide to the UI. One implementation per request, bound to its
+    /// caller (or to nobody, for `login`).
+    #[async_trait::async_trait]
+    pub trait Backend: Send + Sync {
+        async fn login(&self, login: String, password: String) -> Result<CurrentUser, ApiError>;
+        async fn logout(&self) -> Result<(), ApiError>;
+        async fn current_user(&self) -> Result<CurrentUser, ApiError>;
+        async fn switch_org(&self, org: String) -> Result<CurrentUser, ApiError>;
+        async fn app_status(&self) -> Result<AppStatus, ApiError>;
+        async fn update_me(&self, name: String) -> Result<CurrentUser, ApiError>;
+        async fn change_password(&self, current: String, new: String) -> Result<(), ApiError>;
+        async fn renew_api_key(&self) -> Result<String, ApiError>;
+        async fn revoke_api_key(&self) -> Result<(), ApiError>;
+        async fn list_users(&self) -> Result<Vec<User>, ApiError>;
+        async fn create_user(&self, input: NewUserInput) -> Result<User, ApiError>;
+        async fn update_user(&self, id: String, input: UserUpdateInput) -> Result<User, ApiError>;
+        async fn set_user_password(&self, id: String, password: String) -> Result<(), ApiError>;
+        async fn list_orgs(&self) -> Result<Vec<Organisation>, ApiError>;
+        async fn create_org(&self, name: String, description: String) -> Result<Organisation, ApiError>;
+    }
+
+    /// The backend of the current request.
+    pub fn backend() -> Result<Arc<dyn Backend>, ApiError> {
+        use_context::<Arc<dyn Backend>>()
+            .ok_or_else(|| ApiError::new(ErrorKind::InternalError, "server function called outside a request"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewUserInput {
+    pub login: String,
+    pub name: String,
+    pub password: Option<String>,
+    pub organisation: Option<String>,
+    pub profile: Profile,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserUpdateInput {
+    pub name: Option<String>,
+    pub status: Option<UserStatus>,
+    pub profile: Option<Profile>,
+}
+
+#[server(prefix = "/ui", endpoint = "auth/login", input = Json)]
+pub async fn login(login: String, password: String) -> Result<CurrentUser, ApiError> {
+    backend()?.login(login, password).await
+}
+
+#[server(prefix = "/ui", endpoint = "auth/logout", input = Json)]
+pub async fn logout() -> Result<(), ApiError> {
+    backend()?.logout().await
+}
+
+#[server(prefix = "/ui", endpoint = "auth/current", input = Json)]
+pub async fn whoami() -> Result<CurrentUser, ApiError> {
+    backend()?.current_user().await
+}
+
+#[server(prefix = "/ui", endpoint = "auth/switch-org", input = Json)]
+pub async fn switch_org(org: String) -> Result<CurrentUser, ApiError> {
+    backend()?.switch_org(org).await
+}
+
+#[server(prefix = "/ui", endpoint = "status", input = Json)]
+pub async fn platform_status() -> Result<AppStatus, ApiError> {
+    backend()?.app_status().await
+}
+
+#[server(prefix = "/ui", endpoint = "me/update", input = Json)]
+pub async fn update_me(name: String) -> Result<CurrentUser, ApiError> {
+    backend()?.update_me(name).await
+}
+
+#[server(prefix = "/ui", endpoint = "me/password", input = Json)]
+pub async fn change_password(current: String, new: String) -> Result<(), ApiError> {
+    backend()?.change_password(current, new).await
+}
+
+#[server(prefix = "/ui", endpoint = "me/key/renew", input = Json)]
+pub async fn renew_api_key() -> Result<String, ApiError> {
+    backend()?.renew_api_key().await
+}
+
+#[server(prefix = "/ui", endpoint = "me/key/revoke", input = Json)]
+pub async fn revoke_api_key() -> Result<(), ApiError> {
+    backend()?.revoke_api_key().await
+}
+
+#[server(prefix = "/ui", endpoint = "admin/users", input = Json)]
+pub async fn list_users() -> Result<Vec<User>, ApiError> {
+    backend()?.list_users().await
+}
+
+#[server(prefix = "/ui", endpoint = "admin/users/create", input = Json)]
+pub async fn create_user(input: NewUserInput) -> Result<User, ApiError> {
+    backend()?.create_user(input).await
+}
+
+#[server(prefix = "/ui", endpoint = "admin/users/update", input = Json)]
+pub async fn update_user(id: String, input: UserUpdateInput) -> Result<User, ApiError> {
+    backend()?.update_user(id, input).await
+}
+
+#[server(prefix = "/ui", endpoint = "admin/users/password", input = Json)]
+pub async fn set_user_password(id: String, password: String) -> Result<(), ApiError> {
+    backend()?.set_user_password(id, password).await
+}
+
+#[server(prefix = "/ui", endpoint = "admin/orgs", input = Json)]
+pub async fn list_orgs() -> Result<Vec<Organisation>, ApiError> {
+    backend()?.list_orgs().await
+}
+
+#[server(prefix = "/ui", endpoint = "admin/orgs/create", input = Json)]
+pub async fn create_org(name: String, description: String) -> Result<Organisation, ApiError> {
+    backend()?.create_org(name, description).await
+}

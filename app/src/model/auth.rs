@@ -1,0 +1,188 @@
+use serde::{Deserialize, Serialize};
+
+use super::{Id, Millis};
+
+/// A named set of permissions a user holds in one organisation (TheHive 4's profiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// Platform administration; only in the `admin` organisation.
+    Admin,
+    /// Manages an organisation: its users, templates, custom fields, analyzers, and all its data.
+    OrgAdmin,
+    /// Works cases and alerts.
+    Analyst,
+    /// Sees everything in the organisation, changes nothing but their own dashboards.
+    ReadOnly,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 4] = [Profile::Admin, Profile::OrgAdmin, Profile::Analyst, Profile::ReadOnly];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::OrgAdmin => "org-admin",
+            Self::Analyst => "analyst",
+            Self::ReadOnly => "read-only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "Platform administrator",
+            Self::OrgAdmin => "Organisation administrator",
+            Self::Analyst => "Analyst",
+            Self::ReadOnly => "Read-only",
+        }
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Self::Admin => &[ManageOrganisation, ManageUser, ManagePlatform],
+            Self::OrgAdmin => &[
+                ManageUser,
+                ManageCase,
+                ManageTask,
+                ManageObservable,
+                ManageAlert,
+                ManageCaseTemplate,
+                ManageCustomField,
+                ManageObservableType,
+                ManageAnalyze,
+                ManageAnalyzer,
+                ManageDashboard,
+            ],
+            Self::Analyst => &[ManageCase, ManageTask, ManageObservable, ManageAlert, ManageAnalyze, ManageDashboard],
+            Self::ReadOnly => &[ManageDashboard],
+        }
+    }
+
+    pub fn has(self, p: Permission) -> bool {
+        self.permissions().contains(&p)
+    }
+
+    /// TheHive 3's role list for this profile (`read`, `write`, `alert`, `admin`), used by v0 clients.
+    pub fn v0_roles(self) -> Vec<&'static str> {
+        match self {
+            Self::Admin | Self::OrgAdmin => vec!["read", "write", "alert", "admin"],
+            Self::Analyst => vec!["read", "write", "alert"],
+            Self::ReadOnly => vec!["read"],
+        }
+    }
+
+    /// The profile that matches a TheHive 3 role list best.
+    pub fn from_v0_roles(roles: &[String]) -> Option<Self> {
+        let has = |r: &str| roles.iter().any(|x| x.eq_ignore_ascii_case(r));
+        if roles.is_empty() {
+            None
+        } else if has("admin") {
+            Some(Self::OrgAdmin)
+        } else if has("write") || has("alert") {
+            Some(Self::Analyst)
+        } else if has("read") {
+            Some(Self::ReadOnly)
+        } else {
+            None
+        }
+    }
+}
+
+/// What a caller may do in the organisation they are working in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Permission {
+    ManageOrganisation,
+    ManageUser,
+    ManagePlatform,
+    ManageCase,
+    ManageTask,
+    ManageObservable,
+    ManageAlert,
+    ManageCaseTemplate,
+    ManageCustomField,
+    ManageObservableType,
+    ManageAnalyze,
+    ManageAnalyzer,
+    ManageDashboard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum UserStatus {
+    #[default]
+    Ok,
+    Locked,
+}
+
+/// A user's role in one organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Membership {
+    pub org_id: Id,
+    pub org_name: String,
+    pub profile: Profile,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organisation {
+    pub id: Id,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub created_at: Millis,
+    pub created_by: String,
+    #[serde(default)]
+    pub updated_at: Option<Millis>,
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
+/// A user as listed by administrators and returned by the API (never with secrets).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Id,
+    pub login: String,
+    pub name: String,
+    pub status: UserStatus,
+    pub memberships: Vec<Membership>,
+    pub default_org: Id,
+    pub has_key: bool,
+    pub has_password: bool,
+    pub created_at: Millis,
+    pub created_by: String,
+    #[serde(default)]
+    pub updated_at: Option<Millis>,
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
+/// The signed-in user as the UI sees them: who they are, where they work, what they may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentUser {
+    pub id: Id,
+    pub login: String,
+    pub name: String,
+    pub org_id: Id,
+    pub org_name: String,
+    pub profile: Profile,
+    pub memberships: Vec<Membership>,
+    pub has_key: bool,
+}
+
+impl CurrentUser {
+    pub fn can(&self, p: Permission) -> bool {
+        self.profile.has(p)
+    }
+
+    pub fn is_platform_admin(&self) -> bool {
+        self.profile == Profile::Admin
+    }
+}

@@ -1,0 +1,197 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{self, NewUserInput, UserUpdateInput};
+use crate::model::{ApiError, Organisation, Permission, Profile, User, UserStatus};
+use crate::ui::auth::use_auth;
+use crate::ui::format;
+use crate::ui::widgets::{EmptyState, ErrorNote, Loading};
+
+/// Administration: users of the organisation, and organisations for platform administrators.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let auth = use_auth();
+    let me = move || auth.current();
+    view! {
+        <div class="wide-page">
+            <h1>"Administration"</h1>
+            <Show when=move || me().is_some_and(|u| u.can(Permission::ManageOrganisation))>
+                <Organisations/>
+            </Show>
+            <Show when=move || me().is_some_and(|u| u.can(Permission::ManageUser))>
+                <Users/>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn Organisations() -> impl IntoView {
+    let auth = use_auth();
+    let reload = RwSignal::new(0u32);
+    let orgs = LocalResource::new(move || {
+        reload.track();
+        async move { api::list_orgs().await }
+    });
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        spawn_local(async move {
+            match api::create_org(name.get_untracked(), description.get_untracked()).await {
+                Ok(_) => {
+                    name.set(String::new());
+                    description.set(String::new());
+                    error.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => {
+                    auth.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Organisations"</h2>
+            <form class="inline-form" on:submit=create>
+                <input type="text" placeholder="Name" required prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                <input type="text" placeholder="Description" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))/>
+                <button type="submit" class="primary">"Create organisation"</button>
+            </form>
+            <ErrorNote error=error/>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || orgs.get().map(|r| match r {
+                    Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="grid">
+                            <thead><tr><th>"Name"</th><th>"Description"</th><th>"Created"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|o: Organisation| view! {
+                                    <tr><td>{o.name}</td><td>{o.description}</td><td>{format::datetime(o.created_at)}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Users() -> impl IntoView {
+    let auth = use_auth();
+    let reload = RwSignal::new(0u32);
+    let users = LocalResource::new(move || {
+        reload.track();
+        async move { api::list_users().await }
+    });
+    let login = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let profile = RwSignal::new(Profile::Analyst);
+    let error = RwSignal::new(None::<ApiError>);
+    let in_admin_org = move || auth.current().is_some_and(|u| u.is_platform_admin());
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = NewUserInput {
+            login: login.get_untracked(),
+            name: name.get_untracked(),
+            password: Some(password.get_untracked()).filter(|p| !p.is_empty()),
+            organisation: None,
+            profile: profile.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::create_user(input).await {
+                Ok(_) => {
+                    login.set(String::new());
+                    name.set(String::new());
+                    password.set(String::new());
+                    error.set(None);
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => {
+                    auth.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    let set_status = move |id: String, status: UserStatus| {
+        spawn_local(async move {
+            let input = UserUpdateInput { status: Some(status), ..Default::default() };
+            match api::update_user(id, input).await {
+                Ok(_) => reload.update(|n| *n += 1),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let profiles = move || {
+        if in_admin_org() { vec![Profile::Admin] } else { vec![Profile::OrgAdmin, Profile::Analyst, Profile::ReadOnly] }
+    };
+    view! {
+        <section class="card">
+            <h2>"Users"</h2>
+            <form class="inline-form" on:submit=create>
+                <input type="text" placeholder="Login (e.g. alice@example.org)" required prop:value=login on:input=move |ev| login.set(event_target_value(&ev))/>
+                <input type="text" placeholder="Name" required prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                <select aria-label="Profile" on:change=move |ev| if let Some(p) = Profile::parse(&event_target_value(&ev)) { profile.set(p) }>
+                    {move || profiles().into_iter().map(|p| view! {
+                        <option value=p.as_str() selected=move || profile.get() == p>{p.label()}</option>
+                    }).collect_view()}
+                </select>
+                <input type="password" placeholder="Password (optional)" autocomplete="new-password" prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                <button type="submit" class="primary">"Create user"</button>
+            </form>
+            <ErrorNote error=error/>
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || users.get().map(|r| match r {
+                    Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <EmptyState title="No users" hint="Create the first one above."/> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="grid">
+                            <thead><tr><th>"Login"</th><th>"Name"</th><th>"Organisations"</th><th>"Status"</th><th>"API key"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|u: User| {
+                                    let id = u.id.clone();
+                                    let locked = u.status == UserStatus::Locked;
+                                    let orgs = u.memberships.iter().map(|m| format!("{} ({})", m.org_name, m.profile.as_str())).collect::<Vec<_>>().join(", ");
+                                    let is_me = auth.current().is_some_and(|me| me.id == u.id);
+                                    view! {
+                                        <tr class:locked=locked>
+                                            <td>{u.login}</td><td>{u.name}</td><td>{orgs}</td>
+                                            <td>{if locked { "Locked" } else { "Active" }}</td>
+                                            <td>{if u.has_key { "yes" } else { "-" }}</td>
+                                            <td>
+                                                <Show when=move || !is_me>
+                                                    {
+                                                        let id = id.clone();
+                                                        move || {
+                                                            let id = id.clone();
+                                                            if locked {
+                                                                view! { <button on:click=move |_| set_status(id.clone(), UserStatus::Ok)>"Unlock"</button> }.into_any()
+                                                            } else {
+                                                                view! { <button class="danger" on:click=move |_| {
+                                                                    if window().confirm_with_message("Lock this user? Their sessions end at once.").unwrap_or(false) {
+                                                                        set_status(id.clone(), UserStatus::Locked)
+                                                                    }
+                                                                }>"Lock"</button> }.into_any()
+                                                            }
+                                                        }
+                                                    }
+                                                </Show>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,73 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api;
+use crate::model::ApiError;
+use crate::ui::auth::use_auth;
+use crate::ui::shell::{decode_component, safe_next};
+use crate::ui::widgets::ErrorNote;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let query = use_query_map();
+    let login = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let next = move || safe_next(query.with_untracked(|q| q.get("next")).map(|n| decode_component(&n)));
+
+    // Already signed in (reload of /login): go on.
+    {
+        let navigate = navigate.clone();
+        Effect::new(move |_| {
+            if auth.user.get().flatten().is_some() && !busy.get_untracked() {
+                navigate(&next(), Default::default());
+            }
+        });
+    }
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::login(login.get_untracked(), password.get_untracked()).await {
+                Ok(user) => {
+                    auth.signed_in(user);
+                    navigate(&next(), Default::default());
+                }
+                Err(e) => {
+                    password.set(String::new());
+                    error.set(Some(e));
+                }
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <div class="login-page">
+            <form class="login-card" on:submit=submit>
+                <div class="login-brand"><img src="/public/logo.svg" alt="" width="40" height="40"/><h1>"Waggle"</h1></div>
+                <p class="muted">"Security incident response"</p>
+                <label for="login">"Login"</label>
+                <input id="login" name="login" type="text" autocomplete="username" autofocus required
+                    prop:value=login on:input=move |ev| login.set(event_target_value(&ev))/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                <ErrorNote error=error/>
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
+        </div>
+    }
+}

@@ -1,0 +1,34 @@
+// Shared by the browser tests: a headless Debian Chromium, the server's URL and credentials.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+
+export const BASE = process.env.WAGGLE_URL ?? 'http://127.0.0.1:19000';
+export const ADMIN = process.env.WAGGLE_ADMIN_LOGIN ?? 'admin@waggle.local';
+export const PASSWORD = process.env.WAGGLE_ADMIN_PASSWORD ?? 'e2e-admin-password';
+export const SHOTS = new URL('../screenshots/', import.meta.url).pathname;
+mkdirSync(SHOTS, { recursive: true });
+
+export async function launch() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('dialog', (d) => d.accept());
+  return { browser, context, page, errors };
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+}
+
+export async function login(page, login = ADMIN, password = PASSWORD) {
+  await page.goto(`${BASE}/login`);
+  await page.fill('#login', login);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+}

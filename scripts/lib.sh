@@ -1,0 +1,75 @@
+# Shared by scripts/run.sh and scripts/test.sh: install what is missing, from the registries only.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1;33m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        echo "need root to run: $*" >&2; return 1; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+    if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_wasm_toolchain() {
+    if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+        log "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown
+    fi
+    if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+        log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (~3 min)"
+        # Not --locked: one locked dependency version is missing from the registry.
+        cargo install wasm-bindgen-cli@"$WASM_BINDGEN_VERSION" --force
+    fi
+    if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION"; then
+        log "installing trunk $TRUNK_VERSION (~10 min)"
+        cargo install trunk@"$TRUNK_VERSION" --locked --force
+    fi
+}
+
+ensure_openssl_dev() {
+    if ! pkg-config --exists openssl 2>/dev/null; then
+        log "installing libssl-dev and pkg-config"
+        apt_install libssl-dev pkg-config
+    fi
+}
+
+ensure_chromium() {
+    if ! command -v chromium >/dev/null; then
+        log "installing Debian's chromium"
+        apt_install chromium
+    fi
+}
+
+ensure_node_packages() {
+    if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ]; then
+        log "installing end2end Node packages (playwright-core drives Debian's chromium)"
+        (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+    fi
+}
+
+# A Python virtual environment per client version (thehive4py 1.x and 2.x cannot share one).
+ensure_venv() { # name, pip requirement...
+    local name="$1"; shift
+    local dir="$ROOT/target/venv-$name"
+    if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/pip" show "${1%%=*}" >/dev/null 2>&1; then
+        log "creating Python venv $name: $*"
+        python3 -m venv "$dir"
+        "$dir/bin/pip" install -q --disable-pip-version-check "$@"
+    fi
+    echo "$dir"
+}
+
+# The WASM build has its own target directory, so it never waits for the server's build lock.
+build_ui() {
+    log "building the web UI (trunk build --release)"
+    (cd "$ROOT" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/wasm" trunk build --release)
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run the whole test suite: unit and API tests (real server on 127.0.0.1, temporary embedded
+# databases), then the browser tests (headless Debian Chromium driven by playwright-core).
+# Installs what is missing first. CI runs exactly this (.ci/run).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+start=$(date +%s)
+
+ensure_openssl_dev
+ensure_wasm_toolchain
+ensure_chromium
+ensure_node_packages
+
+build_ui
+log "building the server and its tests"
+cargo build -p server --bins --tests
+
+log "unit and API tests"
+cargo test -p server
+cargo test -p app --features ssr
+
+log "browser tests"
+"$ROOT/end2end/run.sh" "$ROOT/target/debug/waggle"
+
+log "all tests passed in $(( $(date +%s) - start )) s"

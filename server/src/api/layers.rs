@@ -1,0 +1,94 @@
+//! Cross-cutting HTTP behaviour: the API error shape for every error (including the ones axum
+//! and tower produce themselves), security headers, and CSRF protection for cookie sessions.
+
+use app::model::ErrorKind;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::error_response;
+
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Errors that did not come from our handlers (unknown method, body too large, a panic...)
+/// get the API's `{"type","message"}` shape under `/api`.
+pub async fn api_error_shape(req: Request, next: Next) -> Response {
+    let api = is_api(req.uri().path());
+    let resp = next.run(req).await;
+    if !api || resp.status().as_u16() < 400 {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let (kind, message) = match resp.status() {
+        StatusCode::METHOD_NOT_ALLOWED => (ErrorKind::MethodNotAllowed, "This method is not allowed on this resource"),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorKind::RequestEntityTooLarge, "The request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorKind::UnsupportedMediaType, "Unsupported content type"),
+        StatusCode::NOT_FOUND => (ErrorKind::NotFoundError, "Resource not found"),
+        StatusCode::UNAUTHORIZED => (ErrorKind::AuthenticationError, "Authentication required"),
+        StatusCode::FORBIDDEN => (ErrorKind::AuthorizationError, "Forbidden"),
+        StatusCode::TOO_MANY_REQUESTS => (ErrorKind::RateLimitExceeded, "Too many requests"),
+        s if s.is_client_error() => (ErrorKind::BadRequest, "Bad request"),
+        _ => (ErrorKind::InternalError, "An internal error occurred; it has been logged."),
+    };
+    let mut out = error_response(kind, message);
+    *out.status_mut() = resp.status();
+    for name in ["x-request-id", "allow"] {
+        if let Some(v) = resp.headers().get(name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
+/// The Content-Security-Policy of API responses and downloads: nothing may run from them.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+/// Security headers on every response. HTML pages set their own CSP (see `assets`).
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let secure = req.extensions().get::<SecureTransport>().is_some();
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(API_CSP));
+    if secure {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    resp
+}
+
+/// Marker inserted by the TLS listener (HSTS is only sent over HTTPS).
+#[derive(Clone, Copy)]
+pub struct SecureTransport;
+
+/// Refuse cross-site state-changing requests that would ride on the session cookie. Requests
+/// that authenticate with an `Authorization` header carry no ambient credential and pass.
+pub async fn csrf_guard(req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !req.headers().contains_key(header::AUTHORIZATION) {
+        let headers = req.headers();
+        let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+        let cross_site = matches!(site, Some(s) if s != "same-origin" && s != "none");
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin_mismatch = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some("null") => true,
+            Some(origin) => host != Some(origin.split_once("://").map(|(_, h)| h).unwrap_or(origin)),
+            None => false,
+        };
+        if cross_site || origin_mismatch {
+            return error_response(ErrorKind::AuthorizationError, "Cross-site request refused").into_response();
+        }
+    }
+    next.run(req).await
+}

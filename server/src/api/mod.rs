@@ -1,0 +1,94 @@
+//! HTTP: the router, its layers, and the adapters (TheHive v0 under `/api`, the UI's server
+//! functions under `/ui`, the embedded UI everywhere else).
+//!
+//! A request goes: layers (request id, trace, security headers, error shape, compression, body
+//! limit, CSRF, session) -> route -> adapter handler -> service (`crate::<resource>`) -> store.
+
+pub mod assets;
+pub mod error;
+pub mod json;
+pub mod layers;
+pub mod ui;
+pub mod v0;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Routes that answer without authentication. Every other `/api` route requires a caller (the
+/// `Caller` extractor) and answers 401 without one; a test walks the OpenAPI document to check.
+pub const PUBLIC_ROUTES: &[&str] = &["/api/status", "/api/health", "/api/login", "/api/logout", "/api/openapi.json"];
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Waggle API",
+        description = "TheHive v0 dialect at /api (thehive4py 1.x, feeders). Authenticate with \
+                       `Authorization: Bearer <API key>`, HTTP Basic, or the session cookie from POST /api/login; \
+                       `X-Organisation` selects one of your organisations."
+    ),
+    tags(
+        (name = "platform", description = "Status, health, sessions"),
+        (name = "user", description = "Users, passwords, API keys"),
+        (name = "organisation", description = "Organisations (tenants)"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI document and the API routes, from the same declarations.
+pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v0::routes()).split_for_parts()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api_routes();
+    let openapi = Arc::new(openapi);
+    let settings = state.settings.clone();
+    let session_layer = SessionManagerLayer::new(state.sessions.clone())
+        .with_name(if settings.secure_cookies { "__Host-waggle" } else { "waggle_session" })
+        .with_secure(settings.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session_minutes)));
+    let request_id = HeaderName::from_static("x-request-id");
+
+    Router::new()
+        .merge(api)
+        .route("/api/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .route("/ui/{*name}", post(ui::handle).get(ui::handle))
+        .fallback(assets::serve)
+        .with_state(state)
+        // Innermost first: each `layer` wraps everything above it.
+        .layer(session_layer)
+        .layer(axum::middleware::from_fn(layers::csrf_guard))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(300)))
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(CatchPanicLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(layers::api_error_shape))
+        .layer(axum::middleware::from_fn(layers::security_headers))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

@@ -1,0 +1,19 @@
+//! Waggle's server: the `waggle` binary's library.
+//!
+//! Where a request goes: [`api`] (router, layers, adapters per dialect) -> a service module named
+//! for its resource ([`user`], [`org`], ...) -> [`store`] (SurrealDB, scoped per organisation).
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod connector;
+pub mod error;
+pub mod org;
+pub mod query;
+pub mod server;
+pub mod state;
+pub mod status;
+pub mod store;
+pub mod user;
+
+pub use status::VERSION;

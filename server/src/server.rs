@@ -1,0 +1,117 @@
+//! Starting and stopping the server.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tower_sessions::session_store::ExpiredDeletion;
+
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// A started server: its address, its state, and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stop accepting, let in-flight requests finish, close the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task.await.context("server task")?
+    }
+
+    /// Wait until the server stops by itself (a signal).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task")?
+    }
+}
+
+/// Open the database, bootstrap it, bind the listener and serve in the background.
+pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    let started = Instant::now();
+    let store = Store::open(&settings.database, settings.database_user.as_deref(), settings.database_password.as_deref()).await?;
+    let info = store.info().clone();
+    tracing::info!(engine = %info.engine, location = %info.location, sync = %info.sync, schema = crate::store::SCHEMA_VERSION, "database open");
+    crate::user::bootstrap(&store, &settings).await.map_err(|e| anyhow::anyhow!("bootstrap failed: {e:?}"))?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
+
+    let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store, settings);
+    let shutdown = CancellationToken::new();
+
+    state.connectors.spawn_checker(shutdown.clone());
+    {
+        let sessions = state.sessions.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(Duration::from_secs(600)) => {
+                        if let Err(e) = sessions.delete_expired().await {
+                            tracing::warn!(error = %e, "expired session cleanup failed");
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    let app = crate::api::router(state.clone());
+    let stop = shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+            .context("server")?;
+        tracing::info!("server stopped; database closed");
+        Ok(())
+    });
+    tracing::info!(
+        url = %format!("http://{addr}"),
+        started_ms = started.elapsed().as_millis() as u64,
+        version = crate::status::VERSION,
+        "Waggle is ready"
+    );
+    Ok(Running { addr, state, shutdown, task })
+}
+
+/// Run until SIGINT or SIGTERM, then shut down cleanly.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let running = start(settings).await?;
+    let shutdown = running.shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        shutdown.cancel();
+    });
+    running.wait().await
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,30 @@
+//! The application state every handler and service receives.
+
+use std::sync::Arc;
+
+use crate::auth::AuthGuard;
+use crate::config::Settings;
+use crate::connector::Connectors;
+use crate::store::{SessionStore, Store};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub auth: Arc<AuthGuard>,
+    pub sessions: SessionStore,
+    pub connectors: Connectors,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> Self {
+        let connectors = Connectors::new(&settings);
+        AppState {
+            sessions: SessionStore::new(store.clone()),
+            store,
+            settings: Arc::new(settings),
+            auth: Arc::new(AuthGuard::default()),
+            connectors,
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Numbered SurrealQL migrations, applied at startup and recorded in `_migration`.
+//! Starting twice is harmless; a binary older than the database's schema refuses to start.
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use super::{Store, now_millis};
+use crate::vars;
+
+/// Every migration this binary knows, in order. Numbers are never reused or edited once shipped.
+pub const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.surql")),
+];
+
+pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+#[derive(Deserialize)]
+struct Applied {
+    version: u32,
+}
+
+pub(super) async fn run(store: &Store) -> anyhow::Result<()> {
+    store
+        .db()
+        .query("DEFINE TABLE IF NOT EXISTS _migration SCHEMALESS")
+        .await
+        .and_then(|r| r.check())
+        .context("cannot create the migration table")?;
+    let mut r = store.query("SELECT version FROM _migration", vars! {}).await?;
+    let applied: Vec<Applied> = r.rows(0)?;
+    let current = applied.iter().map(|a| a.version).max().unwrap_or(0);
+    if current > SCHEMA_VERSION {
+        anyhow::bail!(
+            "the database schema is version {current}, newer than this Waggle binary (schema {SCHEMA_VERSION}); \
+             run a newer Waggle or restore a backup made for this version"
+        );
+    }
+    for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
+        tracing::info!(version, name, "applying schema migration");
+        let text = format!(
+            "BEGIN TRANSACTION;\n{sql}\nCREATE type::record('_migration', $version) CONTENT {{ version: $version, name: $name, appliedAt: $at }};\nCOMMIT TRANSACTION;"
+        );
+        store
+            .query(&text, vars! { "version" => version, "name" => name, "at" => now_millis() })
+            .await
+            .map_err(|e| anyhow::anyhow!("migration {version} ({name}) failed: {e:?}"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! A real server on 127.0.0.1 (port chosen by the OS) with a temporary database, for API tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use waggle::config::Settings;
+use waggle::server::{Running, start};
+
+pub const ADMIN: &str = "admin@waggle.local";
+pub const PASSWORD: &str = "admin-password-1";
+
+pub struct TestServer {
+    pub base: String,
+    pub running: Option<Running>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// A server on an in-memory database.
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(f: impl FnOnce(&mut Settings)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::ephemeral(dir.path());
+        settings.admin_password = Some(PASSWORD.into());
+        f(&mut settings);
+        Self::start_in(dir, settings).await
+    }
+
+    /// A server on the durable embedded engine in `dir`.
+    pub async fn start_persistent(dir: tempfile::TempDir, f: impl FnOnce(&mut Settings)) -> TestServer {
+        let mut settings = Settings::ephemeral(dir.path());
+        settings.database = format!("surrealkv://{}", dir.path().join("db").display());
+        settings.admin_password = Some(PASSWORD.into());
+        f(&mut settings);
+        Self::start_in(dir, settings).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, settings: Settings) -> TestServer {
+        let running = start(settings).await.expect("server starts");
+        TestServer { base: format!("http://{}", running.addr), running: Some(running), dir }
+    }
+
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(r) = self.running.take() {
+            r.stop().await.expect("clean stop");
+        }
+        self.dir
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client without credentials (cookies kept).
+    pub fn anonymous(&self) -> Client {
+        Client::builder().cookie_store(true).build().expect("client")
+    }
+
+    /// A client signed in with a session cookie.
+    pub async fn session(&self, login: &str, password: &str) -> Client {
+        let c = self.anonymous();
+        let r = c
+            .post(self.url("/api/login"))
+            .json(&serde_json::json!({"user": login, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(r.status(), StatusCode::OK, "login of {login}: {}", r.text().await.unwrap_or_default());
+        c
+    }
+
+    pub async fn admin_session(&self) -> Client {
+        self.session(ADMIN, PASSWORD).await
+    }
+
+    /// An API key for `login`, made by signing in as them.
+    pub async fn key_for(&self, login: &str, password: &str) -> String {
+        let c = self.session(login, password).await;
+        let r = c.post(self.url(&format!("/api/user/{login}/key/renew"))).send().await.expect("renew");
+        assert_eq!(r.status(), StatusCode::OK);
+        r.text().await.expect("key")
+    }
+
+    /// Create a user through the API as `by` (a session client) and return the JSON.
+    pub async fn create_user(&self, by: &Client, body: Value) -> Value {
+        let r = by.post(self.url("/api/user")).json(&body).send().await.expect("create user");
+        let status = r.status();
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        v
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn json(r: Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let text = r.text().await.expect("body");
+    let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, v)
+}
+
+pub fn assert_error(v: &Value, kind: &str) {
+    assert_eq!(v["type"], kind, "error type in {v}");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {v}");
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}
