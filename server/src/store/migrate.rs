@@ -27,15 +27,16 @@ pub(super) async fn run(store: &Store) -> anyhow::Result<()> {
         .and_then(|r| r.check())
         .context("cannot create the migration table")?;
     let mut r = store.query("SELECT version FROM _migration", vars! {}).await?;
-    let applied: Vec<Applied> = r.rows(0)?;
-    let current = applied.iter().map(|a| a.version).max().unwrap_or(0);
-    if current > SCHEMA_VERSION {
+    let applied: Vec<u32> = r.rows::<Applied>(0)?.into_iter().map(|a| a.version).collect();
+    if let Some(unknown) = applied.iter().filter(|v| !MIGRATIONS.iter().any(|(k, _, _)| k == *v)).max() {
         anyhow::bail!(
-            "the database schema is version {current}, newer than this Waggle binary (schema {SCHEMA_VERSION}); \
-             run a newer Waggle or restore a backup made for this version"
+            "the database schema has migration {unknown}, which this Waggle binary does not know (it knows up to \
+             {SCHEMA_VERSION}): the database is newer than this Waggle binary; run a newer Waggle or restore a \
+             backup made for this version"
         );
     }
-    for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > current) {
+    // Every known migration not applied yet, in order (numbers may have been merged out of order).
+    for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| !applied.contains(v)) {
         tracing::info!(version, name, "applying schema migration");
         let text = format!(
             "BEGIN TRANSACTION;\n{sql}\nCREATE type::record('_migration', $version) CONTENT {{ version: $version, name: $name, appliedAt: $at }};\nCOMMIT TRANSACTION;"

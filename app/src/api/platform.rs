@@ -1,6 +1,4 @@
-//! Server functions: the UI's calls to the server, under `/ui/`. Each is a thin shell that hands
-//! its arguments to the [`Backend`] the server provides for the request (already bound to the
-//! signed-in caller and their session); the server implements it over its service layer.
+//! Platform server functions: sign-in, the current user, status, users and organisations.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -8,14 +6,18 @@ use leptos::server_fn::codec::Json;
 use crate::model::*;
 
 #[cfg(feature = "ssr")]
-pub use backend::{Backend, backend};
+pub use backend::Backend;
+
+#[cfg(feature = "ssr")]
+fn backend() -> Result<std::sync::Arc<dyn Backend>, ApiError> {
+    super::backend_of::<dyn Backend>()
+}
 
 #[cfg(feature = "ssr")]
 mod backend {
     use super::*;
-    use std::sync::Arc;
 
-    /// What the server must provide to the UI. One implementation per request, bound to its
+    /// What the server provides for the platform's server functions, bound to the request's
     /// caller (or to nobody, for `login`).
     #[async_trait::async_trait]
     pub trait Backend: Send + Sync {
@@ -34,12 +36,6 @@ mod backend {
         async fn set_user_password(&self, id: String, password: String) -> Result<(), ApiError>;
         async fn list_orgs(&self) -> Result<Vec<Organisation>, ApiError>;
         async fn create_org(&self, name: String, description: String) -> Result<Organisation, ApiError>;
-    }
-
-    /// The backend of the current request.
-    pub fn backend() -> Result<Arc<dyn Backend>, ApiError> {
-        use_context::<Arc<dyn Backend>>()
-            .ok_or_else(|| ApiError::new(ErrorKind::InternalError, "server function called outside a request"))
     }
 }
 

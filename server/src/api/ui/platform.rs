@@ -1,34 +1,12 @@
-//! The UI's server functions (declared in `app::api`), served under `/ui/`. This adapter binds
-//! the request's caller and session into an [`app::api::Backend`] and calls the services.
-
-use std::sync::Arc;
+//! The platform's server functions: sign-in, the current user, status, users, organisations.
 
 use app::api::{Backend, NewUserInput, UserUpdateInput};
 use app::model::*;
-use axum::body::Body;
-use axum::extract::{FromRequestParts, Request, State};
-use axum::response::IntoResponse;
-use leptos::prelude::provide_context;
-use tower_sessions::Session;
 
+use super::{R, UiBackend};
 use crate::auth::{self, Caller, SESSION_ORG};
 use crate::error::Error;
-use crate::state::AppState;
 use crate::{org, status, user};
-
-struct UiBackend {
-    state: AppState,
-    caller: Result<Caller, ApiError>,
-    session: Session,
-}
-
-impl UiBackend {
-    fn caller(&self) -> Result<&Caller, ApiError> {
-        self.caller.as_ref().map_err(Clone::clone)
-    }
-}
-
-type R<T> = Result<T, ApiError>;
 
 #[async_trait::async_trait]
 impl Backend for UiBackend {
@@ -118,39 +96,4 @@ impl Backend for UiBackend {
     async fn create_org(&self, name: String, description: String) -> R<Organisation> {
         Ok(org::create(&self.state, self.caller()?, &name, &description).await?)
     }
-}
-
-/// Route handler for every server function.
-pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    let (mut parts, body) = req.into_parts();
-    let session = match Session::from_request_parts(&mut parts, &state).await {
-        Ok(s) => s,
-        Err(_) => return Error::Internal(anyhow::anyhow!("session layer missing")).into_response(),
-    };
-    let caller = Caller::from_request_parts(&mut parts, &state).await.map_err(ApiError::from);
-    let backend: Arc<dyn Backend> = Arc::new(UiBackend { state, caller, session });
-    let req = Request::from_parts(parts, body);
-    let resp = leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req)
-        .await
-        .into_response();
-    with_error_status(resp).await
-}
-
-/// Server functions answer every error with 500; give it the status of its kind (401 for a
-/// missing session...), so logs and browsers tell errors apart. The body is unchanged.
-async fn with_error_status(resp: axum::response::Response) -> axum::response::Response {
-    if resp.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
-        return resp;
-    }
-    let (mut parts, body) = resp.into_parts();
-    let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return Error::Internal(anyhow::anyhow!("unreadable server function error")).into_response(),
-    };
-    if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
-        if let Ok(status) = axum::http::StatusCode::from_u16(err.kind.status()) {
-            parts.status = status;
-        }
-    }
-    axum::response::Response::from_parts(parts, Body::from(bytes))
 }

@@ -1,0 +1,20 @@
+//! Server functions: the UI's calls to the server, under `/ui/`.
+//!
+//! Each area (platform, cases, alerts, dashboards...) has a module here with its server
+//! functions and a backend trait. A server function is a one-line shell that hands its
+//! arguments to the area's backend, which the server provides for each request (bound to the
+//! signed-in caller and their session) and implements over its service layer
+//! (`server/src/api/ui/<area>.rs`). Adding an area: a module here with a trait, its impl on the
+//! server's `UiBackend`, and one `provide_context` line in `server/src/api/ui/mod.rs`.
+
+pub mod platform;
+
+pub use platform::*;
+
+/// The backend an area's server functions use, from the request's context.
+#[cfg(feature = "ssr")]
+pub fn backend_of<T: ?Sized + Send + Sync + 'static>() -> Result<std::sync::Arc<T>, crate::model::ApiError> {
+    leptos::prelude::use_context::<std::sync::Arc<T>>().ok_or_else(|| {
+        crate::model::ApiError::new(crate::model::ErrorKind::InternalError, "server function called outside a request")
+    })
+}
