@@ -10,6 +10,7 @@ pub mod connector;
 pub mod error;
 pub mod org;
 pub mod query;
+pub mod seed;
 pub mod server;
 pub mod state;
 pub mod status;

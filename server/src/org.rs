@@ -58,6 +58,7 @@ pub(crate) async fn insert(store: &Store, name: &str, description: &str, by: &st
         .query("CREATE type::record('organisation', $id) CONTENT $doc RETURN AFTER", vars! { "id" => id, "doc" => doc })
         .await?;
     let org: Organisation = r.one(0)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("organisation not created")))?;
+    crate::seed::new_organisation(store, &org).await?;
     Ok(org)
 }
 

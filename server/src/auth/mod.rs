@@ -44,6 +44,8 @@ pub struct Caller {
     pub memberships: Vec<Membership>,
     pub has_key: bool,
     pub method: AuthMethod,
+    /// The request's `x-request-id` (audit entries carry it).
+    pub request_id: Option<String>,
 }
 
 impl Caller {
@@ -100,6 +102,7 @@ impl Caller {
             memberships: user.memberships.clone(),
             has_key: user.has_key,
             method,
+            request_id: None,
         })
     }
 }
@@ -285,6 +288,8 @@ impl FromRequestParts<AppState> for Caller {
                 Err(e) => return Err(e),
             }
         };
+        let mut caller = caller;
+        caller.request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

@@ -1,0 +1,13 @@
+//! What every new organisation starts with. Each area adds its defaults here (observable data
+//! types, the default dashboards...); called when an organisation is created, in the same
+//! request, before anyone can use it.
+
+use app::model::Organisation;
+
+use crate::error::Result;
+use crate::store::Store;
+
+pub async fn new_organisation(store: &Store, org: &Organisation) -> Result<()> {
+    let _ = (store, org);
+    Ok(())
+}
