@@ -10,6 +10,7 @@ use crate::vars;
 /// Every migration this binary knows, in order. Numbers are never reused or edited once shipped.
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.surql")),
+    (2, "cases", include_str!("../../migrations/0002_cases.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
