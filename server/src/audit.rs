@@ -296,7 +296,10 @@ pub fn group_by_request(events: Vec<AuditEvent>) -> Vec<Value> {
                 let count = per_type.get(e.entry.operation.as_str()).and_then(Value::as_u64).unwrap_or(0);
                 per_type[e.entry.operation.as_str()] = json!(count + 1);
             }
-            let first = evs.into_iter().next()?;
+            // The base is the change of the root object itself when there is one (a case and
+            // its template tasks: the case), else the first change.
+            let pos = evs.iter().position(|e| e.entry.object_id == e.entry.root_id).unwrap_or(0);
+            let first = evs.into_iter().nth(pos)?;
             let mut base = serde_json::to_value(&first.entry).unwrap_or(Value::Null);
             if let Value::Object(m) = &mut base {
                 m.insert("_id".into(), json!(first.entry.id));

@@ -19,10 +19,13 @@ pub async fn seed_defaults(store: &Store, org_id: &str) -> Result<()> {
     let rows: Vec<_> = DEFAULT_DATA_TYPES
         .iter()
         .map(|t| {
-            json!({ "id": new_id(), "org": org_id, "name": t, "isAttachment": *t == "file", "createdAt": now_millis(), "createdBy": "system" })
+            json!({ "id": new_id(), "name": t, "isAttachment": *t == "file", "createdAt": now_millis(), "createdBy": "system" })
         })
         .collect();
-    store.org(org_id).query("INSERT INTO data_type $rows RETURN NONE", vars! { "rows" => rows }).await?;
+    store
+        .org(org_id)
+        .query("INSERT INTO data_type array::map($rows, |$r| object::extend($r, { org: $org })) RETURN NONE", vars! { "rows" => rows })
+        .await?;
     Ok(())
 }
 

@@ -232,6 +232,13 @@ pub async fn add_one(state: &AppState, caller: &Caller, case_id: &str, input: Ne
     added.created.pop().ok_or_else(|| Error::Internal(anyhow::anyhow!("observable not created")))
 }
 
+/// Whether the caller may add observables to this case (checked before an upload is read).
+pub async fn check_can_add(state: &AppState, caller: &Caller, case_id: &str) -> Result<()> {
+    caller.require(Permission::ManageObservable, "add observables")?;
+    crate::case::writable(&caller.store(state), case_id).await?;
+    Ok(())
+}
+
 /// Add a file observable (the file was stored by [`crate::attachment`]).
 pub async fn add_file(state: &AppState, caller: &Caller, case_id: &str, input: NewObservables, file: StoredFile) -> Result<Observable> {
     caller.require(Permission::ManageObservable, "add observables")?;

@@ -41,6 +41,15 @@ pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Resul
     search::run(&caller.store(state), Entity::Log, search, true).await
 }
 
+/// Whether the caller may add a log to this task (checked before an upload is read).
+pub async fn check_can_add(state: &AppState, caller: &Caller, task_id: &str) -> Result<()> {
+    caller.require(Permission::ManageTask, "add task logs")?;
+    let store = caller.store(state);
+    let t = task::get_in(&store, task_id).await?.ok_or_else(|| Error::not_found("task", task_id))?;
+    crate::case::writable(&store, &t.case_id).await?;
+    Ok(())
+}
+
 /// Add a log to a task, with an optional attachment.
 pub async fn create(state: &AppState, caller: &Caller, task_id: &str, message: &str, file: Option<StoredFile>) -> Result<TaskLog> {
     caller.require(Permission::ManageTask, "add task logs")?;

@@ -84,6 +84,7 @@ impl Observable {
 pub struct NewObservables {
     pub data_type: String,
     /// One observable per value.
+    #[serde(default)]
     pub data: Vec<String>,
     #[serde(default)]
     pub message: Option<String>,
