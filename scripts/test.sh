@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite: unit and API tests (real server on 127.0.0.1, temporary embedded
-# databases), the real Python clients (thehive4py from PyPI), then the browser tests (headless Debian Chromium driven by playwright-core).
+# databases), the real Python clients (thehive4py from PyPI), then the browser tests (headless
+# Debian Chromium driven by playwright-core).
 # Installs what is missing first. CI runs exactly this (.ci/run).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

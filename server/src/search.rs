@@ -66,6 +66,33 @@ fn split_ids(filter: &Filter) -> (Option<Vec<String>>, Filter) {
     }
 }
 
+/// The case statuses whose counters give the total of `filter`, when it is "every case" or
+/// "cases of these statuses" (the lists everyone opens): those totals are kept by the database
+/// (`counter:[org, 'cases', status]`, see migration 2) instead of being counted.
+fn counted_statuses(entity: Entity, filter: &Filter) -> Option<Vec<String>> {
+    if entity != Entity::Case {
+        return None;
+    }
+    let all = || app::model::CaseStatus::ALL.iter().map(|s| s.as_str().to_string()).collect();
+    match filter {
+        Filter::All => Some(all()),
+        Filter::And(v) if v.is_empty() => Some(all()),
+        Filter::And(v) if v.len() == 1 => counted_statuses(entity, &v[0]),
+        Filter::Cmp(f, crate::query::Op::Eq, Value::String(s)) if f.path == "status" => Some(vec![s.clone()]),
+        Filter::In(f, values) if f.path == "status" => {
+            let mut out: Vec<String> = Vec::new();
+            for v in values {
+                let s = v.as_str()?.to_string();
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
 /// Run `search` on `entity`; `count` also computes the total (one more query).
 pub async fn run<T: DeserializeOwned>(store: &OrgStore, entity: Entity, search: &Search, count: bool) -> Result<Page<T>> {
     let mut params = Params::new();
@@ -83,15 +110,21 @@ pub async fn run<T: DeserializeOwned>(store: &OrgStore, entity: Entity, search: 
     params.vars.insert("limit".into(), Value::from(search.range.limit()));
     params.vars.insert("start".into(), Value::from(search.range.from));
     let mut sql = format!("SELECT * FROM {from} WHERE org = $org AND {cond} {order} LIMIT $limit START $start;");
-    if count {
-        sql.push_str(&format!("\nSELECT count() AS total FROM {from} WHERE org = $org AND {cond} GROUP ALL;"));
+    let counters = if count && !params.vars.contains_key("ids") { counted_statuses(entity, &search.filter) } else { None };
+    match (&counters, count) {
+        (Some(statuses), _) => {
+            params.vars.insert("statuses".into(), Value::from(statuses.clone()));
+            sql.push_str("\nSELECT VALUE value FROM array::map($statuses, |$s| type::record('counter', [$org, 'cases', $s]));");
+        }
+        (None, true) => sql.push_str(&format!("\nSELECT count() AS total FROM {from} WHERE org = $org AND {cond} GROUP ALL;")),
+        (None, false) => {}
     }
     let mut r = store.query(&sql, params.vars).await?;
     let items: Vec<T> = r.rows(0)?;
-    let total = if count {
-        r.value(1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0)
-    } else {
-        items.len() as u64
+    let total = match (&counters, count) {
+        (Some(_), _) => r.value(1)?.as_array().map(|a| a.iter().filter_map(Value::as_i64).sum::<i64>().max(0) as u64).unwrap_or(0),
+        (None, true) => r.value(1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0),
+        (None, false) => items.len() as u64,
     };
     Ok(Page { items, total })
 }
@@ -100,6 +133,18 @@ pub async fn run<T: DeserializeOwned>(store: &OrgStore, entity: Entity, search: 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn status_lists_read_their_totals() {
+        let q = |v| query::parse(&v, Entity::Case).unwrap();
+        assert_eq!(counted_statuses(Entity::Case, &q(json!({}))).unwrap().len(), 3);
+        assert_eq!(counted_statuses(Entity::Case, &q(json!({"status": "Open"}))), Some(vec!["Open".to_string()]));
+        assert_eq!(counted_statuses(Entity::Case, &q(json!({"_and": [{"status": "Open"}]}))), Some(vec!["Open".to_string()]));
+        assert_eq!(counted_statuses(Entity::Case, &q(json!({"_in": {"_field": "status", "_values": ["Open", "Resolved"]}}))).unwrap().len(), 2);
+        assert!(counted_statuses(Entity::Case, &q(json!({"_and": [{"status": "Open"}, {"severity": 2}]}))).is_none());
+        assert!(counted_statuses(Entity::Case, &q(json!({"_not": {"status": "Open"}}))).is_none());
+        assert!(counted_statuses(Entity::Task, &query::parse(&json!({"status": "Waiting"}), Entity::Task).unwrap()).is_none());
+    }
 
     #[test]
     fn ids_are_read_directly() {

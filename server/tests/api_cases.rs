@@ -957,3 +957,34 @@ async fn organisations_never_see_each_other() {
     assert_eq!(types.as_object().unwrap().len(), 15, "a new organisation starts with the default types");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn list_totals_follow_every_change() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(id(&new_case(&admin, &s, json!({"title": format!("T{i}"), "description": "d"})).await));
+    }
+    patch(&admin, &s, &format!("/api/case/{}", ids[0]), json!({"status": "Resolved"})).await;
+    delete(&admin, &s, &format!("/api/case/{}", ids[1])).await;
+    post(&admin, &s, &format!("/api/case/{}/_merge/{}", ids[2], ids[3]), json!({})).await;
+    delete(&admin, &s, &format!("/api/case/{}/force", ids[4])).await;
+    patch(&admin, &s, "/api/case/_bulk", json!({"ids": [ids[5]], "status": "Resolved"})).await;
+    patch(&admin, &s, &format!("/api/case/{}", ids[5]), json!({"status": "Open"})).await;
+    // Totals kept by the database match what a full count finds.
+    for q in [
+        json!({}),
+        json!({"status": "Open"}),
+        json!({"status": "Resolved"}),
+        json!({"status": "Deleted"}),
+        json!({"_in": {"_field": "status", "_values": ["Open", "Deleted"]}}),
+    ] {
+        let (total, list) = search(&admin, &s, "/api/case/_search", q.clone()).await;
+        let (counted, _) = search(&admin, &s, "/api/case/_search", json!({"_and": [q.clone(), {"_contains": "title"}]})).await;
+        assert_eq!((total, list.len() as u64), (counted, counted), "{q}");
+    }
+    let (open, _) = search(&admin, &s, "/api/case/_search", json!({"status": "Open"})).await;
+    assert_eq!(open, 2, "T5 and the merged case");
+    s.stop().await;
+}
