@@ -3,6 +3,7 @@
 //! Where a request goes: [`api`] (router, layers, adapters per dialect) -> a service module named
 //! for its resource ([`user`], [`org`], ...) -> [`store`] (SurrealDB, scoped per organisation).
 
+pub mod alert;
 pub mod api;
 pub mod attachment;
 pub mod audit;

@@ -14,6 +14,8 @@ use crate::store::OrgStore;
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
+    /// Whether `total` is exact (see [`Count::AtMost`]).
+    pub exact: bool,
 }
 
 /// A parsed search: the filter, the sort keys and the page.
@@ -66,17 +68,23 @@ fn split_ids(filter: &Filter) -> (Option<Vec<String>>, Filter) {
     }
 }
 
-/// The case statuses whose counters give the total of `filter`, when it is "every case" or
-/// "cases of these statuses" (the lists everyone opens): those totals are kept by the database
-/// (`counter:[org, 'cases', status]`, see migration 2) instead of being counted.
-fn counted_statuses(entity: Entity, filter: &Filter) -> Option<Vec<String>> {
-    if entity != Entity::Case {
-        return None;
+/// Entities whose totals per status the database keeps in counters
+/// (`counter:[org, <name>, status]`, see migrations 2 and 3): the counter name and every status.
+fn status_counters(entity: Entity) -> Option<(&'static str, Vec<String>)> {
+    match entity {
+        Entity::Case => Some(("cases", app::model::CaseStatus::ALL.iter().map(|s| s.as_str().to_string()).collect())),
+        Entity::Alert => Some(("alerts", app::model::AlertStatus::ALL.iter().map(|s| s.as_str().to_string()).collect())),
+        _ => None,
     }
-    let all = || app::model::CaseStatus::ALL.iter().map(|s| s.as_str().to_string()).collect();
+}
+
+/// The statuses whose counters give the total of `filter`, when it is "everything" or "these
+/// statuses" (the lists everyone opens): those totals are read instead of counted.
+fn counted_statuses(entity: Entity, filter: &Filter) -> Option<Vec<String>> {
+    let (_, all) = status_counters(entity)?;
     match filter {
-        Filter::All => Some(all()),
-        Filter::And(v) if v.is_empty() => Some(all()),
+        Filter::All => Some(all),
+        Filter::And(v) if v.is_empty() => Some(all),
         Filter::And(v) if v.len() == 1 => counted_statuses(entity, &v[0]),
         Filter::Cmp(f, crate::query::Op::Eq, Value::String(s)) if f.path == "status" => Some(vec![s.clone()]),
         Filter::In(f, values) if f.path == "status" => {
@@ -93,8 +101,24 @@ fn counted_statuses(entity: Entity, filter: &Filter) -> Option<Vec<String>> {
     }
 }
 
+/// How a search counts its matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// Not at all (the total is the page's length).
+    No,
+    /// Exactly (status totals are read from counters; other filters are counted).
+    Exact,
+    /// Up to this many (a list over millions of records stays fast); [`Page::exact`] tells.
+    AtMost(usize),
+}
+
 /// Run `search` on `entity`; `count` also computes the total (one more query).
 pub async fn run<T: DeserializeOwned>(store: &OrgStore, entity: Entity, search: &Search, count: bool) -> Result<Page<T>> {
+    run_counted(store, entity, search, if count { Count::Exact } else { Count::No }).await
+}
+
+/// Run `search` on `entity`, counting its matches as `count` says.
+pub async fn run_counted<T: DeserializeOwned>(store: &OrgStore, entity: Entity, search: &Search, count: Count) -> Result<Page<T>> {
     let mut params = Params::new();
     let (ids, rest) = split_ids(&search.filter);
     let cond = query::compile(&rest, entity, &mut params)?;
@@ -110,23 +134,38 @@ pub async fn run<T: DeserializeOwned>(store: &OrgStore, entity: Entity, search: 
     params.vars.insert("limit".into(), Value::from(search.range.limit()));
     params.vars.insert("start".into(), Value::from(search.range.from));
     let mut sql = format!("SELECT * FROM {from} WHERE org = $org AND {cond} {order} LIMIT $limit START $start;");
-    let counters = if count && !params.vars.contains_key("ids") { counted_statuses(entity, &search.filter) } else { None };
+    let counters = match count {
+        Count::No => None,
+        _ if params.vars.contains_key("ids") => None,
+        _ => counted_statuses(entity, &search.filter).zip(status_counters(entity).map(|(name, _)| name)),
+    };
+    let mut exact = true;
     match (&counters, count) {
-        (Some(statuses), _) => {
+        (Some((statuses, name)), _) => {
             params.vars.insert("statuses".into(), Value::from(statuses.clone()));
-            sql.push_str("\nSELECT VALUE value FROM array::map($statuses, |$s| type::record('counter', [$org, 'cases', $s]));");
+            params.vars.insert("counter".into(), Value::from(*name));
+            sql.push_str("\nSELECT VALUE value FROM array::map($statuses, |$s| type::record('counter', [$org, $counter, $s]));");
         }
-        (None, true) => sql.push_str(&format!("\nSELECT count() AS total FROM {from} WHERE org = $org AND {cond} GROUP ALL;")),
-        (None, false) => {}
+        (None, Count::Exact) => sql.push_str(&format!("\nSELECT count() AS total FROM {from} WHERE org = $org AND {cond} GROUP ALL;")),
+        (None, Count::AtMost(cap)) => {
+            params.vars.insert("cap".into(), Value::from(cap));
+            sql.push_str(&format!("\nSELECT count() AS total FROM (SELECT id FROM {from} WHERE org = $org AND {cond} LIMIT $cap) GROUP ALL;"));
+        }
+        (None, Count::No) => {}
     }
     let mut r = store.query(&sql, params.vars).await?;
     let items: Vec<T> = r.rows(0)?;
     let total = match (&counters, count) {
         (Some(_), _) => r.value(1)?.as_array().map(|a| a.iter().filter_map(Value::as_i64).sum::<i64>().max(0) as u64).unwrap_or(0),
-        (None, true) => r.value(1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0),
-        (None, false) => items.len() as u64,
+        (None, Count::Exact) => r.value(1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0),
+        (None, Count::AtMost(cap)) => {
+            let n = r.value(1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0);
+            exact = n < cap as u64;
+            n
+        }
+        (None, Count::No) => items.len() as u64,
     };
-    Ok(Page { items, total })
+    Ok(Page { items, total, exact })
 }
 
 #[cfg(test)]

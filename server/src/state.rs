@@ -17,6 +17,8 @@ pub struct AppState {
     pub connectors: Connectors,
     /// Committed changes, for the live streams.
     pub audit: Arc<AuditBus>,
+    /// New alerts, written in shared transactions.
+    pub alert_ingest: Arc<crate::alert::Ingest>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             auth: Arc::new(AuthGuard::default()),
             connectors,
             audit: Arc::new(AuditBus::default()),
+            alert_ingest: Arc::new(crate::alert::Ingest::default()),
         }
     }
 }

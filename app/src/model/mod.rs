@@ -1,6 +1,7 @@
 //! Types shared by the server and the browser: they derive serde only and compile for wasm32.
 //! The service layer speaks these types; each REST dialect translates them to its own shape.
 
+pub mod alert;
 pub mod audit;
 pub mod auth;
 pub mod case;
@@ -10,6 +11,7 @@ pub mod status;
 pub mod task;
 pub mod template;
 
+pub use alert::*;
 pub use audit::*;
 pub use auth::*;
 pub use case::*;

@@ -54,6 +54,7 @@ pub const PUBLIC_ROUTES: &[&str] = &["/api/status", "/api/health", "/api/login",
         (name = "list", description = "Custom fields, metrics, observable data types (TheHive 3 lists)"),
         (name = "attachment", description = "Downloads of stored files (plain or password-protected zip)"),
         (name = "audit", description = "Audit trail, flow and live stream"),
+        (name = "alert", description = "Alerts: ingestion (deduplication, upsert), similarity, import into cases, merge"),
     )
 )]
 struct ApiDoc;

@@ -162,6 +162,19 @@ pub(crate) fn register(tx: &mut Tx, file: &StoredFile) {
     ));
 }
 
+/// A file the organisation already holds (recorded with one of its records), to attach it to
+/// another of its records (an alert's file becoming a case observable). Another organisation's
+/// file, or one whose content is gone, is not found.
+pub(crate) async fn held(state: &AppState, store: &crate::store::OrgStore, a: &Attachment) -> Result<StoredFile> {
+    let path = blob_path(state, &a.id)?;
+    let mut r = store.query("SELECT VALUE sha256 FROM attachment WHERE org = $org AND sha256 = $h LIMIT 1", vars! { "h" => a.id }).await?;
+    let found: Option<String> = r.one(0)?;
+    if found.is_none() || !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Err(Error::not_found("attachment", &a.id));
+    }
+    Ok(StoredFile { attachment: a.clone() })
+}
+
 /// A file the caller's organisation holds: its description and where its content is.
 pub async fn open(state: &AppState, caller: &Caller, sha256: &str) -> Result<(Attachment, PathBuf)> {
     let sha256 = sha256.trim().to_ascii_lowercase();

@@ -89,6 +89,31 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewCase) -> Result
 /// Create a case (and its template's tasks, the given tasks and observables) in one
 /// transaction.
 pub async fn create_with(state: &AppState, caller: &Caller, input: NewCase, extras: CaseExtras) -> Result<Case> {
+    plan_create(state, caller, input, extras).await?.commit(state).await
+}
+
+/// A case creation whose transaction has not run yet: another service may add its own writes
+/// to it (promoting an alert marks the alert imported in the same transaction).
+pub(crate) struct PlannedCase {
+    pub tx: Tx,
+    pub store: OrgStore,
+    /// The new case's id.
+    pub id: String,
+    idx: usize,
+    login: String,
+}
+
+impl PlannedCase {
+    pub async fn commit(self, state: &AppState) -> Result<Case> {
+        let case: Case =
+            self.tx.run(state, &self.store).await?.one(self.idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("case not created")))?;
+        tracing::info!(case = %case.id, number = case.case_id, by = %self.login, "case created");
+        Ok(case)
+    }
+}
+
+/// Validate a new case and plan its writes (see [`PlannedCase`]).
+pub(crate) async fn plan_create(state: &AppState, caller: &Caller, input: NewCase, extras: CaseExtras) -> Result<PlannedCase> {
     caller.require(Permission::ManageCase, "create cases")?;
     let store = caller.store(state);
     let template = match input.template.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -204,9 +229,7 @@ pub async fn create_with(state: &AppState, caller: &Caller, input: NewCase, extr
     for d in &obs_docs {
         observable::push_create(&mut tx, &vid, d);
     }
-    let case: Case = tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("case not created")))?;
-    tracing::info!(case = %case.id, number = case.case_id, by = %caller.login, "case created");
-    Ok(case)
+    Ok(PlannedCase { tx, store, id, idx, login: caller.login.clone() })
 }
 
 /// The validated fields of `patch` that change `current`, with the side effects of a status

@@ -226,8 +226,14 @@ static ALERT: Schema = Schema {
         ("externalLink", "externalLink", Keyword),
         ("occurrences", "occurrences", Number),
         ("lastOccurrence", "lastOccurrence", Date),
-        ("artifacts", "artifacts", Object),
-        ("observables", "artifacts", Object),
+        // Observables are embedded in the alert (v0 calls them artifacts); a value or a data
+        // type matches when one of the alert's observables has it.
+        ("artifacts", "observables", Object),
+        ("observables", "observables", Object),
+        ("artifacts.data", "observables.data", Keywords),
+        ("observables.data", "observables.data", Keywords),
+        ("artifacts.dataType", "observables.dataType", Keywords),
+        ("observables.dataType", "observables.dataType", Keywords),
     ],
     parent: None,
     children: &[],

@@ -1,6 +1,7 @@
 //! TheHive's v0 dialect (`/api/...`), spoken by thehive4py 1.x and the feeders built on it.
 //! Handlers translate shapes and call the service layer; no rule lives here.
 
+pub mod alert;
 pub mod audit;
 pub mod case;
 pub mod datastore;
@@ -30,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(list::routes())
         .merge(datastore::routes())
         .merge(audit::routes())
+        .merge(alert::routes())
 }
 
 /// A model object as v0 shows it: its fields plus `_id`, `id` and `_type`.
