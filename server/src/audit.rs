@@ -321,12 +321,12 @@ pub async fn flow(state: &AppState, caller: &Caller, root_id: Option<&str>, coun
         Some(root) => {
             store
                 .query(
-                    "SELECT * FROM audit WHERE org = $org AND rootId = $root ORDER BY createdAt DESC LIMIT $n",
+                    "SELECT * FROM audit WHERE org = $org AND rootId = $root ORDER BY createdDesc LIMIT $n",
                     vars! { "root" => root, "n" => count },
                 )
                 .await?
         }
-        None => store.query("SELECT * FROM audit WHERE org = $org ORDER BY createdAt DESC LIMIT $n", vars! { "n" => count }).await?,
+        None => store.query("SELECT * FROM audit WHERE org = $org ORDER BY createdDesc LIMIT $n", vars! { "n" => count }).await?,
     };
     r.rows(0)
 }
