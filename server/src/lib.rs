@@ -4,17 +4,30 @@
 //! for its resource ([`user`], [`org`], ...) -> [`store`] (SurrealDB, scoped per organisation).
 
 pub mod api;
+pub mod attachment;
+pub mod audit;
 pub mod auth;
+pub mod case;
+pub mod case_template;
 pub mod config;
 pub mod connector;
+pub mod custom_field;
+pub mod data_type;
 pub mod error;
+pub mod markdown;
+pub mod metric;
+pub mod observable;
 pub mod org;
 pub mod query;
+pub mod search;
 pub mod seed;
 pub mod server;
 pub mod state;
 pub mod status;
 pub mod store;
+pub mod task;
+pub mod task_log;
 pub mod user;
+pub mod validate;
 
 pub use status::VERSION;

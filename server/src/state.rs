@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::audit::AuditBus;
 use crate::auth::AuthGuard;
 use crate::config::Settings;
 use crate::connector::Connectors;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub auth: Arc<AuthGuard>,
     pub sessions: SessionStore,
     pub connectors: Connectors,
+    /// Committed changes, for the live streams.
+    pub audit: Arc<AuditBus>,
 }
 
 impl AppState {
@@ -25,6 +28,7 @@ impl AppState {
             settings: Arc::new(settings),
             auth: Arc::new(AuthGuard::default()),
             connectors,
+            audit: Arc::new(AuditBus::default()),
         }
     }
 }

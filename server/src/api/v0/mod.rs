@@ -1,8 +1,16 @@
 //! TheHive's v0 dialect (`/api/...`), spoken by thehive4py 1.x and the feeders built on it.
 //! Handlers translate shapes and call the service layer; no rule lives here.
 
+pub mod audit;
+pub mod case;
+pub mod datastore;
+pub mod list;
+pub mod observable;
 pub mod organisation;
 pub mod platform;
+pub mod support;
+pub mod task;
+pub mod template;
 pub mod user;
 
 use serde_json::{Map, Value};
@@ -11,7 +19,17 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(platform::routes()).merge(user::routes()).merge(organisation::routes())
+    OpenApiRouter::new()
+        .merge(platform::routes())
+        .merge(user::routes())
+        .merge(organisation::routes())
+        .merge(case::routes())
+        .merge(task::routes())
+        .merge(observable::routes())
+        .merge(template::routes())
+        .merge(list::routes())
+        .merge(datastore::routes())
+        .merge(audit::routes())
 }
 
 /// A model object as v0 shows it: its fields plus `_id`, `id` and `_type`.
