@@ -321,14 +321,24 @@ pub async fn flow(state: &AppState, caller: &Caller, root_id: Option<&str>, coun
         Some(root) => {
             store
                 .query(
-                    "SELECT * FROM audit WHERE org = $org AND rootId = $root ORDER BY createdAt DESC LIMIT $n",
+                    "SELECT * FROM audit WHERE org = $org AND rootId = $root ORDER BY createdDesc LIMIT $n",
                     vars! { "root" => root, "n" => count },
                 )
                 .await?
         }
-        None => store.query("SELECT * FROM audit WHERE org = $org ORDER BY createdAt DESC LIMIT $n", vars! { "n" => count }).await?,
+        None => store.query("SELECT * FROM audit WHERE org = $org ORDER BY createdDesc LIMIT $n", vars! { "n" => count }).await?,
     };
-    r.rows(0)
+    let mut entries: Vec<AuditEntry> = r.rows(0)?;
+    for e in &mut entries {
+        // A deleted record's `before` is the record as stored: show it as clients see records.
+        if let Some(b) = e.before.take() {
+            e.before = match strip_internal(Value::Object(b)) {
+                Value::Object(m) => Some(m),
+                _ => None,
+            };
+        }
+    }
+    Ok(entries)
 }
 
 /// Flow entries as stream events (the object is the entry's details, or what was deleted).

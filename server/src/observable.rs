@@ -319,7 +319,7 @@ pub async fn bulk_delete(state: &AppState, caller: &Caller, ids: &[String]) -> V
 
 /// For each observable, the observables with the same value (or file) anywhere in the
 /// organisation, itself excluded, ignoring those marked `ignoreSimilarity`.
-pub(crate) async fn matches(store: &OrgStore, list: &[Observable]) -> Result<Vec<Vec<Observable>>> {
+pub async fn matches(store: &OrgStore, list: &[Observable]) -> Result<Vec<Vec<Observable>>> {
     if list.is_empty() {
         return Ok(Vec::new());
     }
@@ -353,7 +353,7 @@ pub(crate) async fn matches(store: &OrgStore, list: &[Observable]) -> Result<Vec
 }
 
 /// The cases among `ids` that count for similarity: not deleted, not merged away.
-pub(crate) async fn live_cases(store: &OrgStore, ids: &[String]) -> Result<Vec<Case>> {
+pub async fn live_cases(store: &OrgStore, ids: &[String]) -> Result<Vec<Case>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

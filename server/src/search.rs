@@ -38,14 +38,36 @@ impl Search {
     }
 }
 
+/// Entities whose records carry `createdDesc` (= -createdAt, kept by the database) with
+/// indexes on it: newest-first lists read those indexes forwards (migration 2 says why).
+fn has_created_desc(entity: Entity) -> bool {
+    matches!(entity, Entity::Case | Entity::Audit)
+}
+
 /// The order used when a search gives none.
 fn default_order(entity: Entity) -> &'static str {
     match entity {
         Entity::Task => "ORDER BY `order` ASC, createdAt ASC",
         Entity::Log => "ORDER BY startDate DESC",
         Entity::CaseTemplate => "ORDER BY name ASC",
+        e if has_created_desc(e) => "ORDER BY createdDesc ASC",
         _ => "ORDER BY createdAt DESC",
     }
+}
+
+/// `ORDER BY` for sort keys, with `-createdAt` read from `createdDesc` where there is one.
+fn order_by(entity: Entity, sort: &[Sort]) -> String {
+    if !has_created_desc(entity) {
+        return query::order_by(sort);
+    }
+    let keys: Vec<String> = sort
+        .iter()
+        .map(|s| match (s.field.path.as_str(), s.descending) {
+            ("createdAt", true) => "createdDesc ASC".to_string(),
+            (p, d) => format!("{} {}", crate::query::field_path(p), if d { "DESC" } else { "ASC" }),
+        })
+        .collect();
+    format!("ORDER BY {}", keys.join(", "))
 }
 
 /// `_id` conditions at the top of a query read those records directly instead of scanning.
@@ -130,7 +152,7 @@ pub async fn run_counted<T: DeserializeOwned>(store: &OrgStore, entity: Entity, 
         }
         None => format!("`{table}`"),
     };
-    let order = if search.sort.is_empty() { default_order(entity).to_string() } else { query::order_by(&search.sort) };
+    let order = if search.sort.is_empty() { default_order(entity).to_string() } else { order_by(entity, &search.sort) };
     params.vars.insert("limit".into(), Value::from(search.range.limit()));
     params.vars.insert("start".into(), Value::from(search.range.from));
     let mut sql = format!("SELECT * FROM {from} WHERE org = $org AND {cond} {order} LIMIT $limit START $start;");
@@ -172,6 +194,14 @@ pub async fn run_counted<T: DeserializeOwned>(store: &OrgStore, entity: Entity, 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn newest_first_reads_forwards() {
+        let sort = query::parse_sort(&["-createdAt".into(), "+title".into()], Entity::Case).unwrap();
+        assert_eq!(order_by(Entity::Case, &sort), "ORDER BY createdDesc ASC, `title` ASC");
+        let sort = query::parse_sort(&["-createdAt".into()], Entity::Task).unwrap();
+        assert_eq!(order_by(Entity::Task, &sort), "ORDER BY `createdAt` DESC");
+    }
 
     #[test]
     fn status_lists_read_their_totals() {

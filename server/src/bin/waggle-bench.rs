@@ -103,8 +103,8 @@ fn memory() -> (u64, u64) {
     (kb("VmRSS:") / 1024, kb("VmHWM:") / 1024)
 }
 
-/// Insert rows in batches (each statement is one transaction), two batches at a time.
-async fn insert(store: &OrgStore, table: &str, rows: Vec<Value>, batch: usize) -> anyhow::Result<f64> {
+/// Insert rows in batches (each statement is one transaction), `parallel` batches at a time.
+async fn insert(store: &OrgStore, table: &str, rows: Vec<Value>, batch: usize, parallel: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
     let n = rows.len();
     let sql = format!("INSERT INTO {table} array::map($rows, |$r| object::extend($r, {{ org: $org }})) RETURN NONE");
@@ -118,7 +118,7 @@ async fn insert(store: &OrgStore, table: &str, rows: Vec<Value>, batch: usize) -
             store.query(&sql, vars! { "rows" => chunk }).await.map(|_| len)
         }
     }))
-    .buffer_unordered(2);
+    .buffer_unordered(parallel);
     while let Some(r) = stream.next().await {
         done += r.map_err(|e| anyhow::anyhow!("seeding {table}: {e:?}"))?;
         if done % (batch * 50) < batch {
@@ -162,7 +162,8 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
         }));
         case_ids.push((id, created));
     }
-    let rate_cases = insert(&store, "case", rows, args.batch).await?;
+    // One batch at a time: every case insert updates the organisation's case counters.
+    let rate_cases = insert(&store, "case", rows, args.batch, 1).await?;
     store.query("UPSERT type::record('counter', [$org, 'caseId']) SET value = $n", vars! { "n" => args.cases }).await?;
 
     let per_case_tasks = args.tasks / args.cases.max(1);
@@ -178,7 +179,7 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
         }
     }
     let n_tasks = rows.len();
-    let rate_tasks = insert(&store, "task", rows, args.batch).await?;
+    let rate_tasks = insert(&store, "task", rows, args.batch, 2).await?;
 
     let per_case_obs = args.observables / args.cases.max(1);
     let mut rows = Vec::with_capacity(args.observables);
@@ -214,14 +215,35 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
         }
     }
     let n_obs = rows.len();
-    let rate_obs = insert(&store, "observable", rows, args.batch).await?;
+    let rate_obs = insert(&store, "observable", rows, args.batch, 2).await?;
     let (rss_seeded, _) = memory();
     println!();
-    println!("Seeding (batched INSERT, {} rows per transaction, 2 in flight):", args.batch);
+    println!("Seeding (batched INSERT, {} rows per transaction; 1 in flight for cases, 2 for the others):", args.batch);
     println!("  cases        {:>9}  {rate_cases:>8.0} rows/s", args.cases);
     println!("  tasks        {n_tasks:>9}  {rate_tasks:>8.0} rows/s");
     println!("  observables  {n_obs:>9}  {rate_obs:>8.0} rows/s");
     println!("  memory after seeding: RSS {rss_seeded} MiB");
+
+    // The same queries straight on the store, to tell the database from the HTTP layers.
+    for (name, sql) in [
+        ("store: open cases page", "SELECT * FROM `case` WHERE org = $org AND `status` = $s ORDER BY createdDesc ASC LIMIT 15 START 0"),
+        ("store: open cases total", "SELECT VALUE value FROM array::map([$s], |$x| type::record('counter', [$org, 'cases', $x]))"),
+        ("store: observable lookup", "SELECT * FROM `observable` WHERE org = $org AND `dataType` = $t AND `data` = $v ORDER BY createdAt DESC LIMIT 100"),
+    ] {
+        let (t, v) = shared_values.first().cloned().unwrap_or_default();
+        let vars = vars! { "s" => "Open", "t" => t, "v" => v };
+        if std::env::var_os("BENCH_EXPLAIN").is_some() {
+            let mut r = store.query(&format!("{sql} EXPLAIN"), vars.clone()).await?;
+            eprintln!("{name}: {}", r.value(0)?);
+        }
+        let mut d = Vec::new();
+        for _ in 0..args.samples {
+            let t0 = Instant::now();
+            store.query(sql, vars.clone()).await?;
+            d.push(t0.elapsed());
+        }
+        report(name, d, None);
+    }
 
     // An API key for the measurements.
     let http = reqwest::Client::builder().cookie_store(true).build()?;
