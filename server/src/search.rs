@@ -38,10 +38,15 @@ impl Search {
     }
 }
 
-/// Entities whose records carry `createdDesc` (= -createdAt, kept by the database) with
-/// indexes on it: newest-first lists read those indexes forwards (migration 2 says why).
-fn has_created_desc(entity: Entity) -> bool {
-    matches!(entity, Entity::Case | Entity::Audit)
+/// The descending twin of a date field, kept by the database (`createdDesc` = -createdAt on
+/// cases and audit entries, `dateDesc` = -date on alerts) with indexes on it: newest-first
+/// lists read those indexes forwards (migration 2 says why).
+fn desc_twin(entity: Entity, path: &str) -> Option<&'static str> {
+    match (entity, path) {
+        (Entity::Case | Entity::Audit, "createdAt") => Some("createdDesc"),
+        (Entity::Alert, "date") => Some("dateDesc"),
+        _ => None,
+    }
 }
 
 /// The order used when a search gives none.
@@ -50,23 +55,24 @@ fn default_order(entity: Entity) -> &'static str {
         Entity::Task => "ORDER BY `order` ASC, createdAt ASC",
         Entity::Log => "ORDER BY startDate DESC",
         Entity::CaseTemplate => "ORDER BY name ASC",
-        e if has_created_desc(e) => "ORDER BY createdDesc ASC",
+        Entity::Case | Entity::Audit => "ORDER BY createdDesc ASC",
+        Entity::Alert => "ORDER BY dateDesc ASC",
         _ => "ORDER BY createdAt DESC",
     }
 }
 
-/// `ORDER BY` for sort keys, with `-createdAt` read from `createdDesc` where there is one.
+/// `ORDER BY` for sort keys, a descending date read from its twin where there is one.
 fn order_by(entity: Entity, sort: &[Sort]) -> String {
-    if !has_created_desc(entity) {
-        return query::order_by(sort);
-    }
     let keys: Vec<String> = sort
         .iter()
-        .map(|s| match (s.field.path.as_str(), s.descending) {
-            ("createdAt", true) => "createdDesc ASC".to_string(),
-            (p, d) => format!("{} {}", crate::query::field_path(p), if d { "DESC" } else { "ASC" }),
+        .map(|s| match (desc_twin(entity, &s.field.path), s.descending) {
+            (Some(twin), true) => format!("{twin} ASC"),
+            _ => format!("{} {}", crate::query::field_path(&s.field.path), if s.descending { "DESC" } else { "ASC" }),
         })
         .collect();
+    if keys.is_empty() {
+        return String::new();
+    }
     format!("ORDER BY {}", keys.join(", "))
 }
 
@@ -201,6 +207,8 @@ mod tests {
         assert_eq!(order_by(Entity::Case, &sort), "ORDER BY createdDesc ASC, `title` ASC");
         let sort = query::parse_sort(&["-createdAt".into()], Entity::Task).unwrap();
         assert_eq!(order_by(Entity::Task, &sort), "ORDER BY `createdAt` DESC");
+        let sort = query::parse_sort(&["-date".into()], Entity::Alert).unwrap();
+        assert_eq!(order_by(Entity::Alert, &sort), "ORDER BY dateDesc ASC");
     }
 
     #[test]

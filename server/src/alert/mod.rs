@@ -294,7 +294,7 @@ async fn lookup(store: &OrgStore, kind: &str, source: &str, source_ref: &str) ->
         .query(
             "SELECT name, isAttachment FROM data_type WHERE org = $org;
              SELECT * FROM alert WHERE org = $org AND type = $t AND source = $s AND sourceRef = $r LIMIT 1;
-             SELECT VALUE upsert FROM type::record('alert_source', [$org, $s]) WHERE org = $org;",
+             SELECT VALUE `upsert` FROM type::record('alert_source', [$org, $s]) WHERE org = $org;",
             vars! { "t" => kind, "s" => source, "r" => source_ref },
         )
         .await?;

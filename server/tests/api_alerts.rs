@@ -1,0 +1,466 @@
+//! Alerts through TheHive's v0 API, against a real server on 127.0.0.1: creation with
+//! artifacts and files, deduplication, upsert, bad inputs, updates and triage states,
+//! similarity, import into a case, merge, bulk actions, search, isolation.
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+async fn call(c: &Client, m: reqwest::Method, s: &TestServer, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut r = c.request(m, s.url(path));
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    json(r.send().await.unwrap()).await
+}
+
+async fn post(c: &Client, s: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
+    call(c, reqwest::Method::POST, s, path, Some(body)).await
+}
+
+async fn get(c: &Client, s: &TestServer, path: &str) -> (StatusCode, Value) {
+    call(c, reqwest::Method::GET, s, path, None).await
+}
+
+async fn patch(c: &Client, s: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
+    call(c, reqwest::Method::PATCH, s, path, Some(body)).await
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_string()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+async fn search(c: &Client, s: &TestServer, path: &str, query: Value) -> (u64, Vec<Value>) {
+    let r = c.post(s.url(path)).query(&[("range", "all")]).json(&json!({"query": query})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path} {query}");
+    let total: u64 = r.headers().get("x-total").expect("X-Total").to_str().unwrap().parse().unwrap();
+    let list: Vec<Value> = r.json().await.unwrap();
+    (total, list)
+}
+
+async fn alert_total(c: &Client, s: &TestServer) -> u64 {
+    search(c, s, "/api/alert/_search", json!({})).await.0
+}
+
+async fn new_alert(c: &Client, s: &TestServer, body: Value) -> Value {
+    let (st, v) = post(c, s, "/api/alert", body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v
+}
+
+fn alert_body(source_ref: &str, artifacts: Value) -> Value {
+    json!({"type": "external", "source": "zerofox", "sourceRef": source_ref, "title": format!("Alert {source_ref}"),
+           "description": "Seen by the **feeder**", "severity": 2, "tlp": 2, "tags": ["feed"], "artifacts": artifacts})
+}
+
+/// An organisation-administrator session in another organisation, `acme`.
+async fn acme_admin(s: &TestServer) -> Client {
+    let key = s.key_for(ADMIN, PASSWORD).await;
+    let raw = Client::new();
+    let r = raw.post(s.url("/api/organisation")).bearer_auth(&key).header("X-Organisation", "admin").json(&json!({"name": "acme"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = raw
+        .post(s.url("/api/user"))
+        .bearer_auth(&key)
+        .header("X-Organisation", "admin")
+        .json(&json!({"login": "carol@acme", "name": "Carol", "organisation": "acme", "profile": "org-admin", "password": "carol-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    s.session("carol@acme", "carol-password").await
+}
+
+#[tokio::test]
+async fn create_with_artifacts_files_dedup_and_upsert() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let (st, _) = post(&admin, &s, "/api/list/custom_fields", json!({"value": {"name": "businessUnit", "reference": "businessUnit", "type": "string", "options": ["Finance", "HR"], "mandatory": false}})).await;
+    assert!(st.is_success());
+    let file = format!("report.txt;text/plain;{}", b64(b"malicious report"));
+    let mut body = alert_body(
+        "ZF-1",
+        json!([
+            {"dataType": "ip", "data": "10.0.0.1", "ioc": true, "tags": ["c2"]},
+            {"dataType": "domain", "data": "evil.example"},
+            {"dataType": "ip", "data": "10.0.0.1"},
+            {"dataType": "autonomous-system", "data": 64500},
+            {"dataType": "file", "data": file, "message": "attached"}
+        ]),
+    );
+    body["customFields"] = json!({"businessUnit": {"string": "Finance"}});
+    body["caseTemplate"] = json!("Phishing");
+    let a = new_alert(&admin, &s, body.clone()).await;
+    assert_eq!(a["status"], "New");
+    assert_eq!(a["follow"], true);
+    assert_eq!(a["_type"], "alert");
+    assert_eq!(a["caseTemplate"], "Phishing");
+    assert_eq!(a["customFields"]["businessUnit"]["string"], "Finance");
+    assert_eq!(a["occurrences"], 1);
+    let arts = a["artifacts"].as_array().unwrap();
+    assert_eq!(arts.len(), 4, "the same ip twice is kept once: {a}");
+    assert!(arts.iter().any(|o| o["dataType"] == "autonomous-system" && o["data"] == "64500"));
+    let f = arts.iter().find(|o| o["dataType"] == "file").unwrap();
+    assert!(f.get("data").is_none_or(Value::is_null), "a file has no data: {f}");
+    assert_eq!(f["attachment"]["name"], "report.txt");
+    assert_eq!(f["attachment"]["contentType"], "text/plain");
+    let sha = f["attachment"]["id"].as_str().unwrap().to_string();
+    let r = admin.get(s.url(&format!("/api/datastore/{sha}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), b"malicious report");
+
+    // The same alert again: a conflict carrying the existing alert, as feeders expect.
+    let (st, v) = post(&admin, &s, "/api/alert", body.clone()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_error(&v, "ConflictError");
+    assert_eq!(v["object"]["_id"], a["id"]);
+    assert_eq!(v["object"]["sourceRef"], "ZF-1");
+    assert_eq!(alert_total(&admin, &s).await, 1);
+    // Another type or source is another alert.
+    let mut other = body.clone();
+    other["type"] = json!("internal");
+    new_alert(&admin, &s, other).await;
+    assert_eq!(alert_total(&admin, &s).await, 2);
+
+    // Upsert: the alert is updated, new artifacts added once, the occurrence counted.
+    let mut again = alert_body("ZF-1", json!([{"dataType": "ip", "data": "10.0.0.1"}, {"dataType": "ip", "data": "10.0.0.2"}]));
+    again["title"] = json!("Alert ZF-1 (seen again)");
+    let (st, v) = post(&admin, &s, "/api/alert?upsert=true", again.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["id"], a["id"]);
+    assert_eq!(v["occurrences"], 2);
+    assert_eq!(v["title"], "Alert ZF-1 (seen again)");
+    assert_eq!(v["artifacts"].as_array().unwrap().len(), 5);
+    assert!(v["lastOccurrence"].as_i64().unwrap() >= a["lastOccurrence"].as_i64().unwrap());
+    assert_eq!(v["customFields"]["businessUnit"]["string"], "Finance", "upsert keeps custom fields");
+    assert_eq!(alert_total(&admin, &s).await, 2);
+
+    // A per-source setting makes upsert the default for that source.
+    let (st, v) = call(&admin, reqwest::Method::PUT, &s, "/api/alert/source/zerofox", Some(json!({"upsert": true}))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = post(&admin, &s, "/api/alert", again.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["occurrences"], 3);
+    assert_eq!(v["artifacts"].as_array().unwrap().len(), 5);
+    // ... unless the request says otherwise.
+    let (st, v) = post(&admin, &s, "/api/alert?upsert=false", again).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_error(&v, "ConflictError");
+    let (_, v) = get(&admin, &s, "/api/alert/source").await;
+    assert_eq!(v[0]["source"], "zerofox");
+    assert_eq!(v[0]["upsert"], true);
+
+    // Concurrent creations of one alert: exactly one wins, the others are told it exists.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (c, url) = (admin.clone(), s.url("/api/alert"));
+        let b = alert_body("RACE-1", json!([{"dataType": "ip", "data": "10.9.9.9"}]));
+        tasks.push(tokio::spawn(async move { c.post(url).json(&b).send().await.unwrap().status() }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        let st = t.await.unwrap();
+        assert!(st == StatusCode::CREATED || st == StatusCode::OK || st == StatusCode::BAD_REQUEST, "{st}");
+        created += usize::from(st == StatusCode::CREATED);
+    }
+    assert_eq!(created, 1);
+    let (n, found) = search(&admin, &s, "/api/alert/_search", json!({"sourceRef": "RACE-1"})).await;
+    assert_eq!(n, 1);
+    assert_eq!(found[0]["occurrences"], 8, "the source upserts: every other sending counted");
+}
+
+#[tokio::test]
+async fn bad_inputs_are_refused_and_nothing_is_half_written() {
+    let s = TestServer::start_with(|st| st.max_body_bytes = 512 * 1024).await;
+    let admin = s.admin_session().await;
+    new_alert(&admin, &s, alert_body("OK-1", json!([{"dataType": "ip", "data": "1.2.3.4"}]))).await;
+    let many: Vec<Value> = (0..10_000).map(|i| json!({"dataType": "ip", "data": format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256)})).collect();
+    let cases: Vec<(Value, &str)> = vec![
+        (alert_body("B-1", json!([{"dataType": "file", "data": "x.bin;application/octet-stream;!!!not base64!!!"}])), "malformed base64"),
+        (alert_body("B-2", json!([{"dataType": "file", "data": "x.bin;application/octet-stream;"}])), "0-byte file"),
+        (alert_body("B-3", json!([{"dataType": "file", "data": "no separators"}])), "file without name and type"),
+        (alert_body("B-4", json!([{"dataType": "colour", "data": "red"}])), "unknown data type"),
+        (alert_body("B-5", json!([{"dataType": "ip", "data": ""}])), "empty value"),
+        (alert_body("B-6", json!([{"dataType": "ip", "data": "1.1.1.1", "colour": "red"}])), "unknown artifact attribute"),
+        (alert_body("B-7", json!(many)), "10,000 observables"),
+        (alert_body("B-8", json!([{"dataType": "ip", "data": "1.1.1.1"}, {"dataType": "file", "data": "x;y;%%%"}])), "one bad among good"),
+        (json!({"type": "t", "source": "s", "sourceRef": "B-9", "description": "no title"}), "missing title"),
+        (json!({"type": "t", "source": "s", "title": "no ref"}), "missing sourceRef"),
+        (json!({"type": "", "source": "s", "sourceRef": "B-10", "title": "x"}), "empty type"),
+        (json!({"type": "t", "source": "s", "sourceRef": "B-11", "title": "x", "severity": 9}), "severity out of range"),
+        (json!({"type": "t", "source": "s", "sourceRef": "B-12", "title": "x", "status": "Imported"}), "status is not given"),
+        (json!({"type": "t", "source": "s", "sourceRef": "B-13", "title": "x", "customFields": {"nope": {"string": 5}}}), "custom field of the wrong type"),
+        (json!({"type": "t", "source": "s", "sourceRef": "B-14", "title": "x", "artifacts": "not a list"}), "artifacts not a list"),
+        (json!({"type": "t", "source": "s", "sourceRef": "B-15", "title": "x", "tags": [1, 2]}), "tags not strings"),
+    ];
+    for (body, what) in cases {
+        let (st, v) = post(&admin, &s, "/api/alert", body).await;
+        assert!(st.is_client_error(), "{what}: {st} {v}");
+        assert!(v["type"].is_string() && v["message"].is_string(), "{what}: {v}");
+    }
+    // An oversized file: refused before anything is stored.
+    let big = format!("big.bin;application/octet-stream;{}", b64(&vec![7u8; 600 * 1024]));
+    let r = admin.post(s.url("/api/alert")).json(&alert_body("B-16", json!([{"dataType": "file", "data": big}]))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Invalid UTF-8, deep nesting, not JSON at all.
+    for (bytes, what) in [
+        (b"{\"type\":\"t\",\"source\":\"s\",\"sourceRef\":\"B-17\",\"title\":\"\xff\xfe\"}".to_vec(), "invalid UTF-8"),
+        (format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(), "deep nesting"),
+        (format!("{{\"type\":\"t\",\"source\":\"s\",\"sourceRef\":\"B-18\",\"title\":\"x\",\"customFields\":{}{}}}", "{\"a\":".repeat(5000), "}".repeat(5000)).into_bytes(), "deep object"),
+        (b"type=t&source=s".to_vec(), "not JSON"),
+    ] {
+        let r = admin.post(s.url("/api/alert")).header("content-type", "application/json").body(bytes).send().await.unwrap();
+        let (st, v) = json(r).await;
+        assert!(st.is_client_error(), "{what}: {st} {v}");
+        assert!(v["type"].is_string(), "{what}: {v}");
+    }
+    // Nothing of it was written: one alert, and no stored file.
+    assert_eq!(alert_total(&admin, &s).await, 1);
+    let (_, flow) = get(&admin, &s, "/api/flow").await;
+    let creations = flow.as_array().unwrap().iter().filter(|e| e["base"]["objectType"] == "alert" || e["objectType"] == "alert").count();
+    assert_eq!(creations, 1, "{flow}");
+
+    // The same checks apply to updates.
+    let (_, found) = search(&admin, &s, "/api/alert/_search", json!({"sourceRef": "OK-1"})).await;
+    let aid = id(&found[0]);
+    for (body, what) in [
+        (json!({"artifacts": [{"dataType": "colour", "data": "red"}]}), "unknown data type"),
+        (json!({"status": "Imported"}), "status"),
+        (json!({"sourceRef": "other"}), "identity"),
+        (json!({"severity": 0}), "severity"),
+    ] {
+        let (st, v) = patch(&admin, &s, &format!("/api/alert/{aid}"), body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{what}: {v}");
+    }
+    let (_, a) = get(&admin, &s, &format!("/api/alert/{aid}")).await;
+    assert_eq!(a["artifacts"].as_array().unwrap().len(), 1);
+    assert_eq!(a["sourceRef"], "OK-1");
+}
+
+#[tokio::test]
+async fn update_triage_states_bulk_search_and_delete() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let a = new_alert(&admin, &s, alert_body("U-1", json!([{"dataType": "ip", "data": "10.0.0.1"}]))).await;
+    let aid = id(&a);
+    let url = format!("/api/alert/{aid}");
+
+    // A New alert stays New when changed.
+    let (st, v) = patch(&admin, &s, &url, json!({"title": "Renamed", "artifacts": [{"dataType": "ip", "data": "10.0.0.1"}, {"dataType": "ip", "data": "10.0.0.3"}]})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "New");
+    assert_eq!(v["title"], "Renamed");
+    assert_eq!(v["artifacts"].as_array().unwrap().len(), 2, "artifacts merged without duplicates: {v}");
+    // Read / unread.
+    let (_, v) = post(&admin, &s, &format!("{url}/markAsRead"), json!({})).await;
+    assert_eq!(v["status"], "Ignored");
+    // A followed alert changed after triage asks for attention again.
+    let (_, v) = patch(&admin, &s, &url, json!({"description": "More details"})).await;
+    assert_eq!(v["status"], "Updated");
+    let (_, v) = post(&admin, &s, &format!("{url}/markAsRead"), json!({})).await;
+    assert_eq!(v["status"], "Ignored");
+    let (_, v) = post(&admin, &s, &format!("{url}/unfollow"), json!({})).await;
+    assert_eq!(v["follow"], false);
+    assert_eq!(v["status"], "Ignored");
+    let (_, v) = patch(&admin, &s, &url, json!({"description": "Even more"})).await;
+    assert_eq!(v["status"], "Ignored", "an unfollowed alert stays as triaged");
+    let (_, v) = post(&admin, &s, &format!("{url}/follow"), json!({})).await;
+    assert_eq!(v["follow"], true);
+    let (_, v) = post(&admin, &s, &format!("{url}/markAsUnread"), json!({})).await;
+    assert_eq!(v["status"], "New");
+    // Unknown alert.
+    let (st, v) = post(&admin, &s, "/api/alert/nope/markAsRead", json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_error(&v, "NotFoundError");
+
+    // Artifacts of an alert.
+    let (st, v) = post(&admin, &s, &format!("{url}/artifact"), json!({"dataType": "domain", "data": ["a.example", "b.example"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let art = id(&v[0]);
+    let (st, v) = post(&admin, &s, &format!("{url}/artifact"), json!({"dataType": "domain", "data": "a.example"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_error(&v, "ConflictError");
+    let (st, v) = patch(&admin, &s, &format!("/api/alert/artifact/{art}"), json!({"ioc": true, "message": "C2"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["ioc"], true);
+    assert_eq!(call(&admin, reqwest::Method::DELETE, &s, &format!("/api/alert/artifact/{art}"), None).await.0, StatusCode::NO_CONTENT);
+    let (_, v) = get(&admin, &s, &url).await;
+    assert_eq!(v["artifacts"].as_array().unwrap().len(), 3);
+
+    // Bulk update.
+    let b = new_alert(&admin, &s, alert_body("U-2", json!([]))).await;
+    let (st, v) = patch(&admin, &s, "/api/alert/_bulk", json!({"ids": [aid, id(&b)], "tags": ["triaged"], "severity": 3})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(v.as_array().unwrap().iter().all(|a| a["tags"] == json!(["triaged"]) && a["severity"] == 3), "{v}");
+    let (st, _) = patch(&admin, &s, "/api/alert/_bulk", json!({"ids": [aid, "nope"], "severity": 1})).await;
+    assert_eq!(st, StatusCode::MULTI_STATUS);
+
+    // Search: by source, status, artifact value; sorted, paged.
+    for i in 3..8 {
+        new_alert(&admin, &s, json!({"type": "siem", "source": "splunk", "sourceRef": format!("S-{i}"), "title": format!("Splunk {i}"), "date": 1_700_000_000_000i64 + i, "artifacts": [{"dataType": "ip", "data": format!("192.168.0.{i}")}]})).await;
+    }
+    let (n, _) = search(&admin, &s, "/api/alert/_search", json!({"source": "splunk"})).await;
+    assert_eq!(n, 5);
+    let (n, found) = search(&admin, &s, "/api/alert/_search", json!({"artifacts.data": "192.168.0.4"})).await;
+    assert_eq!(n, 1);
+    assert_eq!(found[0]["sourceRef"], "S-4");
+    // (the partial bulk update set the first alert's severity to 1)
+    let (n, found) = search(&admin, &s, "/api/alert/_search", json!({"_and": [{"status": "New"}, {"severity": 3}]})).await;
+    assert_eq!(n, 1);
+    assert_eq!(found[0]["id"], b["id"]);
+    let r = admin.post(s.url("/api/alert/_search")).query(&[("range", "0-2"), ("sort", "-date")]).json(&json!({"query": {"source": "splunk"}})).send().await.unwrap();
+    assert_eq!(r.headers()["x-total"], "5");
+    let page: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(page.iter().map(|a| a["sourceRef"].as_str().unwrap()).collect::<Vec<_>>(), ["S-7", "S-6"]);
+    let r = admin.post(s.url("/api/alert/_search")).query(&[("range", "0-2"), ("sort", "+date")]).json(&json!({"query": {"source": "splunk"}})).send().await.unwrap();
+    let page: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(page[0]["sourceRef"], "S-3");
+
+    // Delete, bulk delete.
+    assert_eq!(call(&admin, reqwest::Method::DELETE, &s, &url, None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(get(&admin, &s, &url).await.0, StatusCode::NOT_FOUND);
+    let (_, splunk) = search(&admin, &s, "/api/alert/_search", json!({"source": "splunk"})).await;
+    let ids: Vec<String> = splunk.iter().map(id).collect();
+    let (st, _) = post(&admin, &s, "/api/alert/delete/_bulk", json!({"ids": ids})).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(alert_total(&admin, &s).await, 1);
+    // Deleted alerts can be created again.
+    new_alert(&admin, &s, alert_body("U-1", json!([]))).await;
+}
+
+#[tokio::test]
+async fn similarity_import_merge_and_isolation() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let (st, v) = post(&admin, &s, "/api/case/template", json!({"name": "Phishing", "titlePrefix": "[PHISH]", "tags": ["phishing"], "tasks": [{"title": "Block sender"}, {"title": "Notify users"}]})).await;
+    assert!(st.is_success(), "{v}");
+    // Cases with observables: one shares two with the alert (one an IOC), one shares one; a
+    // deleted case would share everything.
+    let (_, c1) = post(&admin, &s, "/api/case", json!({"title": "Campaign", "description": "d"})).await;
+    let c1id = id(&c1);
+    post(&admin, &s, &format!("/api/case/{c1id}/artifact"), json!({"dataType": "ip", "data": "10.0.0.1", "ioc": true})).await;
+    post(&admin, &s, &format!("/api/case/{c1id}/artifact"), json!({"dataType": "domain", "data": "evil.example"})).await;
+    let (_, c2) = post(&admin, &s, "/api/case", json!({"title": "Older", "description": "d"})).await;
+    post(&admin, &s, &format!("/api/case/{}/artifact", id(&c2)), json!({"dataType": "ip", "data": "10.0.0.1"})).await;
+    let (_, c3) = post(&admin, &s, "/api/case", json!({"title": "Deleted", "description": "d"})).await;
+    post(&admin, &s, &format!("/api/case/{}/artifact", id(&c3)), json!({"dataType": "ip", "data": "10.0.0.1"})).await;
+    post(&admin, &s, &format!("/api/case/{}/artifact", id(&c3)), json!({"dataType": "domain", "data": "evil.example"})).await;
+    assert_eq!(call(&admin, reqwest::Method::DELETE, &s, &format!("/api/case/{}", id(&c3)), None).await.0, StatusCode::NO_CONTENT);
+
+    let a = new_alert(
+        &admin,
+        &s,
+        alert_body("SIM-1", json!([{"dataType": "ip", "data": "10.0.0.1"}, {"dataType": "domain", "data": "evil.example"}, {"dataType": "ip", "data": "10.0.0.99"}])),
+    )
+    .await;
+    let aid = id(&a);
+    let (st, v) = get(&admin, &s, &format!("/api/alert/{aid}?similarity=1")).await;
+    assert_eq!(st, StatusCode::OK);
+    let seen = |v: &Value, data: &str| v["artifacts"].as_array().unwrap().iter().find(|o| o["data"] == data).unwrap()["seen"].clone();
+    assert_eq!(seen(&v, "10.0.0.1"), 2, "{v}");
+    assert_eq!(seen(&v, "evil.example"), 1);
+    assert_eq!(seen(&v, "10.0.0.99"), 0);
+    let similar = v["similarCases"].as_array().unwrap();
+    assert_eq!(similar.len(), 2, "the deleted case does not count: {v}");
+    assert_eq!(similar[0]["id"], c1["id"], "most overlap first");
+    assert_eq!(similar[0]["similarArtifactCount"], 2);
+    assert_eq!(similar[0]["similarIocCount"], 1);
+    assert_eq!(similar[0]["artifactCount"], 2);
+    assert_eq!(similar[1]["similarArtifactCount"], 1);
+    // Without the parameter, no similarity.
+    let (_, v) = get(&admin, &s, &format!("/api/alert/{aid}")).await;
+    assert!(v.get("similarCases").is_none());
+
+    // Another organisation sees neither the alert nor the cases.
+    let carol = acme_admin(&s).await;
+    assert_eq!(get(&carol, &s, &format!("/api/alert/{aid}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(post(&carol, &s, &format!("/api/alert/{aid}/createCase"), json!({})).await.0, StatusCode::NOT_FOUND);
+    let theirs = new_alert(&carol, &s, alert_body("SIM-1", json!([{"dataType": "ip", "data": "10.0.0.1"}]))).await;
+    let (_, v) = get(&carol, &s, &format!("/api/alert/{}?similarity=1", id(&theirs))).await;
+    assert_eq!(v["artifacts"][0]["seen"], 0, "{v}");
+    assert_eq!(v["similarCases"], json!([]));
+    assert_eq!(alert_total(&carol, &s).await, 1);
+    let (st, _) = post(&carol, &s, &format!("/api/alert/{}/merge/{c1id}", id(&theirs)), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "another organisation's case");
+
+    // Import with a template: one transaction, the alert Imported and linked.
+    let (st, case) = post(&admin, &s, &format!("/api/alert/{aid}/createCase"), json!({"caseTemplate": "Phishing"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{case}");
+    assert_eq!(case["title"], "[PHISH] Alert SIM-1");
+    assert!(case["tags"].as_array().unwrap().contains(&json!("phishing")));
+    let cid = id(&case);
+    let (n, obs) = search(&admin, &s, "/api/case/artifact/_search", json!({"_parent": {"_type": "case", "_id": cid}})).await;
+    assert_eq!(n, 3, "{obs:?}");
+    let (n, _) = search(&admin, &s, "/api/case/task/_search", json!({"_parent": {"_type": "case", "_id": cid}})).await;
+    assert_eq!(n, 2);
+    let (_, v) = get(&admin, &s, &format!("/api/alert/{aid}")).await;
+    assert_eq!(v["status"], "Imported");
+    assert_eq!(v["case"], case["id"]);
+    let (st, v) = post(&admin, &s, &format!("/api/alert/{aid}/createCase"), json!({})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "imported once: {v}");
+    let (st, _) = post(&admin, &s, "/api/alert/nope/createCase", json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // An unknown template: refused, the alert untouched.
+    let b = new_alert(&admin, &s, alert_body("SIM-2", json!([{"dataType": "ip", "data": "10.0.0.1"}, {"dataType": "mail", "data": "x@evil.example"}]))).await;
+    let (st, _) = post(&admin, &s, &format!("/api/alert/{}/createCase", id(&b)), json!({"caseTemplate": "No such"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(get(&admin, &s, &format!("/api/alert/{}", id(&b))).await.1["status"], "New");
+
+    // Merge one alert into the case (by number): new observables only, description appended.
+    let number = case["caseId"].as_u64().unwrap();
+    let (st, merged) = post(&admin, &s, &format!("/api/alert/{}/merge/{number}", id(&b)), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{merged}");
+    assert!(merged["description"].as_str().unwrap().contains("Merged with alert #SIM-2"), "{merged}");
+    let (n, _) = search(&admin, &s, "/api/case/artifact/_search", json!({"_parent": {"_type": "case", "_id": cid}})).await;
+    assert_eq!(n, 4, "only the mail is new");
+    let (_, v) = get(&admin, &s, &format!("/api/alert/{}", id(&b))).await;
+    assert_eq!(v["status"], "Imported");
+    assert_eq!(v["case"], case["id"]);
+    // Bulk merge.
+    let c = new_alert(&admin, &s, alert_body("SIM-3", json!([{"dataType": "fqdn", "data": "c.example"}]))).await;
+    let d = new_alert(&admin, &s, alert_body("SIM-4", json!([{"dataType": "fqdn", "data": "c.example"}, {"dataType": "fqdn", "data": "d.example"}]))).await;
+    let (st, v) = post(&admin, &s, "/api/alert/merge/_bulk", json!({"caseId": cid, "alertIds": [id(&c), id(&d)]})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (n, _) = search(&admin, &s, "/api/case/artifact/_search", json!({"_parent": {"_type": "case", "_id": cid}})).await;
+    assert_eq!(n, 6);
+    let (n, _) = search(&admin, &s, "/api/alert/_search", json!({"_and": [{"status": "Imported"}, {"case": cid}]})).await;
+    assert_eq!(n, 4);
+    // Merging an alert imported elsewhere, or into an unknown case: refused, nothing changed.
+    let (_, other) = post(&admin, &s, "/api/case", json!({"title": "Other", "description": "d"})).await;
+    let (st, _) = post(&admin, &s, "/api/alert/merge/_bulk", json!({"caseId": id(&other), "alertIds": [id(&c)]})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _) = post(&admin, &s, "/api/alert/merge/_bulk", json!({"caseId": "nope", "alertIds": [id(&c)]})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = post(&admin, &s, "/api/alert/merge/_bulk", json!({"caseId": cid, "alertIds": []})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn permissions() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let a = new_alert(&admin, &s, alert_body("P-1", json!([]))).await;
+    s.create_user(&admin, json!({"login": "ro@soc", "name": "ro", "password": "user-password-1", "profile": "read-only"})).await;
+    let ro = s.session("ro@soc", "user-password-1").await;
+    let (st, _) = get(&ro, &s, &format!("/api/alert/{}", id(&a))).await;
+    assert_eq!(st, StatusCode::OK);
+    for (st, v) in [
+        post(&ro, &s, "/api/alert", alert_body("P-2", json!([]))).await,
+        post(&ro, &s, &format!("/api/alert/{}/markAsRead", id(&a)), json!({})).await,
+        post(&ro, &s, &format!("/api/alert/{}/createCase", id(&a)), json!({})).await,
+        patch(&ro, &s, &format!("/api/alert/{}", id(&a)), json!({"title": "x"})).await,
+    ] {
+        assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+        assert_error(&v, "AuthorizationError");
+    }
+    assert_eq!(call(&ro, reqwest::Method::DELETE, &s, &format!("/api/alert/{}", id(&a)), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(alert_total(&admin, &s).await, 1);
+}
