@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # thehive4py 1.8.2, from PyPI in its own virtual environment, drives a real Waggle (a temporary
 # embedded database) through every method it has for cases, tasks, task logs, observables
-# (values and files), case templates, custom fields and its query helpers.
+# (values and files), case templates, custom fields, alerts and its query helpers, and runs a
+# Zerofox2TH-like alert feeder twice (feeders/).
 # Usage: clients/thehive4py1/run.sh [path/to/waggle]   (default: target/debug/waggle)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

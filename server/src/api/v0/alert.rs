@@ -233,12 +233,43 @@ pub async fn get_alert(State(state): State<AppState>, caller: Caller, Path(id): 
 /// Change an alert; `artifacts` are added to its own (the ones it has are kept once). A
 /// followed alert changed after triage becomes Updated.
 #[utoipa::path(patch, path = "/api/alert/{id}", tag = "alert", params(("id" = String, Path, description = "Alert id")), responses((status = 200, description = "The alert"), (status = 400, description = "Invalid attributes")))]
-pub async fn update_alert(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+pub async fn update_alert(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
     check_attributes("alert", &body, UPDATE)?;
+    drop_stored_files(&state, &caller, &id, &mut body).await?;
     check_list_attributes("alert", &body, "artifacts", ARTIFACT)?;
     let patch: AlertPatch = input("alert", &with_observables(body), &[&UPDATE[..], &["observables"]].concat())?;
     let a = alert::update(&state, &caller, &id, patch).await.map_err(v0_error)?;
     Ok(axum::Json(alert_object(&a)))
+}
+
+/// thehive4py sends an alert back as it read it: its file artifacts carry their stored
+/// `attachment` instead of `data`. Those the alert has are dropped (they are in it already);
+/// another stored file cannot be given this way.
+async fn drop_stored_files(state: &AppState, caller: &Caller, id: &str, body: &mut Map<String, Value>) -> Result<()> {
+    let Some(Value::Array(list)) = body.get_mut("artifacts") else { return Ok(()) };
+    if !list.iter().any(|a| a.get("attachment").is_some_and(|v| !v.is_null())) {
+        return Ok(());
+    }
+    let current = alert::get(state, caller, id).await?;
+    let held: Vec<&str> = current.observables.iter().filter_map(|o| o.attachment.as_ref().map(|a| a.id.as_str())).collect();
+    let mut kept = Vec::with_capacity(list.len());
+    for mut a in std::mem::take(list) {
+        let file = a.get("attachment").filter(|v| !v.is_null()).cloned();
+        match file {
+            None => {
+                if let Value::Object(m) = &mut a {
+                    m.remove("attachment");
+                }
+                kept.push(a);
+            }
+            Some(f) if f.get("id").and_then(Value::as_str).is_some_and(|h| held.contains(&h)) => {}
+            Some(_) => {
+                return Err(Error::attribute("alert", "artifacts.attachment", "object", "a new file is given as data: filename;content-type;base64"));
+            }
+        }
+    }
+    *list = kept;
+    Ok(())
 }
 
 /// Delete an alert for good (`?force=1`, which thehive4py sends, is accepted and changes
