@@ -5,6 +5,9 @@
 //! with the server running: the cases list (filter + sort + first page), an observable lookup
 //! by (dataType, data) across all cases, creating a case with 10 observables; and the seeding
 //! rate and the process memory.
+//!
+//! `waggle-bench alerts`: alert ingestion, similarity and the triage list (see
+//! `server/src/bench/alerts.rs`).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -18,6 +21,9 @@ use waggle::config::Settings;
 use waggle::store::{OrgStore, new_id};
 use waggle::vars;
 
+#[path = "../bench/alerts.rs"]
+mod alerts;
+
 #[derive(Parser)]
 #[command(name = "waggle-bench", about = "Waggle benchmarks: print figures")]
 struct Cli {
@@ -29,6 +35,8 @@ struct Cli {
 enum Cmd {
     /// Case management at scale.
     Cases(CasesArgs),
+    /// Alert ingestion, similarity and the triage list at scale.
+    Alerts(alerts::AlertsArgs),
 }
 
 #[derive(clap::Args)]
@@ -349,5 +357,6 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Cmd::Cases(a) => rt.block_on(cases(a)),
+        Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
     }
 }
