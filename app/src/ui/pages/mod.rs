@@ -1,6 +1,8 @@
 pub mod about;
 pub mod admin;
 pub mod alerts;
+pub mod alerts_filter;
+pub mod alerts_preview;
 pub mod cases;
 pub mod dashboards;
 pub mod login;
