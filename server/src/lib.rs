@@ -6,13 +6,16 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod dashboard;
 pub mod connector;
 pub mod error;
 pub mod org;
 pub mod query;
+pub mod render;
 pub mod seed;
 pub mod server;
 pub mod state;
+pub mod stats;
 pub mod status;
 pub mod store;
 pub mod user;

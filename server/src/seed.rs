@@ -8,6 +8,6 @@ use crate::error::Result;
 use crate::store::Store;
 
 pub async fn new_organisation(store: &Store, org: &Organisation) -> Result<()> {
-    let _ = (store, org);
+    crate::dashboard::seed_organisation(store, org).await?;
     Ok(())
 }

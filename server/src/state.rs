@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::AuthGuard;
 use crate::config::Settings;
 use crate::connector::Connectors;
+use crate::stats::index::StatsIndex;
 use crate::store::{SessionStore, Store};
 
 #[derive(Clone)]
@@ -14,12 +15,15 @@ pub struct AppState {
     pub auth: Arc<AuthGuard>,
     pub sessions: SessionStore,
     pub connectors: Connectors,
+    /// The statistics index (dashboards); loaded and kept current by `server::start`.
+    pub stats: Arc<StatsIndex>,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         let connectors = Connectors::new(&settings);
         AppState {
+            stats: StatsIndex::new(store.clone()),
             sessions: SessionStore::new(store.clone()),
             store,
             settings: Arc::new(settings),

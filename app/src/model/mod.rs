@@ -2,10 +2,12 @@
 //! The service layer speaks these types; each REST dialect translates them to its own shape.
 
 pub mod auth;
+pub mod dashboard;
 pub mod error;
 pub mod status;
 
 pub use auth::*;
+pub use dashboard::*;
 pub use error::*;
 pub use status::*;
 

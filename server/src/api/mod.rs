@@ -47,6 +47,8 @@ pub const PUBLIC_ROUTES: &[&str] = &["/api/status", "/api/health", "/api/login",
         (name = "platform", description = "Status, health, sessions"),
         (name = "user", description = "Users, passwords, API keys"),
         (name = "organisation", description = "Organisations (tenants)"),
+        (name = "statistics", description = "TheHive's _stats aggregations"),
+        (name = "dashboard", description = "Dashboards: CRUD, sharing, import/export, PNG rendering"),
     )
 )]
 struct ApiDoc;

@@ -10,6 +10,7 @@ use crate::vars;
 /// Every migration this binary knows, in order. Numbers are never reused or edited once shipped.
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.surql")),
+    (4, "dashboards", include_str!("../../migrations/0004_dashboards.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

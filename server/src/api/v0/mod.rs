@@ -2,7 +2,9 @@
 //! Handlers translate shapes and call the service layer; no rule lives here.
 
 pub mod organisation;
+pub mod dashboard;
 pub mod platform;
+pub mod stats;
 pub mod user;
 
 use serde_json::{Map, Value};
@@ -12,6 +14,8 @@ use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().merge(platform::routes()).merge(user::routes()).merge(organisation::routes())
+        .merge(stats::routes())
+        .merge(dashboard::routes())
 }
 
 /// A model object as v0 shows it: its fields plus `_id`, `id` and `_type`.
