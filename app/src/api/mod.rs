@@ -7,8 +7,10 @@
 //! (`server/src/api/ui/<area>.rs`). Adding an area: a module here with a trait, its impl on the
 //! server's `UiBackend`, and one `provide_context` line in `server/src/api/ui/mod.rs`.
 
+pub mod dashboard;
 pub mod platform;
 
+pub use dashboard::*;
 pub use platform::*;
 
 /// The backend an area's server functions use, from the request's context.

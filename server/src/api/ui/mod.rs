@@ -2,6 +2,7 @@
 //! the request's caller and session into a [`UiBackend`], provides it to the server functions as
 //! each area's backend trait, and the trait impls (one file per area) call the services.
 
+mod dashboard;
 mod platform;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub(crate) type R<T> = Result<T, ApiError>;
 /// Provide the request's backend as every area's trait object.
 fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::Backend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::DashboardBackend>>(backend.clone());
 }
 
 /// Route handler for every server function.
