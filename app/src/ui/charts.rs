@@ -415,7 +415,11 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, th
     area.fill(&theme.background).map_err(e)?;
     let (w, h) = area.dim_in_pixel();
     let (w, h) = (w as i32, h as i32);
-    let text = |size: u32, c: RGBColor| TextStyle::from((FONT, size).into_font()).color(&c);
+    let text = |size: u32, c: RGBColor| {
+        let mut style = TextStyle::from((FONT, size).into_font());
+        style.color = c.to_backend_color();
+        style
+    };
     let mut top = 0;
     if let Some(t) = title {
         area.draw(&Text::new(t.to_string(), (10, 8), text(15, theme.text))).map_err(e)?;

@@ -311,7 +311,9 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <div class="wide-page dashboard-page">
             <ErrorNote error=load_error/>
-            {move || state.get().map(|s| view! {
+            {move || {
+                let (copy, remove) = (copy.clone(), remove.clone());
+                state.get().map(|s| view! {
                 <div class="page-header dash-header">
                     <h1>{s.dashboard.title.clone()}</h1>
                     <span class=format!("badge status-{}", s.dashboard.status.as_str().to_lowercase())>{s.dashboard.status.as_str()}</span>
@@ -332,7 +334,7 @@ pub fn DashboardPage() -> impl IntoView {
                     </label>
                     <button on:click=move |_| refresh.update(|n| *n += 1) title="Refresh now">"↻"</button>
                     <button on:click=export>"Export JSON"</button>
-                    <button on:click=copy.clone()>"Copy"</button>
+                    <button on:click=copy>"Copy"</button>
                     <Show when=may_edit>
                         <button class="share" on:click=toggle_share>{move || if state.with(|s| s.as_ref().is_some_and(|s| s.dashboard.status == DashboardStatus::Shared)) { "Make private" } else { "Share" }}</button>
                         <button class:primary=move || edit.get() on:click=move |_| edit.update(|e| *e = !*e)>{move || if edit.get() { "Done editing" } else { "Edit" }}</button>
@@ -342,7 +344,7 @@ pub fn DashboardPage() -> impl IntoView {
                         <button class="primary save" on:click=move |_| save()>"Save"</button>
                     </Show>
                 </div>
-            })}
+            })}}
             <ErrorNote error=error/>
             {move || editor.get().map(|(row, idx, w)| view! { <WidgetEditor row=row index=idx widget=w state=state dirty=dirty editor=editor/> })}
             {move || state.get().map(|s| {
