@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite: unit and API tests (real server on 127.0.0.1, temporary embedded
-# databases), then the browser tests (headless Debian Chromium driven by playwright-core).
+# databases), the real Python clients (thehive4py from PyPI), then the browser tests (headless
+# Debian Chromium driven by playwright-core).
 # Installs what is missing first. CI runs exactly this (.ci/run).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -19,6 +20,9 @@ cargo build -p server --bins --tests
 log "unit and API tests"
 cargo test -p server
 cargo test -p app --features ssr
+
+log "real clients: thehive4py 1.8.2"
+"$ROOT/clients/thehive4py1/run.sh" "$ROOT/target/debug/waggle"
 
 log "browser tests"
 "$ROOT/end2end/run.sh" "$ROOT/target/debug/waggle"

@@ -22,13 +22,14 @@ function pngSize(buf) {
 }
 
 test('dashboards: defaults, create, period, PNG, share, isolation, import', async () => {
-  // Data to chart, users and an organisation, through the API.
-  // Alerts come from the alerts area (POST /api/alert); without it the charts are empty and
-  // the drill-down step is skipped.
-  let haveAlerts = true;
-  for (const [i, status] of ['New', 'New', 'Updated', 'Ignored', 'Imported', 'New'].entries()) {
-    const a = await api('/api/alert', { body: { type: 'external', source: 'e2e', sourceRef: `r${i}`, title: `a${i}`, description: 'd', status } });
-    if (a.status !== 201) haveAlerts = false;
+  // Data to chart (cases through the case API), users and an organisation, through the API.
+  for (const [i, severity] of [1, 2, 2, 3, 3, 3].entries()) {
+    const c = await api('/api/case', { body: { title: `e2e case ${i}`, description: 'd', severity, tags: ['e2e'] } });
+    assert.equal(c.status, 201, JSON.stringify(c.json));
+    if (i < 2) {
+      const p = await api(`/api/case/${c.json.id}`, { method: 'PATCH', body: { status: 'Resolved', resolutionStatus: 'TruePositive', impactStatus: 'NoImpact', summary: 'done' } });
+      assert.equal(p.status, 200, JSON.stringify(p.json));
+    }
   }
   let r = await api('/api/user', { body: { login: 'ana@soc', name: 'Ana', password: 'analyst-password-1', profile: 'analyst' } });
   assert.equal(r.status, 201, JSON.stringify(r.json));
@@ -60,15 +61,15 @@ test('dashboards: defaults, create, period, PNG, share, isolation, import', asyn
     await page.waitForSelector('button:has-text("+ Widget")');
     await page.click('button:has-text("+ Widget")');
     await page.selectOption('.widget-editor select[name=type]', 'donut');
-    await page.fill('.widget-editor input[name=title]', 'Alerts by status');
-    await page.selectOption('.widget-editor select[name=entity]', 'alert');
+    await page.fill('.widget-editor input[name=title]', 'Cases by status');
+    await page.selectOption('.widget-editor select[name=entity]', 'case');
     await page.fill('.widget-editor input[name=field]', 'status');
     await page.click('.widget-editor button.apply');
     await page.click('button:has-text("+ Widget")');
     await page.selectOption('.widget-editor select[name=type]', 'bar');
-    await page.fill('.widget-editor input[name=title]', 'Alert history');
-    await page.selectOption('.widget-editor select[name=entity]', 'alert');
-    await page.fill('.widget-editor input[name=field]', 'status');
+    await page.fill('.widget-editor input[name=title]', 'Cases per day by severity');
+    await page.selectOption('.widget-editor select[name=entity]', 'case');
+    await page.fill('.widget-editor input[name=field]', 'severity');
     await page.fill('.widget-editor input[name=dateField]', 'createdAt');
     await page.selectOption('.widget-editor select[name=interval]', '1d');
     await page.click('.widget-editor button.apply');
@@ -94,17 +95,15 @@ test('dashboards: defaults, create, period, PNG, share, isolation, import', asyn
     const size = pngSize(readFileSync(path));
     assert.deepEqual(size, { width: 1120, height: 600 });
 
-    // Clicking a slice opens the matching alerts.
-    if (haveAlerts) {
+    // Clicking a slice opens the matching cases.
     const box = await page.locator('.widget .chart').first().boundingBox();
     const scale = box.width / 560;
-    // donut centre is at (r + 12, r + 8) with r = 142 in a 560x300 chart; click right of centre
-    await page.mouse.click(box.x + (154 + 110) * scale, box.y + 150 * scale);
-    await page.waitForURL(/\/alerts\?q=/);
-    const q = JSON.parse(decodeURIComponent(new URL(page.url()).searchParams.get('q')));
-    assert.ok(JSON.stringify(q).includes('"_field":"status"'), JSON.stringify(q));
+    // donut centre is at (r + 12, r + 8) with r = 140 in a 560x300 chart; click right of centre
+    await page.mouse.click(box.x + (152 + 110) * scale, box.y + 148 * scale);
+    await page.waitForURL(/\/cases\?q=/);
+    const q = JSON.parse(new URL(page.url()).searchParams.get('q'));
+    assert.ok(JSON.stringify(q).includes('"status"'), JSON.stringify(q));
     await page.goBack();
-    }
 
     // Private: Ana does not see it; shared: she does. Eve (another organisation) never does.
     await page.goto(url);

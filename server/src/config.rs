@@ -72,7 +72,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
 
-    /// Log filter, e.g. `info` or `waggle=debug,info`. [env: WAGGLE_LOG] [default: info]
+    /// Log filter, e.g. `info` or `waggle=debug,info`. [env: WAGGLE_LOG] [default: info,surreal=warn]
     #[arg(long, value_name = "FILTER")]
     pub log: Option<String>,
 
@@ -147,6 +147,9 @@ pub struct Settings {
 }
 
 pub const DEFAULT_ADMIN_LOGIN: &str = "admin@waggle.local";
+
+/// Waggle at `info`; the database engine's own chatter only from `warn` up.
+pub const DEFAULT_LOG: &str = "info,surreal=warn";
 
 impl Settings {
     /// Settings for tests and throwaway runs: an in-memory database, a port chosen by the OS.
@@ -254,7 +257,7 @@ impl Settings {
                 .or(file.database_password)
                 .or(env_parse("WAGGLE_DATABASE_PASSWORD")?),
             log_format,
-            log: args.log.clone().or(file.log).or(env_parse("WAGGLE_LOG")?).unwrap_or_else(|| "info".into()),
+            log: args.log.clone().or(file.log).or(env_parse("WAGGLE_LOG")?).unwrap_or_else(|| DEFAULT_LOG.into()),
             org,
             admin_login: env_parse("WAGGLE_ADMIN_LOGIN")?.unwrap_or_else(|| DEFAULT_ADMIN_LOGIN.into()),
             admin_password: env_parse("WAGGLE_ADMIN_PASSWORD")?,

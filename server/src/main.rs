@@ -3,7 +3,7 @@ use tracing_subscriber::EnvFilter;
 use waggle::config::{Cli, Command, LogFormat, Settings};
 
 fn init_logging(settings: &Settings) {
-    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new(waggle::config::DEFAULT_LOG));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     match settings.log_format {
         LogFormat::Json => builder.json().flatten_event(true).init(),

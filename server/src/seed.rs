@@ -9,5 +9,6 @@ use crate::store::Store;
 
 pub async fn new_organisation(store: &Store, org: &Organisation) -> Result<()> {
     crate::dashboard::seed_organisation(store, org).await?;
+    crate::data_type::seed_defaults(store, &org.id).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::audit::AuditBus;
 use crate::auth::AuthGuard;
 use crate::config::Settings;
 use crate::connector::Connectors;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub connectors: Connectors,
     /// The statistics index (dashboards); loaded and kept current by `server::start`.
     pub stats: Arc<StatsIndex>,
+    /// Committed changes, for the live streams.
+    pub audit: Arc<AuditBus>,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             settings: Arc::new(settings),
             auth: Arc::new(AuthGuard::default()),
             connectors,
+            audit: Arc::new(AuditBus::default()),
         }
     }
 }

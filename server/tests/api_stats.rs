@@ -362,3 +362,139 @@ async fn bad_input_is_a_clear_4xx() {
     let _ = HashMap::<u8, u8>::new();
     s.stop().await;
 }
+
+/// The real case tables, as the case services write them (v0 API: cases, tasks, logs,
+/// observables, resolution, deletion, audit), counted by `_stats` right after each write and
+/// again after a restart (the index rebuilt from a table scan); another organisation sees none.
+#[tokio::test]
+async fn real_case_tables_written_by_the_case_services() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let s = TestServer::start_persistent(dir, |_| {}).await;
+    let admin = s.admin_session().await;
+    let post = |path: String, body: Value| {
+        let req = admin.post(s.url(&path)).json(&body);
+        async move {
+            let (st, v) = json(req.send().await.unwrap()).await;
+            assert!(st.is_success(), "{path}: {st} {v}");
+            v
+        }
+    };
+    // 6 cases: severities 1,2,3,1,2,3; tags; two get resolved, one deleted.
+    let mut cases = Vec::new();
+    for i in 0..6 {
+        let tags = if i % 2 == 0 { json!(["phishing", "mail"]) } else { json!(["malware"]) };
+        let c = post("/api/case".into(), json!({"title": format!("case {i}"), "description": "d", "severity": i % 3 + 1, "tags": tags, "tlp": 2})).await;
+        cases.push(c["id"].as_str().unwrap().to_string());
+        let v = stats(&admin, &s, "case", json!({"stats": [{"_agg": "count"}]})).await;
+        assert_eq!(v["count"], i + 1, "read-your-writes after case {i}: {v}");
+    }
+    // Tasks: case i gets i+1 tasks; one log on each of the first six tasks.
+    let mut tasks = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        for j in 0..=i {
+            let t = post(format!("/api/case/{c}/task"), json!({"title": format!("t{j}"), "group": if j % 2 == 0 { "triage" } else { "response" }})).await;
+            tasks.push((i, t["id"].as_str().unwrap().to_string()));
+        }
+    }
+    for (i, t) in tasks.iter().take(6) {
+        post(format!("/api/case/task/{t}/log"), json!({"message": format!("log of case {i}")})).await;
+    }
+    // Observables: case i gets i+1 ips and one domain; the ips of case 0 are IOCs.
+    for (i, c) in cases.iter().enumerate() {
+        let ips: Vec<String> = (0..=i).map(|k| format!("10.0.{i}.{k}")).collect();
+        post(format!("/api/case/{c}/artifact"), json!({"dataType": "ip", "data": ips, "message": "m", "ioc": i == 0})).await;
+        post(format!("/api/case/{c}/artifact"), json!({"dataType": "domain", "data": format!("d{i}.example"), "message": "m"})).await;
+    }
+    // Resolve cases 0 and 1; delete case 5 (marked Deleted).
+    for c in &cases[..2] {
+        let (st, v) = json(admin.patch(s.url(&format!("/api/case/{c}"))).json(&json!({"status": "Resolved", "resolutionStatus": "TruePositive", "impactStatus": "NoImpact", "summary": "done"})).send().await.unwrap()).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    let r = admin.delete(s.url(&format!("/api/case/{}", cases[5]))).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    let n_tasks = tasks.len() as u64; // 21
+    let n_ips: u64 = (1..=6).sum(); // 21
+    let check = |round: &'static str| {
+        let admin = admin.clone();
+        let s = &s;
+        async move {
+            let v = stats(&admin, s, "case", json!({"stats": [{"_agg": "count"}, {"_agg": "field", "_field": "status", "_select": [{"_agg": "count"}]}]})).await;
+            assert_eq!(v["count"], 6, "{round}: {v}");
+            assert_eq!((v["Open"]["count"].clone(), v["Resolved"]["count"].clone(), v["Deleted"]["count"].clone()), (json!(3), json!(2), json!(1)), "{round}: {v}");
+            let v = stats(&admin, s, "case", json!({"stats": [{"_agg": "field", "_field": "severity", "_select": [{"_agg": "count"}]},
+                                                              {"_agg": "field", "_field": "tags", "_select": [{"_agg": "count"}]},
+                                                              {"_agg": "sum", "_field": "severity"}]})).await;
+            assert_eq!((v["1"]["count"].clone(), v["2"]["count"].clone(), v["3"]["count"].clone()), (json!(2), json!(2), json!(2)), "{round}: {v}");
+            assert_eq!((v["phishing"]["count"].clone(), v["malware"]["count"].clone()), (json!(3), json!(3)), "{round}: {v}");
+            assert_eq!(v["sum_severity"].as_f64(), Some(12.0), "{round}: {v}");
+            let v = stats(&admin, s, "case", json!({"query": {"status": "Resolved"}, "stats": [{"_agg": "field", "_field": "resolutionStatus", "_select": [{"_agg": "count"}]},
+                                                                                               {"_agg": "max", "_field": "computed.handlingDurationInSeconds"}]})).await;
+            assert_eq!(v["TruePositive"]["count"], 2, "{round}: {v}");
+            assert!(v["max_computed.handlingDurationInSeconds"].as_f64().is_some_and(|d| (0.0..600.0).contains(&d)), "{round}: {v}");
+            let v = stats(&admin, s, "case/task", json!({"stats": [{"_agg": "count"}, {"_agg": "field", "_field": "group", "_select": [{"_agg": "count"}]}]})).await;
+            assert_eq!(v["count"], n_tasks, "{round}: {v}");
+            let triage = (0..6u64).map(|i| i / 2 + 1).sum::<u64>();
+            assert_eq!(v["triage"]["count"], triage, "{round}: {v}");
+            // tasks of resolved cases (parent join on the real `case` link)
+            let v = stats(&admin, s, "case/task", json!({"query": {"_parent": {"_type": "case", "_query": {"status": "Resolved"}}}, "stats": [{"_agg": "count"}]})).await;
+            assert_eq!(v["count"], 1 + 2, "{round}: {v}");
+            let v = stats(&admin, s, "case/task/log", json!({"stats": [{"_agg": "count"}]})).await;
+            assert_eq!(v["count"], 6, "{round}: {v}");
+            let v = stats(&admin, s, "case/artifact", json!({"stats": [{"_agg": "count"}, {"_agg": "field", "_field": "dataType", "_select": [{"_agg": "count"}]},
+                                                                      {"_agg": "field", "_field": "ioc", "_select": [{"_agg": "count"}]}]})).await;
+            assert_eq!(v["count"], n_ips + 6, "{round}: {v}");
+            assert_eq!((v["ip"]["count"].clone(), v["domain"]["count"].clone(), v["true"]["count"].clone()), (json!(n_ips), json!(6), json!(1)), "{round}: {v}");
+            // observables of high-severity cases (severity 3: cases 2 and 5)
+            let v = stats(&admin, s, "case/artifact", json!({"query": {"_parent": {"_type": "case", "_query": {"severity": 3}}}, "stats": [{"_agg": "count"}]})).await;
+            assert_eq!(v["count"], (3 + 1) + (6 + 1), "{round}: {v}");
+            // cases having an IOC (child join)
+            let v = stats(&admin, s, "case", json!({"query": {"_child": {"_type": "case_artifact", "_query": {"ioc": true}}}, "stats": [{"_agg": "count"}]})).await;
+            assert_eq!(v["count"], 1, "{round}: {v}");
+            // the audit trail the case services write
+            let v = stats(&admin, s, "audit", json!({"stats": [{"_agg": "count"}, {"_agg": "field", "_field": "objectType", "_select": [{"_agg": "count"}]}]})).await;
+            assert!(v["count"].as_u64().unwrap() >= 6 + n_tasks + 12, "{round}: {v}");
+            assert!(v["case"]["count"].as_u64().unwrap() >= 6, "{round}: {v}");
+        }
+    };
+    check("live").await;
+
+    // Another organisation counts none of it.
+    let (st, _) = json(admin.post(s.url("/api/organisation")).header("X-Organisation", "admin").json(&json!({"name": "other", "description": ""})).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::CREATED);
+    s.create_user(&admin, json!({"login": "eve@other", "name": "Eve", "password": "other-password-1", "organisation": "other", "profile": "org-admin"})).await;
+    let eve = s.session("eve@other", "other-password-1").await;
+    for model in ["case", "case/task", "case/task/log", "case/artifact"] {
+        let v = stats(&eve, &s, model, json!({"stats": [{"_agg": "count"}]})).await;
+        assert_eq!(v["count"], 0, "{model}: {v}");
+    }
+
+    // After a restart the index is rebuilt from the tables: the same answers.
+    let dir = s.stop().await;
+    let s = TestServer::start_persistent(dir, |_| {}).await;
+    wait_ready(&s).await;
+    let admin = s.admin_session().await;
+    let check = |round: &'static str| {
+        let admin = admin.clone();
+        let s = &s;
+        async move {
+            let v = stats(&admin, s, "case", json!({"stats": [{"_agg": "count"}, {"_agg": "field", "_field": "status", "_select": [{"_agg": "count"}]}]})).await;
+            assert_eq!(v["count"], 6, "{round}: {v}");
+            assert_eq!((v["Open"]["count"].clone(), v["Resolved"]["count"].clone(), v["Deleted"]["count"].clone()), (json!(3), json!(2), json!(1)), "{round}: {v}");
+            let v = stats(&admin, s, "case/task", json!({"query": {"_parent": {"_type": "case", "_query": {"status": "Resolved"}}}, "stats": [{"_agg": "count"}]})).await;
+            assert_eq!(v["count"], 3, "{round}: {v}");
+            let v = stats(&admin, s, "case/artifact", json!({"stats": [{"_agg": "field", "_field": "dataType", "_select": [{"_agg": "count"}]}]})).await;
+            assert_eq!((v["ip"]["count"].clone(), v["domain"]["count"].clone()), (json!(n_ips), json!(6)), "{round}: {v}");
+        }
+    };
+    check("after restart").await;
+    // Hard delete (force) removes the case, its tasks and observables from the statistics.
+    let admin2 = admin.clone();
+    let r = admin2.delete(s.url(&format!("/api/case/{}/force", cases[5]))).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let v = stats(&admin, &s, "case/artifact", json!({"stats": [{"_agg": "count"}]})).await;
+    assert_eq!(v["count"], n_ips + 6 - 7, "{v}");
+    let v = stats(&admin, &s, "case/task", json!({"stats": [{"_agg": "count"}]})).await;
+    assert_eq!(v["count"], n_tasks - 6, "{v}");
+    s.stop().await;
+}

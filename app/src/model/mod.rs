@@ -1,15 +1,25 @@
 //! Types shared by the server and the browser: they derive serde only and compile for wasm32.
 //! The service layer speaks these types; each REST dialect translates them to its own shape.
 
+pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod case;
 pub mod error;
+pub mod observable;
 pub mod status;
+pub mod task;
+pub mod template;
 
+pub use audit::*;
 pub use auth::*;
 pub use dashboard::*;
+pub use case::*;
 pub use error::*;
+pub use observable::*;
 pub use status::*;
+pub use task::*;
+pub use template::*;
 
 /// Record identifier as exposed to clients (the key part of a database record id).
 pub type Id = String;

@@ -49,6 +49,13 @@ pub const PUBLIC_ROUTES: &[&str] = &["/api/status", "/api/health", "/api/login",
         (name = "organisation", description = "Organisations (tenants)"),
         (name = "statistics", description = "TheHive's _stats aggregations"),
         (name = "dashboard", description = "Dashboards: CRUD, sharing, import/export, PNG rendering"),
+        (name = "case", description = "Cases: create (from a template), update, close, merge, links"),
+        (name = "task", description = "Tasks of cases and their logs"),
+        (name = "observable", description = "Observables of cases (TheHive v0: artifacts)"),
+        (name = "caseTemplate", description = "Case templates, with TheHive's import/export files"),
+        (name = "list", description = "Custom fields, metrics, observable data types (TheHive 3 lists)"),
+        (name = "attachment", description = "Downloads of stored files (plain or password-protected zip)"),
+        (name = "audit", description = "Audit trail, flow and live stream"),
     )
 )]
 struct ApiDoc;

@@ -1,39 +1,377 @@
-//! Benchmarks that print figures. `waggle-bench dashboards --help`.
+//! Benchmarks that print figures (`scripts/bench.sh` builds in release and runs them).
+//!
+//! `waggle-bench dashboards`: see `waggle::bench::dashboards` (statistics of the default
+//! dashboards over 1M alerts, 100k cases, 1M observables).
+//!
+//! `waggle-bench cases`: start Waggle on a temporary embedded store (surrealkv, fsync on every
+//! commit), seed cases, observables and tasks in batched transactions, then measure over HTTP
+//! with the server running: the cases list (filter + sort + first page), an observable lookup
+//! by (dataType, data) across all cases, creating a case with 10 observables; and the seeding
+//! rate and the process memory.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use waggle::config::Settings;
+use waggle::store::{OrgStore, new_id};
+use waggle::vars;
 
 #[derive(Parser)]
-#[command(name = "waggle-bench", about = "Waggle benchmarks (figures, not pass/fail)")]
+#[command(name = "waggle-bench", about = "Waggle benchmarks: print figures")]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Cmd,
 }
 
 #[derive(Subcommand)]
-enum Command {
+enum Cmd {
+    /// Case management at scale.
+    Cases(CasesArgs),
     /// Seed alerts, cases and observables, then time every widget of the default dashboards.
-    Dashboards {
-        /// Where the benchmark database lives (kept between runs: seeding is done once).
-        #[arg(long, default_value = "target/bench-dashboards")]
-        data: std::path::PathBuf,
-        #[arg(long, default_value_t = 1_000_000)]
-        alerts: usize,
-        #[arg(long, default_value_t = 100_000)]
-        cases: usize,
-        #[arg(long, default_value_t = 1_000_000)]
-        observables: usize,
-        /// Runs of each widget.
-        #[arg(long, default_value_t = 30)]
-        iterations: usize,
-    },
+    Dashboards(DashboardsArgs),
+}
+
+#[derive(clap::Args)]
+struct DashboardsArgs {
+    /// Where the benchmark database lives (kept between runs: seeding is done once).
+    #[arg(long, default_value = "target/bench-dashboards")]
+    data: std::path::PathBuf,
+    #[arg(long, default_value_t = 1_000_000)]
+    alerts: usize,
+    #[arg(long, default_value_t = 100_000)]
+    cases: usize,
+    #[arg(long, default_value_t = 1_000_000)]
+    observables: usize,
+    /// Runs of each widget.
+    #[arg(long, default_value_t = 30)]
+    iterations: usize,
+}
+
+#[derive(clap::Args)]
+struct CasesArgs {
+    /// Cases to seed.
+    #[arg(long, default_value_t = 100_000)]
+    cases: usize,
+    /// Observables to seed (spread over the cases).
+    #[arg(long, default_value_t = 1_000_000)]
+    observables: usize,
+    /// Tasks to seed (spread over the cases).
+    #[arg(long, default_value_t = 300_000)]
+    tasks: usize,
+    /// Requests per measurement.
+    #[arg(long, default_value_t = 300)]
+    samples: usize,
+    /// Rows per INSERT statement (one transaction).
+    #[arg(long, default_value_t = 2_000)]
+    batch: usize,
+    /// Data directory (default: a temporary one, removed at the end).
+    #[arg(long)]
+    data: Option<std::path::PathBuf>,
+}
+
+const PASSWORD: &str = "bench-admin-password";
+const TYPES: &[&str] = &["ip", "domain", "url", "hash", "mail", "filename"];
+const TASKS: &[&str] = &["Identification", "Containment", "Eradication", "Recovery", "Lessons learned"];
+const WORDS: &[&str] = &["phishing", "ransomware", "beaconing", "credential", "exfiltration", "malware", "scan", "brute-force", "lateral", "invoice"];
+/// Values shared by several cases (so lookups and "seen" find more than one).
+const SHARED_PER_TYPE: usize = 20_000;
+
+fn value(t: &str, n: u64) -> String {
+    match t {
+        "ip" => format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255),
+        "domain" => format!("host{n}.example.net"),
+        "url" => format!("https://cdn{}.example.org/p/{n}", n % 97),
+        "hash" => format!("{:064x}", (n as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)),
+        "mail" => format!("user{n}@example.com"),
+        _ => format!("invoice_{n}.pdf.exe"),
+    }
+}
+
+fn quantile(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn report(name: &str, mut d: Vec<Duration>, target_p99: Option<f64>) {
+    d.sort();
+    let (p50, p99, max) = (quantile(&d, 0.5), quantile(&d, 0.99), quantile(&d, 1.0));
+    let verdict = match target_p99 {
+        Some(t) if p99 <= t => format!("target p99 <= {t} ms: met"),
+        Some(t) => format!("target p99 <= {t} ms: MISSED by {:.1} ms", p99 - t),
+        None => String::new(),
+    };
+    println!("{name:<52} n={:<5} p50={p50:>8.2} ms  p99={p99:>8.2} ms  max={max:>8.2} ms  {verdict}", d.len());
+}
+
+fn memory() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (kb("VmRSS:") / 1024, kb("VmHWM:") / 1024)
+}
+
+/// Insert rows in batches (each statement is one transaction), `parallel` batches at a time.
+async fn insert(store: &OrgStore, table: &str, rows: Vec<Value>, batch: usize, parallel: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let n = rows.len();
+    let sql = format!("INSERT INTO {table} array::map($rows, |$r| object::extend($r, {{ org: $org }})) RETURN NONE");
+    let chunks: Vec<Vec<Value>> = rows.chunks(batch).map(|c| c.to_vec()).collect();
+    let mut done = 0usize;
+    let mut stream = futures::stream::iter(chunks.into_iter().map(|chunk| {
+        let store = store.clone();
+        let sql = sql.clone();
+        async move {
+            let len = chunk.len();
+            store.query(&sql, vars! { "rows" => chunk }).await.map(|_| len)
+        }
+    }))
+    .buffer_unordered(parallel);
+    while let Some(r) = stream.next().await {
+        done += r.map_err(|e| anyhow::anyhow!("seeding {table}: {e:?}"))?;
+        if done % (batch * 50) < batch {
+            eprintln!("  {table}: {done}/{n} ({:.0} rows/s)", done as f64 / started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn cases(args: CasesArgs) -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = args.data.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let mut settings = Settings::ephemeral(&dir);
+    settings.database = format!("surrealkv://{}", dir.join("db").display());
+    settings.admin_password = Some(PASSWORD.into());
+    let running = waggle::server::start(settings).await?;
+    let base = format!("http://{}", running.addr);
+    let store = running.state.store.clone();
+    let org = waggle::org::by_name(&store, "soc").await?.ok_or_else(|| anyhow::anyhow!("no soc organisation"))?;
+    let store = store.org(&org.id);
+    println!("Waggle {} benchmark: {} cases, {} observables, {} tasks on {}", waggle::VERSION, args.cases, args.observables, args.tasks, store.store().info().engine);
+    let mut rng = StdRng::seed_from_u64(42);
+
+    // Seed: cases (oldest first), their tasks and observables.
+    let now = waggle::store::now_millis();
+    let year = 365 * 24 * 3600 * 1000i64;
+    let mut case_ids = Vec::with_capacity(args.cases);
+    let mut rows = Vec::with_capacity(args.cases);
+    for i in 0..args.cases {
+        let id = new_id();
+        let created = now - year + (i as i64 * year / args.cases.max(1) as i64);
+        let open = rng.gen_bool(0.6);
+        let w = |r: &mut StdRng| WORDS[r.gen_range(0..WORDS.len())];
+        rows.push(json!({
+            "id": id, "caseId": i + 1, "title": format!("{} {} on host {}", w(&mut rng), w(&mut rng), rng.gen_range(1..5000)),
+            "description": format!("Seeded case {i}: {} {} {}", w(&mut rng), w(&mut rng), w(&mut rng)),
+            "severity": rng.gen_range(1..=4), "owner": "admin@waggle.local", "startDate": created, "tags": [w(&mut rng), w(&mut rng)],
+            "flag": rng.gen_bool(0.05), "tlp": rng.gen_range(0..=3), "pap": 2, "status": if open { "Open" } else { "Resolved" },
+            "resolutionStatus": if open { Value::Null } else { json!("TruePositive") }, "metrics": {}, "customFields": {}, "mergeFrom": [],
+            "createdAt": created, "createdBy": "admin@waggle.local",
+        }));
+        case_ids.push((id, created));
+    }
+    // One batch at a time: every case insert updates the organisation's case counters.
+    let rate_cases = insert(&store, "case", rows, args.batch, 1).await?;
+    store.query("UPSERT type::record('counter', [$org, 'caseId']) SET value = $n", vars! { "n" => args.cases }).await?;
+
+    let per_case_tasks = args.tasks / args.cases.max(1);
+    let mut rows = Vec::with_capacity(args.tasks);
+    for (c, (cid, created)) in case_ids.iter().enumerate() {
+        let extra = usize::from(c < args.tasks % args.cases.max(1));
+        for k in 0..per_case_tasks + extra {
+            let status = ["Waiting", "InProgress", "Completed", "Cancel"][rng.gen_range(0..4)];
+            rows.push(json!({
+                "id": new_id(), "case": cid, "title": TASKS[k % TASKS.len()], "group": "default", "status": status, "flag": false,
+                "order": k, "owner": "admin@waggle.local", "createdAt": created + 1, "createdBy": "admin@waggle.local",
+            }));
+        }
+    }
+    let n_tasks = rows.len();
+    let rate_tasks = insert(&store, "task", rows, args.batch, 2).await?;
+
+    let per_case_obs = args.observables / args.cases.max(1);
+    let mut rows = Vec::with_capacity(args.observables);
+    let mut shared_values: Vec<(String, String)> = Vec::new();
+    let mut unique_values: Vec<(String, String)> = Vec::new();
+    let mut serial: u64 = 1_000_000;
+    for (c, (cid, created)) in case_ids.iter().enumerate() {
+        let extra = usize::from(c < args.observables % args.cases.max(1));
+        let mut in_case = HashSet::new();
+        for _ in 0..per_case_obs + extra {
+            let t = TYPES[rng.gen_range(0..TYPES.len())];
+            let data = loop {
+                let v = if rng.gen_bool(0.3) {
+                    value(t, rng.gen_range(0..SHARED_PER_TYPE as u64))
+                } else {
+                    serial += 1;
+                    value(t, serial)
+                };
+                if in_case.insert((t, v.clone())) {
+                    break v;
+                }
+            };
+            if shared_values.len() < 2000 && data.len() < 40 && rng.gen_bool(0.01) {
+                shared_values.push((t.to_string(), data.clone()));
+            } else if unique_values.len() < 2000 && rng.gen_bool(0.01) {
+                unique_values.push((t.to_string(), data.clone()));
+            }
+            rows.push(json!({
+                "id": new_id(), "case": cid, "dataType": t, "data": data, "startDate": created, "tlp": 2, "tags": [],
+                "ioc": rng.gen_bool(0.2), "sighted": false, "ignoreSimilarity": false, "status": "Ok", "reports": {},
+                "createdAt": created + 2, "createdBy": "admin@waggle.local",
+            }));
+        }
+    }
+    let n_obs = rows.len();
+    let rate_obs = insert(&store, "observable", rows, args.batch, 2).await?;
+    let (rss_seeded, _) = memory();
+    println!();
+    println!("Seeding (batched INSERT, {} rows per transaction; 1 in flight for cases, 2 for the others):", args.batch);
+    println!("  cases        {:>9}  {rate_cases:>8.0} rows/s", args.cases);
+    println!("  tasks        {n_tasks:>9}  {rate_tasks:>8.0} rows/s");
+    println!("  observables  {n_obs:>9}  {rate_obs:>8.0} rows/s");
+    println!("  memory after seeding: RSS {rss_seeded} MiB");
+
+    // The same queries straight on the store, to tell the database from the HTTP layers.
+    for (name, sql) in [
+        ("store: open cases page", "SELECT * FROM `case` WHERE org = $org AND `status` = $s ORDER BY createdDesc ASC LIMIT 15 START 0"),
+        ("store: open cases total", "SELECT VALUE value FROM array::map([$s], |$x| type::record('counter', [$org, 'cases', $x]))"),
+        ("store: observable lookup", "SELECT * FROM `observable` WHERE org = $org AND `dataType` = $t AND `data` = $v ORDER BY createdAt DESC LIMIT 100"),
+    ] {
+        let (t, v) = shared_values.first().cloned().unwrap_or_default();
+        let vars = vars! { "s" => "Open", "t" => t, "v" => v };
+        if std::env::var_os("BENCH_EXPLAIN").is_some() {
+            let mut r = store.query(&format!("{sql} EXPLAIN"), vars.clone()).await?;
+            eprintln!("{name}: {}", r.value(0)?);
+        }
+        let mut d = Vec::new();
+        for _ in 0..args.samples {
+            let t0 = Instant::now();
+            store.query(sql, vars.clone()).await?;
+            d.push(t0.elapsed());
+        }
+        report(name, d, None);
+    }
+
+    // An API key for the measurements.
+    let http = reqwest::Client::builder().cookie_store(true).build()?;
+    let r = http.post(format!("{base}/api/login")).json(&json!({"user": "admin@waggle.local", "password": PASSWORD})).send().await?;
+    anyhow::ensure!(r.status().is_success(), "login: {}", r.status());
+    let key = http.post(format!("{base}/api/user/admin@waggle.local/key/renew")).send().await?.text().await?;
+    let api = reqwest::Client::builder().default_headers({
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::AUTHORIZATION, format!("Bearer {key}").parse()?);
+        h
+    })
+    .build()?;
+
+    println!();
+    println!("Over HTTP, one client, sequential requests (after a warm-up of 20):");
+    // 1. The cases list: open cases, newest first, first page, with the total.
+    let list = |api: reqwest::Client, base: String, body: Value, query: &'static str| async move {
+        let r = api.post(format!("{base}/api/case/_search?{query}")).json(&body).send().await?;
+        anyhow::ensure!(r.status().is_success(), "list: {}", r.status());
+        let total = r.headers().get("x-total").and_then(|v| v.to_str().ok()).unwrap_or("?").to_string();
+        let items: Vec<Value> = r.json().await?;
+        anyhow::Ok((items.len(), total))
+    };
+    let variants: [(&str, Value, &'static str); 3] = [
+        ("cases list: status=Open, -createdAt, 0-15", json!({"query": {"status": "Open"}}), "range=0-15&sort=-createdAt"),
+        ("cases list: all, -createdAt, 0-15", json!({"query": {}}), "range=0-15&sort=-createdAt"),
+        ("cases list: Open and severity>=3, -createdAt, 0-15", json!({"query": {"_and": [{"status": "Open"}, {"_gte": {"severity": 3}}]}}), "range=0-15&sort=-createdAt"),
+    ];
+    for (i, (name, body, query)) in variants.into_iter().enumerate() {
+        for _ in 0..20 {
+            list(api.clone(), base.clone(), body.clone(), query).await?;
+        }
+        let mut d = Vec::with_capacity(args.samples);
+        let mut last = (0, String::new());
+        for _ in 0..args.samples {
+            let t = Instant::now();
+            last = list(api.clone(), base.clone(), body.clone(), query).await?;
+            d.push(t.elapsed());
+        }
+        report(&format!("{name} (page {}, X-Total {})", last.0, last.1), d, if i == 0 { Some(50.0) } else { None });
+    }
+
+    // 2. Observable lookup by (dataType, data) across all cases.
+    let lookup = |api: reqwest::Client, base: String, t: String, v: String| async move {
+        let r = api
+            .post(format!("{base}/api/case/artifact/_search?range=0-100"))
+            .json(&json!({"query": {"_and": [{"dataType": t}, {"data": v}]}}))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "lookup: {}", r.status());
+        let items: Vec<Value> = r.json().await?;
+        anyhow::Ok(items.len())
+    };
+    for (name, pool) in [("observable lookup (dataType, data), shared values", &shared_values), ("observable lookup (dataType, data), single-case values", &unique_values)] {
+        if pool.is_empty() {
+            continue;
+        }
+        for (t, v) in pool.iter().take(20) {
+            lookup(api.clone(), base.clone(), t.clone(), v.clone()).await?;
+        }
+        let mut d = Vec::with_capacity(args.samples);
+        let mut found = 0;
+        for i in 0..args.samples {
+            let (t, v) = &pool[i % pool.len()];
+            let t0 = Instant::now();
+            found += lookup(api.clone(), base.clone(), t.clone(), v.clone()).await?;
+            d.push(t0.elapsed());
+        }
+        report(&format!("{name} (avg {:.1} found)", found as f64 / args.samples as f64), d, Some(5.0));
+    }
+
+    // 3. Create a case with 10 observables: POST /api/case, then one POST of 10 values.
+    let create = |api: reqwest::Client, base: String, i: usize| async move {
+        let r = api.post(format!("{base}/api/case")).json(&json!({"title": format!("Bench case {i}"), "description": "benchmark", "tags": ["bench"]})).send().await?;
+        anyhow::ensure!(r.status().as_u16() == 201, "create case: {}", r.status());
+        let c: Value = r.json().await?;
+        let id = c["id"].as_str().unwrap_or_default().to_string();
+        let values: Vec<String> = (0..10).map(|k| format!("172.16.{}.{k}", i % 250)).collect();
+        let r = api.post(format!("{base}/api/case/{id}/artifact")).json(&json!({"dataType": "ip", "data": values, "message": "bench"})).send().await?;
+        anyhow::ensure!(r.status().as_u16() == 201, "add observables: {}", r.status());
+        anyhow::Ok(())
+    };
+    for i in 0..20 {
+        create(api.clone(), base.clone(), i).await?;
+    }
+    let mut d = Vec::with_capacity(args.samples);
+    for i in 0..args.samples {
+        let t = Instant::now();
+        create(api.clone(), base.clone(), 1000 + i).await?;
+        d.push(t.elapsed());
+    }
+    report("create a case, then add 10 observables (2 requests)", d, Some(20.0));
+
+    let (rss, hwm) = memory();
+    println!();
+    println!("Server process memory: RSS {rss} MiB now, peak {hwm} MiB (server and benchmark client in one process)");
+    running.stop().await?;
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
-        Command::Dashboards { data, alerts, cases, observables, iterations } => rt.block_on(waggle::bench::dashboards::run(
-            waggle::bench::dashboards::Options { data, alerts, cases, observables, iterations },
-        )),
+        Cmd::Cases(a) => rt.block_on(cases(a)),
+        Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations }) => rt.block_on(
+            waggle::bench::dashboards::run(waggle::bench::dashboards::Options { data, alerts, cases, observables, iterations }),
+        ),
     }
 }

@@ -157,6 +157,10 @@ pub fn compile(filter: &Filter, entity: Entity, params: &mut Params) -> Result<S
                 format!("id IN [{}]", list.join(", "))
             }
         }
+        // thehive4py's `Like('title', '*phish*')` carries wildcards: honour them.
+        Filter::Like(f, v) if v.contains('*') || v.contains('?') => {
+            format!("string::matches({}, {})", as_text(f), params.bind(Value::String(wildcard_regex(v))))
+        }
         Filter::Like(f, v) => format!("string::contains({}, {})", as_text(f), params.bind(Value::String(v.to_lowercase()))),
         Filter::Wildcard(f, v) => format!("string::matches({}, {})", as_text(f), params.bind(Value::String(wildcard_regex(v)))),
         Filter::FullText(words) => {
@@ -184,6 +188,10 @@ pub fn compile(filter: &Filter, entity: Entity, params: &mut Params) -> Result<S
             let link = schema(entity).parent.filter(|(p, _)| p == parent).map(|(_, l)| l).ok_or_else(|| {
                 Error::Search(format!("{} has no parent {}", entity.v0_type(), parent.v0_type()))
             })?;
+            if let Filter::Ids(ids) = q.as_ref() {
+                // `{"_parent": {"_type": "case", "_query": {"_id": x}}}` (thehive4py): the link itself.
+                return Ok(format!("{} IN {}", path(link), params.bind(Value::from(ids.clone()))));
+            }
             let inner = compile(q, *parent, params)?;
             format!("{} IN (SELECT VALUE record::id(id) FROM `{}` WHERE org = $org AND {inner})", path(link), parent.table())
         }
@@ -238,6 +246,12 @@ mod tests {
         assert_eq!(sql, "`case` IN (SELECT VALUE record::id(id) FROM `case` WHERE org = $org AND `status` = $q0)");
         let (sql, _) = c(json!({"_child": {"_type": "case_artifact", "_query": {"ioc": true}}}), Entity::Case);
         assert!(sql.starts_with("record::id(id) IN (SELECT VALUE `case` FROM `observable` WHERE org = $org"), "{sql}");
+        let (sql, vars) = c(json!({"_parent": {"_type": "case", "_query": {"_id": "c1"}}}), Entity::Observable);
+        assert_eq!(sql, "`case` IN $q0");
+        assert_eq!(vars["q0"], json!(["c1"]));
+        let (sql, vars) = c(json!({"_like": {"_field": "title", "_value": "*Phish*"}}), Entity::Case);
+        assert!(sql.starts_with("string::matches("), "{sql}");
+        assert_eq!(vars["q0"], "(?i)^.*Phish.*$");
         let (sql, vars) = c(json!({"_wildcard": {"_field": "title", "_value": "*phish.ing*"}}), Entity::Case);
         assert!(sql.starts_with("string::matches("));
         assert_eq!(vars["q0"], "(?i)^.*phish\\.ing.*$");

@@ -10,7 +10,7 @@ mod compile;
 mod parse;
 mod schema;
 
-pub use compile::{Params, compile, order_by, path};
+pub use compile::{Params, compile, order_by, path, path as field_path};
 pub use parse::{field, parse, parse_sort};
 pub use schema::{Entity, FieldKind, Schema, schema};
 

@@ -10,6 +10,7 @@ use crate::vars;
 /// Every migration this binary knows, in order. Numbers are never reused or edited once shipped.
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.surql")),
+    (2, "cases", include_str!("../../migrations/0002_cases.surql")),
     (4, "dashboards", include_str!("../../migrations/0004_dashboards.surql")),
 ];
 
@@ -48,4 +49,27 @@ pub(super) async fn run(store: &Store) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("migration {version} ({name}) failed: {e:?}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Organisations that existed before migration 2 get the default observable data types,
+    /// the same list new organisations get.
+    #[tokio::test]
+    async fn existing_organisations_get_the_default_data_types() {
+        let store = Store::open("mem://", None, None).await.unwrap();
+        store.query("CREATE type::record('organisation', 'old') CONTENT { name: 'old' }", vars! {}).await.unwrap();
+        let sql = MIGRATIONS.iter().find(|(v, _, _)| *v == 2).map(|(_, _, s)| *s).unwrap();
+        let seeding = &sql[sql.find("FOR $o").expect("the seeding loop")..];
+        store.query(seeding, vars! { "at" => now_millis() }).await.unwrap();
+        let mut r = store.query("SELECT VALUE name FROM data_type WHERE org = 'old' ORDER BY name", vars! {}).await.unwrap();
+        let names: Vec<String> = r.rows(0).unwrap();
+        let mut expected: Vec<String> = app::model::DEFAULT_DATA_TYPES.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(names, expected);
+        let mut r = store.query("SELECT VALUE isAttachment FROM data_type WHERE org = 'old' AND name = 'file'", vars! {}).await.unwrap();
+        assert_eq!(r.rows::<bool>(0).unwrap(), vec![true]);
+    }
 }

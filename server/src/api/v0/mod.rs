@@ -1,10 +1,18 @@
 //! TheHive's v0 dialect (`/api/...`), spoken by thehive4py 1.x and the feeders built on it.
 //! Handlers translate shapes and call the service layer; no rule lives here.
 
-pub mod organisation;
+pub mod audit;
+pub mod case;
 pub mod dashboard;
+pub mod datastore;
+pub mod list;
+pub mod observable;
+pub mod organisation;
 pub mod platform;
 pub mod stats;
+pub mod support;
+pub mod task;
+pub mod template;
 pub mod user;
 
 use serde_json::{Map, Value};
@@ -13,7 +21,17 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(platform::routes()).merge(user::routes()).merge(organisation::routes())
+    OpenApiRouter::new()
+        .merge(platform::routes())
+        .merge(user::routes())
+        .merge(organisation::routes())
+        .merge(case::routes())
+        .merge(task::routes())
+        .merge(observable::routes())
+        .merge(template::routes())
+        .merge(list::routes())
+        .merge(datastore::routes())
+        .merge(audit::routes())
         .merge(stats::routes())
         .merge(dashboard::routes())
 }

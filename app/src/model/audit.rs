@@ -1,0 +1,49 @@
+//! The audit trail: every change, who made it, when, and what it was before and after.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Id, Millis};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditOperation {
+    Creation,
+    Update,
+    Delete,
+}
+
+impl AuditOperation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Creation => "Creation",
+            Self::Update => "Update",
+            Self::Delete => "Delete",
+        }
+    }
+}
+
+/// One change. `objectType` uses TheHive's type names (`case`, `case_task`, `case_task_log`,
+/// `case_artifact`, `caseTemplate`, ...), which are also what the query language calls them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: Id,
+    pub operation: AuditOperation,
+    pub object_type: String,
+    pub object_id: Id,
+    /// The case (or other root object) the change belongs to: a case's activity is its root's.
+    pub root_id: Id,
+    #[serde(default)]
+    pub request_id: Option<String>,
+    /// When (= `createdAt`).
+    pub start_date: Millis,
+    /// Creation: the new object's fields; Update: the changed fields' new values.
+    #[serde(default)]
+    pub details: Map<String, Value>,
+    /// Update: the changed fields' previous values; Delete: the object as it was.
+    #[serde(default)]
+    pub before: Option<Map<String, Value>>,
+    pub created_at: Millis,
+    /// The login of who made the change.
+    pub created_by: String,
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# thehive4py 1.8.2, from PyPI in its own virtual environment, drives a real Waggle (a temporary
+# embedded database) through every method it has for cases, tasks, task logs, observables
+# (values and files), case templates, custom fields and its query helpers.
+# Usage: clients/thehive4py1/run.sh [path/to/waggle]   (default: target/debug/waggle)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../../scripts/lib.sh"
+bin="$(realpath "${1:-$ROOT/target/debug/waggle}")"
+venv="$(ensure_venv thehive4py1 thehive4py==1.8.2 pytest==9.2.0)"
+data="$(mktemp -d)"
+port="${TH4PY1_PORT:-19110}"
+export WAGGLE_ADMIN_PASSWORD="thehive4py-admin-password"
+"$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn >"$data/server.log" 2>&1 &
+pid=$!
+cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { cat "$data/server.log"; exit 1; }
+cd "$here"
+WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" \
+    TEMPLATE_FIXTURES="$ROOT/../shared/fixtures/thehive3/case-templates" \
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "${@:2}" || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }

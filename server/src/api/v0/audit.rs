@@ -1,0 +1,68 @@
+//! The audit trail (`/api/audit/_search`, `/api/flow`) and the live stream (`/api/stream`),
+//! scoped to the caller's organisation.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::object;
+use super::support::{list_response, query_param, search_args};
+use crate::api::json::ApiJson;
+use crate::audit;
+use crate::auth::Caller;
+use crate::error::Result;
+use crate::query::Entity;
+use crate::search::{self, Search};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_audit))
+        .routes(routes!(flow))
+        .routes(routes!(open_stream))
+        .routes(routes!(stream_status))
+        .routes(routes!(read_stream))
+}
+
+#[utoipa::path(post, path = "/api/audit/_search", tag = "audit", responses((status = 200, description = "Audit entries"), (status = 400, description = "Invalid query")))]
+pub async fn search_audit(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<Response> {
+    let args = search_args(raw.as_deref(), &body)?;
+    let search = Search::parse(Entity::Audit, &args.query, &args.sort, args.range.as_deref())?;
+    let page: search::Page<app::model::AuditEntry> = search::run(&caller.store(&state), Entity::Audit, &search, true).await?;
+    Ok(list_response(page.items.iter().map(|e| object(e, "audit")).collect(), page.total))
+}
+
+/// The latest changes (`?rootId=<case id>` for one case and what is in it; `count`, default
+/// 10), grouped by request as the stream shows them.
+#[utoipa::path(get, path = "/api/flow", tag = "audit", params(("rootId" = Option<String>, Query, description = "A case id, or any"), ("count" = Option<usize>, Query, description = "How many changes")), responses((status = 200, description = "Changes, newest first")))]
+pub async fn flow(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response> {
+    let root = query_param(raw.as_deref(), "rootId").filter(|r| !r.is_empty() && r != "any");
+    let count = query_param(raw.as_deref(), "count").and_then(|c| c.parse().ok()).unwrap_or(10);
+    let entries = audit::flow(&state, &caller, root.as_deref(), count).await?;
+    let groups = audit::group_by_request(audit::as_events(&caller.org_id, entries));
+    let total = groups.len() as u64;
+    Ok(list_response(groups, total))
+}
+
+/// Open a live stream of the organisation's changes; answers its id.
+#[utoipa::path(post, path = "/api/stream", tag = "audit", responses((status = 200, description = "The stream id")))]
+pub async fn open_stream(State(state): State<AppState>, caller: Caller) -> impl IntoResponse {
+    axum::Json(Value::String(state.audit.open(&caller)))
+}
+
+/// The session's remaining time (TheHive's UI polls it with the stream).
+#[utoipa::path(get, path = "/api/stream/status", tag = "audit", responses((status = 200, description = "{remaining, warning}")))]
+pub async fn stream_status(State(state): State<AppState>, _caller: Caller) -> impl IntoResponse {
+    axum::Json(json!({ "remaining": state.settings.session_minutes * 60, "warning": false }))
+}
+
+/// Wait for changes (long poll) and answer them, grouped by request: `[{"base": {...},
+/// "summary": {...}}]` (empty when nothing happened in the wait).
+#[utoipa::path(get, path = "/api/stream/{id}", tag = "audit", params(("id" = String, Path, description = "Stream id")), responses((status = 200, description = "Changes"), (status = 404, description = "Unknown or expired stream")))]
+pub async fn read_stream(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let events = state.audit.read(&caller, &id).await?;
+    Ok((StatusCode::OK, axum::Json(audit::group_by_request(events))))
+}
