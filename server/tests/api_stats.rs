@@ -462,7 +462,14 @@ async fn real_case_tables_written_by_the_case_services() {
     // Another organisation counts none of it.
     let (st, _) = json(admin.post(s.url("/api/organisation")).header("X-Organisation", "admin").json(&json!({"name": "other", "description": ""})).send().await.unwrap()).await;
     assert_eq!(st, StatusCode::CREATED);
-    s.create_user(&admin, json!({"login": "eve@other", "name": "Eve", "password": "other-password-1", "organisation": "other", "profile": "org-admin"})).await;
+    let r = admin
+        .post(s.url("/api/user"))
+        .header("X-Organisation", "admin")
+        .json(&json!({"login": "eve@other", "name": "Eve", "password": "other-password-1", "organisation": "other", "profile": "org-admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
     let eve = s.session("eve@other", "other-password-1").await;
     for model in ["case", "case/task", "case/task/log", "case/artifact"] {
         let v = stats(&eve, &s, model, json!({"stats": [{"_agg": "count"}]})).await;
