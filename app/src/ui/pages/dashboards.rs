@@ -127,9 +127,9 @@ fn now() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// The chart theme of the page's theme (reactive: charts redraw when the theme is toggled).
 fn theme() -> Theme {
-    let dark = document().document_element().and_then(|e| e.get_attribute("data-theme")).is_some_and(|t| t == "dark");
-    if dark { Theme::dark() } else { Theme::light() }
+    if crate::ui::shell::theme::is_dark() { Theme::dark() } else { Theme::light() }
 }
 
 /// Download `data` as a file.
