@@ -297,8 +297,11 @@ pub fn DashboardPage() -> impl IntoView {
     };
     let export = move |_| {
         if let Some(s) = state.get_untracked() {
+            // What is saved, as saved (an imported file exports unchanged); unsaved edits as edited.
+            let saved = (!dirty.get_untracked()).then(|| serde_json::from_str::<Value>(&s.dashboard.definition).ok()).flatten();
+            let definition = saved.unwrap_or_else(|| serde_json::to_value(&s.def).unwrap_or(Value::Null));
             let file = json!({"title": s.dashboard.title, "description": s.dashboard.description, "status": s.dashboard.status.as_str(),
-                              "definition": serde_json::to_value(&s.def).unwrap_or(Value::Null)});
+                              "definition": definition});
             download(&format!("{}.json", file_name(&s.dashboard.title)), "application/json", &serde_json::to_string_pretty(&file).unwrap_or_default());
         }
     };
