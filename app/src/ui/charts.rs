@@ -583,7 +583,11 @@ fn nice_max(x: f64) -> f64 {
 /// The y axis maximum of a bar/line chart: counts (whole numbers) get whole grid steps.
 fn axis_max(max: f64, series: &[Series]) -> f64 {
     let whole = series.iter().all(|s| s.values.iter().all(|v| v.fract() == 0.0));
-    nice_max(if whole { max.max(4.0) } else { max })
+    if !whole {
+        return nice_max(max);
+    }
+    let m = nice_max(max.max(4.0));
+    if (m / 4.0).fract() == 0.0 { m } else { (m / 4.0).ceil() * 4.0 }
 }
 
 /// What is under the point (x, y) of a chart drawn at w × h without a title.
@@ -856,6 +860,11 @@ mod tests {
         assert_eq!(nice_max(9.0), 12.0);
         assert_eq!(nice_max(130.0), 200.0);
         assert_eq!(nice_max(0.3), 0.4);
+        let counts = |values: Vec<f64>| vec![Series { key: "k".into(), label: "k".into(), color: RGBColor(0, 0, 0), kind: "bar".into(), values }];
+        for (max, axis) in [(1.0, 4.0), (6.0, 8.0), (10.0, 12.0), (100.0, 100.0), (130.0, 200.0)] {
+            assert_eq!(axis_max(max, &counts(vec![max])), axis, "{max}");
+        }
+        assert_eq!(axis_max(0.3, &counts(vec![0.3])), 0.4);
         assert_eq!(style_of(&donut(), "tlp", "2", 0).0, "AMBER");
     }
 }
