@@ -462,7 +462,8 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, th
                 area.draw(&Rectangle::new([(lx, y), (lx + 11, y + 11)], color.filled())).map_err(e)?;
                 area.draw(&Rectangle::new([(lx, y), (lx + 11, y + 11)], theme.grid.stroke_width(1))).map_err(e)?;
                 let pct = v / total * 100.0;
-                let line = format!("{}  {} ({pct:.0}%)", truncate(label, 28), format_number(*v));
+                let room = (((w - lx - 17) as f64 / 6.5) as usize).saturating_sub(12).clamp(6, 28);
+                let line = format!("{}  {} ({pct:.0}%)", truncate(label, room), format_number(*v));
                 area.draw(&Text::new(line, (lx + 17, y), text(12, theme.text))).map_err(e)?;
             }
         }
