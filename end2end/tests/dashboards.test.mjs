@@ -26,6 +26,8 @@ test('dashboards: defaults, create, period, PNG, share, isolation, import', asyn
   for (const [i, severity] of [1, 2, 2, 3, 3, 3].entries()) {
     const c = await api('/api/case', { body: { title: `e2e case ${i}`, description: 'd', severity, tags: ['e2e'] } });
     assert.equal(c.status, 201, JSON.stringify(c.json));
+    const o = await api(`/api/case/${c.json.id}/artifact`, { body: { dataType: i % 2 ? 'domain' : 'ip', data: [`10.0.0.${i}`, `10.0.1.${i}`].map((v) => (i % 2 ? `d${v}.example` : v)), message: 'seen', tags: ['e2e'], ioc: i === 0 } });
+    assert.ok(o.status === 201 || o.status === 207, JSON.stringify(o.json));
     if (i < 2) {
       const p = await api(`/api/case/${c.json.id}`, { method: 'PATCH', body: { status: 'Resolved', resolutionStatus: 'TruePositive', impactStatus: 'NoImpact', summary: 'done' } });
       assert.equal(p.status, 200, JSON.stringify(p.json));
@@ -137,13 +139,27 @@ test('dashboards: defaults, create, period, PNG, share, isolation, import', asyn
     await evePage.waitForSelector('.error-note');
     await shot(evePage, 'dash-06-other-org');
 
-    // Import a TheHive file through the UI; dark theme.
-    await page.goto(`${BASE}/dashboards`);
-    await page.setInputFiles('input[type=file]', `${FIXTURES}Observable_statistics.json`);
-    await page.waitForURL(/\/dashboards\/[a-z0-9]+$/);
-    await page.waitForFunction(() => document.querySelectorAll('.widget .chart svg').length === 6);
+    // TheHive's four files imported through the UI: every widget drawn; exported from the UI:
+    // the same definition. The last one in the dark theme (charts follow the toggle).
+    const names = ['Case_statistics', 'Alert_statistics', 'Job_statistics', 'Observable_statistics'];
+    for (const name of names) {
+      const file = JSON.parse(readFileSync(`${FIXTURES}${name}.json`, 'utf8'));
+      const widgetCount = file.definition.items.reduce((n, row) => n + row.items.length, 0);
+      await page.goto(`${BASE}/dashboards`);
+      await page.waitForSelector('text=Alert statistics');
+      await page.setInputFiles('input[type=file]', `${FIXTURES}${name}.json`);
+      await page.waitForURL(/\/dashboards\/[a-z0-9]+$/);
+      await page.waitForFunction((n) => document.querySelectorAll('.widget .chart svg').length === n, widgetCount);
+      const [exported] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("Export JSON")')]);
+      const back = JSON.parse(readFileSync(await exported.path(), 'utf8'));
+      assert.equal(back.title, file.title, name);
+      assert.deepEqual(back.definition, file.definition, `${name}: exported definition`);
+    }
+    const light = await page.evaluate(() => document.querySelector('.widget .chart svg').outerHTML);
     await page.click('button.icon-button');
+    await page.waitForFunction((before) => document.querySelector('.widget .chart svg').outerHTML !== before, light);
     await shot(page, 'dash-07-imported-dark');
+    await page.click('button.icon-button');
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();

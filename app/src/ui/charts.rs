@@ -462,7 +462,8 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, th
                 area.draw(&Rectangle::new([(lx, y), (lx + 11, y + 11)], color.filled())).map_err(e)?;
                 area.draw(&Rectangle::new([(lx, y), (lx + 11, y + 11)], theme.grid.stroke_width(1))).map_err(e)?;
                 let pct = v / total * 100.0;
-                let line = format!("{}  {} ({pct:.0}%)", truncate(label, 28), format_number(*v));
+                let room = (((w - lx - 17) as f64 / 6.5) as usize).saturating_sub(12).clamp(6, 28);
+                let line = format!("{}  {} ({pct:.0}%)", truncate(label, room), format_number(*v));
                 area.draw(&Text::new(line, (lx + 17, y), text(12, theme.text))).map_err(e)?;
             }
         }
@@ -491,7 +492,7 @@ pub fn draw<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, th
                 })
                 .fold(0.0, f64::max)
                 .max(1.0);
-            let max = nice_max(max);
+            let max = axis_max(max, series);
             let yof = |v: f64| y1 - ((v / max) * (y1 - y0) as f64) as i32;
             for k in 0..=4 {
                 let v = max * k as f64 / 4.0;
@@ -569,15 +570,25 @@ fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n - 1).collect::<String>()) }
 }
 
-/// A round axis maximum (1, 2, 5 × 10^k).
+/// A round axis maximum (1, 2, 4, 8, 12 × 10^k: the four grid steps stay round).
 fn nice_max(x: f64) -> f64 {
     let p = 10f64.powf(x.log10().floor());
-    for m in [1.0, 2.0, 5.0, 10.0] {
+    for m in [1.0, 2.0, 4.0, 8.0, 12.0] {
         if x <= m * p {
             return m * p;
         }
     }
-    10.0 * p
+    12.0 * p
+}
+
+/// The y axis maximum of a bar/line chart: counts (whole numbers) get whole grid steps.
+fn axis_max(max: f64, series: &[Series]) -> f64 {
+    let whole = series.iter().all(|s| s.values.iter().all(|v| v.fract() == 0.0));
+    if !whole {
+        return nice_max(max);
+    }
+    let m = nice_max(max.max(4.0));
+    if (m / 4.0).fract() == 0.0 { m } else { (m / 4.0).ceil() * 4.0 }
 }
 
 /// What is under the point (x, y) of a chart drawn at w × h without a title.
@@ -624,7 +635,7 @@ pub fn hit(chart: &Chart, w: i32, h: i32, x: i32, y: i32) -> Option<Hit> {
             // Stacked: find the segment by value.
             let max_total: f64 = (0..times.len()).map(|k| bars.iter().map(|s| s.values[k]).sum::<f64>()).fold(0.0, f64::max).max(1.0);
             let lines_max = series.iter().filter(|s| s.kind != "bar").flat_map(|s| s.values.iter().copied()).fold(0.0, f64::max);
-            let max = nice_max(max_total.max(lines_max));
+            let max = axis_max(max_total.max(lines_max), series);
             let v = (y1 - y) as f64 / (y1 - y0) as f64 * max;
             let mut acc = 0.0;
             for s in &bars {
@@ -846,8 +857,15 @@ mod tests {
         assert_eq!(format_number(-1000.0), "-1,000");
         assert_eq!(format_number(2.5), "2.50");
         assert_eq!(time_label(1_704_067_200_000, "1M"), "2024-01");
-        assert_eq!(nice_max(7.0), 10.0);
+        assert_eq!(nice_max(7.0), 8.0);
+        assert_eq!(nice_max(9.0), 12.0);
         assert_eq!(nice_max(130.0), 200.0);
+        assert_eq!(nice_max(0.3), 0.4);
+        let counts = |values: Vec<f64>| vec![Series { key: "k".into(), label: "k".into(), color: RGBColor(0, 0, 0), kind: "bar".into(), values }];
+        for (max, axis) in [(1.0, 4.0), (6.0, 8.0), (10.0, 12.0), (100.0, 100.0), (130.0, 200.0)] {
+            assert_eq!(axis_max(max, &counts(vec![max])), axis, "{max}");
+        }
+        assert_eq!(axis_max(0.3, &counts(vec![0.3])), 0.4);
         assert_eq!(style_of(&donut(), "tlp", "2", 0).0, "AMBER");
     }
 }

@@ -227,10 +227,20 @@ pub mod theme {
 
     const KEY: &str = "waggle-theme";
 
+    thread_local! {
+        static DARK: ArcRwSignal<bool> = ArcRwSignal::new(false);
+    }
+
+    /// Whether the dark theme is on; reactive, so what is drawn in code (charts) follows it.
+    pub fn is_dark() -> bool {
+        DARK.with(|s| s.get())
+    }
+
     fn apply(theme: &str) {
         if let Some(el) = document().document_element() {
             let _ = el.set_attribute("data-theme", theme);
         }
+        DARK.with(|s| s.set(theme == "dark"));
     }
 
     fn stored() -> Option<String> {

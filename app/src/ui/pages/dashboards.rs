@@ -127,9 +127,9 @@ fn now() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// The chart theme of the page's theme (reactive: charts redraw when the theme is toggled).
 fn theme() -> Theme {
-    let dark = document().document_element().and_then(|e| e.get_attribute("data-theme")).is_some_and(|t| t == "dark");
-    if dark { Theme::dark() } else { Theme::light() }
+    if crate::ui::shell::theme::is_dark() { Theme::dark() } else { Theme::light() }
 }
 
 /// Download `data` as a file.
@@ -297,8 +297,11 @@ pub fn DashboardPage() -> impl IntoView {
     };
     let export = move |_| {
         if let Some(s) = state.get_untracked() {
+            // What is saved, as saved (an imported file exports unchanged); unsaved edits as edited.
+            let saved = (!dirty.get_untracked()).then(|| serde_json::from_str::<Value>(&s.dashboard.definition).ok()).flatten();
+            let definition = saved.unwrap_or_else(|| serde_json::to_value(&s.def).unwrap_or(Value::Null));
             let file = json!({"title": s.dashboard.title, "description": s.dashboard.description, "status": s.dashboard.status.as_str(),
-                              "definition": serde_json::to_value(&s.def).unwrap_or(Value::Null)});
+                              "definition": definition});
             download(&format!("{}.json", file_name(&s.dashboard.title)), "application/json", &serde_json::to_string_pretty(&file).unwrap_or_default());
         }
     };
@@ -428,6 +431,7 @@ fn DashRow(
         dirty.set(true);
     };
     let widgets = row.items.clone();
+    let width = chart_width(widgets.len());
     view! {
         <div class="dash-row" draggable=move || if edit.get() { "true" } else { "false" }
              on:dragstart=move |ev: leptos::ev::DragEvent| {
@@ -448,9 +452,19 @@ fn DashRow(
                 </div>
             </Show>
             <div class="dash-widgets">
-                {widgets.into_iter().enumerate().map(|(wi, w)| view! { <WidgetCard row=index index=wi widget=w state=state edit=edit dirty=dirty refresh=refresh editor=editor/> }).collect_view()}
+                {widgets.into_iter().enumerate().map(|(wi, w)| view! { <WidgetCard row=index index=wi widget=w width=width state=state edit=edit dirty=dirty refresh=refresh editor=editor/> }).collect_view()}
             </div>
         </div>
+    }
+}
+
+/// The drawing width of a chart in a row of `n` widgets: the text keeps about its size on
+/// screen whatever the number of columns (the SVG scales to its card).
+pub fn chart_width(n: usize) -> u32 {
+    match n {
+        0 | 1 => 1000,
+        2 => CHART_W,
+        _ => 420,
     }
 }
 
@@ -463,6 +477,8 @@ fn WidgetCard(
     row: usize,
     index: usize,
     widget: Widget,
+    /// Drawing width (see [`chart_width`]); the height is always `CHART_H`.
+    width: u32,
     state: RwSignal<Option<Editing>>,
     edit: RwSignal<bool>,
     dirty: RwSignal<bool>,
@@ -496,7 +512,7 @@ fn WidgetCard(
     });
     let title = widget.options.title.clone().unwrap_or_else(|| widget.kind.clone());
     let svg = move || match chart.get() {
-        Some(Ok(c)) => charts::svg(&c, CHART_W, CHART_H, &theme(), None),
+        Some(Ok(c)) => charts::svg(&c, width, CHART_H, &theme(), None),
         _ => String::new(),
     };
     let w2 = widget.clone();
@@ -507,10 +523,10 @@ fn WidgetCard(
         if rect.width() <= 0.0 {
             return;
         }
-        let scale = CHART_W as f64 / rect.width();
+        let scale = width as f64 / rect.width();
         let x = ((ev.client_x() as f64 - rect.left()) * scale) as i32;
         let y = ((ev.client_y() as f64 - rect.top()) * scale) as i32;
-        if let Some(h) = charts::hit(&c, CHART_W as i32, CHART_H as i32, x, y) {
+        if let Some(h) = charts::hit(&c, width as i32, CHART_H as i32, x, y) {
             let Some(def) = state.with_untracked(|s| s.as_ref().map(|s| s.def.clone())) else { return };
             if let Some((url, _)) = charts::drill_down(&w2, &def, now(), &h) {
                 navigate(&url, Default::default());
@@ -521,12 +537,12 @@ fn WidgetCard(
     let (n1, n2, n3) = (name.clone(), name.clone(), name);
     let export_png = move |_| {
         if let Some(Ok(c)) = chart.get_untracked() {
-            download_png(charts::svg(&c, CHART_W, CHART_H, &Theme::light(), None), CHART_W, CHART_H, format!("{n1}.png"));
+            download_png(charts::svg(&c, width, CHART_H, &Theme::light(), None), width, CHART_H, format!("{n1}.png"));
         }
     };
     let export_svg = move |_| {
         if let Some(Ok(c)) = chart.get_untracked() {
-            download(&format!("{n2}.svg"), "image/svg+xml", &charts::svg(&c, CHART_W, CHART_H, &Theme::light(), None));
+            download(&format!("{n2}.svg"), "image/svg+xml", &charts::svg(&c, width, CHART_H, &Theme::light(), None));
         }
     };
     let export_csv = move |_| {
