@@ -7,9 +7,15 @@
 //! (`server/src/api/ui/<area>.rs`). Adding an area: a module here with a trait, its impl on the
 //! server's `UiBackend`, and one `provide_context` line in `server/src/api/ui/mod.rs`.
 
+pub mod case;
+pub mod observable;
 pub mod platform;
+pub mod task;
 
+pub use case::*;
+pub use observable::*;
 pub use platform::*;
+pub use task::*;
 
 /// The backend an area's server functions use, from the request's context.
 #[cfg(feature = "ssr")]

@@ -11,6 +11,7 @@ use crate::vars;
 pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.surql")),
     (2, "cases", include_str!("../../migrations/0002_cases.surql")),
+    (5, "ui_prefs", include_str!("../../migrations/0005_ui_prefs.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -2,7 +2,10 @@
 //! the request's caller and session into a [`UiBackend`], provides it to the server functions as
 //! each area's backend trait, and the trait impls (one file per area) call the services.
 
+mod case;
+mod observable;
 mod platform;
+mod task;
 
 use std::sync::Arc;
 
@@ -36,6 +39,9 @@ pub(crate) type R<T> = Result<T, ApiError>;
 /// Provide the request's backend as every area's trait object.
 fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::Backend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::CaseBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::TaskBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::ObservableBackend>>(backend.clone());
 }
 
 /// Route handler for every server function.
