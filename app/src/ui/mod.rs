@@ -2,6 +2,7 @@
 //! Logic that can be tested without a browser lives in plain functions (see [`format`]).
 
 pub mod auth;
+pub mod case_filter;
 pub mod format;
 pub mod pages;
 pub mod shell;
