@@ -1,6 +1,9 @@
 pub mod about;
 pub mod admin;
 pub mod alerts;
+pub mod case;
+pub mod case_observables;
+pub mod case_tasks;
 pub mod cases;
 pub mod dashboards;
 pub mod login;
