@@ -121,3 +121,56 @@ async fn saved_filters_belong_to_their_user() {
     assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn case_administration() {
+    let s = TestServer::start().await;
+    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json"))
+            .or_else(|_| std::fs::read_to_string("/work/shared/fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json"))
+            .expect("fixture"),
+    )
+    .unwrap();
+    let t = ok(&c, &s, "admin/templates/import", json!({"file": file})).await;
+    assert_eq!(t["name"], "Phishing Email");
+    assert_eq!(t["tasks"].as_array().unwrap().len(), 5);
+    let (name, content) = {
+        let v = ok(&c, &s, "admin/templates/export", json!({"id": t["id"]})).await;
+        (v[0].clone(), v[1].clone())
+    };
+    assert_eq!(name, "Case-Template__Phishing_Email.json");
+    assert_eq!(content["titlePrefix"], "EMAIL");
+    let (st, v) = ui(&c, &s, "admin/templates/import", json!({"file": file})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a second import of the same name is refused: {v}");
+    let u = ok(&c, &s, "admin/templates/update", json!({"id": t["id"], "input": {"tasks": [{"title": "Only", "order": 0}]}})).await;
+    assert_eq!(u["tasks"].as_array().unwrap().len(), 1);
+    let n = ok(&c, &s, "admin/templates/create", json!({"input": {"name": "Blank", "tasks": []}})).await;
+    ok(&c, &s, "admin/templates/delete", json!({"id": n["id"]})).await;
+
+    let f = ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "Business unit", "reference": "businessUnit", "type": "string", "options": ["HR", "IT"]}})).await;
+    let m = ok(&c, &s, "admin/metrics/create", json!({"input": {"name": "hoursToContain", "title": "Hours to contain"}})).await;
+    let d = ok(&c, &s, "admin/data-types/create", json!({"name": "bitcoin-address", "is_attachment": false})).await;
+    let l = ok(&c, &s, "cases/lookups", json!({})).await;
+    assert_eq!(l["templates"].as_array().unwrap().len(), 1);
+    assert_eq!(l["customFields"][0]["reference"], "businessUnit");
+    assert_eq!(l["metrics"][0]["name"], "hoursToContain");
+    assert!(l["dataTypes"].as_array().unwrap().iter().any(|t| t["name"] == "bitcoin-address"));
+    // A case using them, edited in place as the details tab does.
+    let case = ok(&c, &s, "cases/create", json!({"input": {"title": "x", "description": "y", "template": "Phishing Email"}})).await;
+    let (st, v) = ui(&c, &s, "cases/update", json!({"id": case["id"], "patch": {"customFields": {"businessUnit": {"string": "Sales"}}}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "not one of the options: {v}");
+    let up = ok(&c, &s, "cases/update", json!({"id": case["id"], "patch": {"customFields": {"businessUnit": {"string": "IT"}}, "metrics": {"hoursToContain": 4.5}}})).await;
+    assert_eq!(up["customFields"]["businessUnit"]["string"], "IT");
+    assert_eq!(up["metrics"]["hoursToContain"], 4.5);
+    ok(&c, &s, "admin/custom-fields/delete", json!({"id": f["id"]})).await;
+    ok(&c, &s, "admin/metrics/delete", json!({"id": m["id"]})).await;
+    ok(&c, &s, "admin/data-types/delete", json!({"id": d["id"]})).await;
+
+    // An analyst may not change templates.
+    s.create_user(&s.admin_session().await, json!({"login": "ann@soc", "name": "Ann", "password": "ann-password-1", "profile": "analyst"})).await;
+    let a = ui_session(&s, "ann@soc", "ann-password-1").await;
+    let (st, _) = ui(&a, &s, "admin/templates/create", json!({"input": {"name": "Mine"}})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    s.stop().await;
+}

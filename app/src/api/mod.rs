@@ -7,11 +7,13 @@
 //! (`server/src/api/ui/<area>.rs`). Adding an area: a module here with a trait, its impl on the
 //! server's `UiBackend`, and one `provide_context` line in `server/src/api/ui/mod.rs`.
 
+pub mod admin_case;
 pub mod case;
 pub mod observable;
 pub mod platform;
 pub mod task;
 
+pub use admin_case::*;
 pub use case::*;
 pub use observable::*;
 pub use platform::*;

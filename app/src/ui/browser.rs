@@ -80,3 +80,9 @@ pub fn typing(ev: &web_sys::KeyboardEvent) -> bool {
         || ev.meta_key()
         || ev.alt_key()
 }
+
+/// The text content of a chosen file.
+pub async fn read_text(file: &web_sys::File) -> Result<String, ApiError> {
+    let text = JsFuture::from(file.text()).await.map_err(|_| ApiError::new(ErrorKind::BadRequest, "The file could not be read"))?;
+    text.as_string().ok_or_else(|| ApiError::new(ErrorKind::BadRequest, "The file is not text"))
+}

@@ -38,6 +38,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("alerts") view=AlertsPage/>
                     <Route path=path!("dashboards") view=DashboardsPage/>
                     <Route path=path!("admin") view=AdminPage/>
+                    <Route path=path!("admin/:tab") view=AdminPage/>
                     <Route path=path!("about") view=AboutPage/>
                     <Route path=path!("profile") view=ProfilePage/>
                 </ParentRoute>

@@ -1,5 +1,6 @@
 pub mod about;
 pub mod admin;
+pub mod admin_case;
 pub mod alerts;
 pub mod case;
 pub mod case_observables;

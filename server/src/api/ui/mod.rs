@@ -2,6 +2,7 @@
 //! the request's caller and session into a [`UiBackend`], provides it to the server functions as
 //! each area's backend trait, and the trait impls (one file per area) call the services.
 
+mod admin_case;
 mod case;
 mod observable;
 mod platform;
@@ -42,6 +43,7 @@ fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::CaseBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::TaskBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::ObservableBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::CaseAdminBackend>>(backend.clone());
 }
 
 /// Route handler for every server function.
