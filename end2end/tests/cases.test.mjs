@@ -59,9 +59,13 @@ test('case management flow', async () => {
     const href = await page.getAttribute('.log .attachment a', 'href');
     const file = await page.request.get(`${BASE}${href}`);
     assert.equal(await file.text(), 'Received: from evil.example\n');
-    await page.click('button:text-is("Start")');
-    await page.waitForSelector('.case-header >> text=In progress');
     await shot(page, '13-task-with-log');
+    // A log starts its task; another task is started from the list.
+    await page.waitForSelector('.case-header >> text=In progress');
+    await page.click('.case-header a.back');
+    await page.waitForURL(`${BASE}/cases/1/tasks`);
+    await page.click('tr:has-text("Containment") button:text-is("Start")');
+    await page.waitForSelector('tr:has-text("Containment") >> text=In progress');
 
     // Observables in bulk (one per line, a repeat refused), then IOC and sighted.
     await page.goto(`${BASE}/cases/1/observables`);

@@ -244,7 +244,7 @@ fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, on_patch: C
     };
     let value = match &o.attachment {
         Some(a) => view! {
-            <span class="file">"📎 "<a href=format!("/api/datastore/{}?name={}", a.id, crate::ui::shell::encode_component(&a.name))>{a.name.clone()}</a>
+            <span class="file">"File: "<a href=format!("/api/datastore/{}?name={}", a.id, crate::ui::shell::encode_component(&a.name))>{a.name.clone()}</a>
                 " "<a class="muted small" href=format!("/api/datastorezip/{}?name={}", a.id, crate::ui::shell::encode_component(&a.name)) title="Zip protected with the password “malware”">"(zip)"</a></span>
         }.into_any(),
         None => view! { <code class="value">{o.display_value().to_string()}</code> }.into_any(),

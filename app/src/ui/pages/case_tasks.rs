@@ -304,7 +304,7 @@ pub fn TaskPage() -> impl IntoView {
                                             <div class="markdown" inner_html=l.html.clone()></div>
                                             {l.log.attachment.clone().map(|a| view! {
                                                 <div class="attachment">
-                                                    "📎 "<a href=format!("/api/datastore/{}?name={}", a.id, crate::ui::shell::encode_component(&a.name)) download=a.name.clone()>{a.name.clone()}</a>
+                                                    "File: "<a href=format!("/api/datastore/{}?name={}", a.id, crate::ui::shell::encode_component(&a.name)) download=a.name.clone()>{a.name.clone()}</a>
                                                     <span class="muted">{format!(" {} · {} · sha256 {}", format::size(a.size), a.content_type, a.id)}</span>
                                                 </div>
                                             })}

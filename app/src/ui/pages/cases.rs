@@ -371,7 +371,7 @@ pub fn CasesPage() -> impl IntoView {
                             <div class="pager">
                                 <button disabled=move || filter.get().page == 0 on:click=move |_| { let f = filter.get_untracked(); apply(CaseFilter { page: f.page.saturating_sub(1), ..f }) }>"‹ Previous"</button>
                                 <span>{move || format!("Page {} of {}", filter.get().page + 1, CaseFilter::page_count(total))}</span>
-                                <button disabled=move || filter.get().page + 1 >= CaseFilter::page_count(total) on:click=move |_| { let f = filter.get_untracked(); apply(CaseFilter { page: f.page + 1, ..f }) }>"Next ›"</button>
+                                <button disabled=move || { filter.get().page + 1 >= CaseFilter::page_count(total) } on:click=move |_| { let f = filter.get_untracked(); apply(CaseFilter { page: f.page + 1, ..f }) }>"Next ›"</button>
                                 <span class="muted keys">"j/k move · Enter opens · x selects · / searches"</span>
                             </div>
                         }.into_any()
