@@ -53,9 +53,14 @@ pub fn CasePage() -> impl IntoView {
     let ctx = CaseCtx { detail, lookups, reload };
     provide_context(ctx);
     let auth = use_auth();
+    // Whether the case could be read, kept while it is read again: refreshing the case after a
+    // change must not rebuild the tabs (and lose what they show, like a bulk action's outcome).
+    let loaded = Memo::new(move |prev: Option<&Option<Result<(), ApiError>>>| {
+        detail.get().map(|r| r.map(|_| ())).or_else(|| prev.cloned().flatten())
+    });
     view! {
         <div class="wide-page case-page">
-            {move || match detail.get() {
+            {move || match loaded.get() {
                 None => view! { <Loading/> }.into_any(),
                 Some(Err(e)) => {
                     auth.check(&e);
@@ -310,7 +315,7 @@ fn DetailsTab() -> impl IntoView {
                                 <dt>"Tasks"</dt><dd>{format!("{} ({} waiting, {} in progress, {} done)", d.stats.tasks.total, d.stats.tasks.waiting, d.stats.tasks.in_progress, d.stats.tasks.completed + d.stats.tasks.cancel)}</dd>
                                 <dt>"Observables"</dt><dd>{format!("{} ({} IOC)", d.stats.observables, d.stats.iocs)}</dd>
                                 {c.merge_into.clone().map(|m| view! { <dt>"Merged into"</dt><dd><A href=format!("/cases/{m}")>"the merged case"</A></dd> })}
-                                {(!c.merge_from.is_empty()).then(|| view! { <dt>"Merged from"</dt><dd>{c.merge_from.iter().map(|m| view! { <A href=format!("/cases/{m}")>"case"</A>" " }).collect_view()}</dd> })}
+                                {(!c.merge_from.is_empty()).then(|| view! { <dt>"Merged from"</dt><dd>{c.merge_from.iter().enumerate().map(|(i, m)| view! { <A href=format!("/cases/{m}")>{format!("source {}", i + 1)}</A>" " }).collect_view()}</dd> })}
                             </dl>
                         </section>
                         <CustomFieldsCard case=c.clone() deleted=deleted error=error/>
@@ -506,6 +511,7 @@ pub fn audit_summary(e: &AuditEntry) -> String {
             continue;
         }
         let text = match v {
+            Value::Number(n) if k.ends_with("Date") => n.as_i64().map(format::datetime).unwrap_or_else(|| n.to_string()),
             Value::String(s) => s.clone(),
             Value::Null => "∅".into(),
             other => other.to_string(),
@@ -752,6 +758,7 @@ mod tests {
         details.insert("title".into(), json!("New title"));
         details.insert("updatedAt".into(), json!(1));
         details.insert("severity".into(), json!(3));
+        details.insert("endDate".into(), json!(0));
         let e = AuditEntry {
             id: "a".into(),
             operation: AuditOperation::Update,
@@ -765,7 +772,7 @@ mod tests {
             created_at: 0,
             created_by: "bob".into(),
         };
-        assert_eq!(audit_summary(&e), "severity: 3 · title: New title");
+        assert_eq!(audit_summary(&e), "endDate: 1970-01-01 00:00 · severity: 3 · title: New title");
         assert_eq!(object_label("case_artifact"), "Observable");
     }
 }
