@@ -22,13 +22,13 @@ test('login, cases, reload, about, logout', async () => {
     await page.fill('#password', PASSWORD);
     await page.click('button[type=submit]');
     await page.waitForURL(`${BASE}/cases`);
-    await page.waitForSelector('text=No cases yet');
+    await page.waitForSelector('text=No open cases');
     assert.equal(await page.textContent('h1'), 'Cases');
     await page.waitForSelector('.footer .connector');
     await shot(page, '02-cases-empty');
 
     await page.reload();
-    await page.waitForSelector('text=No cases yet');
+    await page.waitForSelector('text=No open cases');
     assert.equal(new URL(page.url()).pathname, '/cases');
     await shot(page, '03-cases-after-reload');
 

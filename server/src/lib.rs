@@ -32,6 +32,7 @@ pub mod status;
 pub mod store;
 pub mod task;
 pub mod task_log;
+pub mod ui_pref;
 pub mod user;
 pub mod validate;
 

@@ -7,13 +7,21 @@
 //! (`server/src/api/ui/<area>.rs`). Adding an area: a module here with a trait, its impl on the
 //! server's `UiBackend`, and one `provide_context` line in `server/src/api/ui/mod.rs`.
 
+pub mod admin_case;
 pub mod alert;
+pub mod case;
 pub mod dashboard;
+pub mod observable;
 pub mod platform;
+pub mod task;
 
+pub use admin_case::*;
 pub use alert::*;
+pub use case::*;
 pub use dashboard::*;
+pub use observable::*;
 pub use platform::*;
+pub use task::*;
 
 /// The backend an area's server functions use, from the request's context.
 #[cfg(feature = "ssr")]

@@ -74,9 +74,40 @@ mod tests {
     }
 
     #[test]
+    fn text_helpers() {
+        assert_eq!(escape_html("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(size(2048), "2.0 KB");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=cmd()"), "'=cmd()");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
     fn dates() {
         assert_eq!(datetime(0), "1970-01-01 00:00");
         assert_eq!(datetime(1_700_000_000_000), "2023-11-14 22:13");
         assert_eq!(datetime(951_782_400_000), "2000-02-29 00:00");
     }
+}
+
+/// Text made safe to put inside HTML.
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A size in bytes for people.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// A CSV field (quoted when it holds a separator, a quote or a line break; formula-looking
+/// values are prefixed so spreadsheets do not run them).
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }

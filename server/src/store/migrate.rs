@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (2, "cases", include_str!("../../migrations/0002_cases.surql")),
     (3, "alerts", include_str!("../../migrations/0003_alerts.surql")),
     (4, "dashboards", include_str!("../../migrations/0004_dashboards.surql")),
+    (5, "ui_prefs", include_str!("../../migrations/0005_ui_prefs.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -7,20 +7,43 @@ use crate::ui::auth::use_auth;
 use crate::ui::format;
 use crate::ui::widgets::{EmptyState, ErrorNote, Loading};
 
-/// Administration: users of the organisation, and organisations for platform administrators.
+/// Administration, in tabs (in the URL): users and organisations; case templates, custom
+/// fields, metrics and observable types of the organisation.
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let auth = use_auth();
     let me = move || auth.current();
+    let params = leptos_router::hooks::use_params_map();
+    let tab = Memo::new(move |_| params.with(|p| p.get("tab").unwrap_or_else(|| "users".into())));
+    let tabs = [
+        ("users", "Users & organisations"),
+        ("templates", "Case templates"),
+        ("custom-fields", "Custom fields"),
+        ("metrics", "Metrics"),
+        ("observable-types", "Observable types"),
+    ];
     view! {
         <div class="wide-page">
             <h1>"Administration"</h1>
-            <Show when=move || me().is_some_and(|u| u.can(Permission::ManageOrganisation))>
-                <Organisations/>
-            </Show>
-            <Show when=move || me().is_some_and(|u| u.can(Permission::ManageUser))>
-                <Users/>
-            </Show>
+            <nav class="tabs" role="tablist">
+                {tabs.into_iter().map(|(t, label)| view! {
+                    <leptos_router::components::A href=format!("/admin/{t}") attr:class=move || if tab.get() == t { "tab active" } else { "tab" } attr:role="tab">{label}</leptos_router::components::A>
+                }).collect_view()}
+            </nav>
+            {move || match tab.get().as_str() {
+                "templates" => view! { <super::admin_case::TemplatesAdmin/> }.into_any(),
+                "custom-fields" => view! { <super::admin_case::CustomFieldsAdmin/> }.into_any(),
+                "metrics" => view! { <super::admin_case::MetricsAdmin/> }.into_any(),
+                "observable-types" => view! { <super::admin_case::DataTypesAdmin/> }.into_any(),
+                _ => view! {
+                    <Show when=move || me().is_some_and(|u| u.can(Permission::ManageOrganisation))>
+                        <Organisations/>
+                    </Show>
+                    <Show when=move || me().is_some_and(|u| u.can(Permission::ManageUser))>
+                        <Users/>
+                    </Show>
+                }.into_any(),
+            }}
         </div>
     }
 }

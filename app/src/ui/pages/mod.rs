@@ -1,8 +1,12 @@
 pub mod about;
 pub mod admin;
+pub mod admin_case;
 pub mod alerts;
 pub mod alerts_filter;
 pub mod alerts_preview;
+pub mod case;
+pub mod case_observables;
+pub mod case_tasks;
 pub mod cases;
 pub mod dashboards;
 pub mod login;

@@ -2,9 +2,13 @@
 //! the request's caller and session into a [`UiBackend`], provides it to the server functions as
 //! each area's backend trait, and the trait impls (one file per area) call the services.
 
+mod admin_case;
 mod alert;
+mod case;
 mod dashboard;
+mod observable;
 mod platform;
+mod task;
 
 use std::sync::Arc;
 
@@ -40,6 +44,10 @@ fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::Backend>>(backend.clone());
     provide_context::<Arc<dyn app::api::AlertBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::DashboardBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::CaseBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::TaskBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::ObservableBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::CaseAdminBackend>>(backend.clone());
 }
 
 /// Route handler for every server function.

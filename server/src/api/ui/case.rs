@@ -1,0 +1,122 @@
+//! The case server functions over the case services.
+
+use app::api::{BulkOutcome, CaseBackend, CaseDetail, CaseLookups, CasePage, CaseRow, Member};
+use app::model::*;
+use serde_json::Value;
+
+use super::{R, UiBackend};
+use crate::query::Entity;
+use crate::search::Search;
+use crate::{audit, case, case_template, custom_field, data_type, markdown, metric, ui_pref, user};
+
+/// `(id, result)` pairs of a bulk service call as the UI's outcome.
+pub(crate) fn outcome<T>(results: Vec<(String, crate::error::Result<T>)>) -> BulkOutcome {
+    let mut out = BulkOutcome::default();
+    for (id, r) in results {
+        match r {
+            Ok(_) => out.done += 1,
+            Err(e) => out.failed.push((id, ApiError::from(e).to_string())),
+        }
+    }
+    out
+}
+
+#[async_trait::async_trait]
+impl CaseBackend for UiBackend {
+    async fn list_cases(&self, query: Value, sort: Vec<String>, from: u64, to: u64) -> R<CasePage> {
+        let caller = self.caller()?;
+        let range = format!("{from}-{}", to.max(from));
+        let search = Search::parse(Entity::Case, &query, &sort, Some(&range))?;
+        let page = case::search(&self.state, caller, &search).await?;
+        let ids: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
+        let mut stats = case::stats(&self.state, caller, &ids).await?;
+        let items = page.items.into_iter().map(|c| CaseRow { stats: stats.remove(&c.id).unwrap_or_default(), case: c }).collect();
+        Ok(CasePage { items, total: page.total })
+    }
+
+    async fn case_detail(&self, id: String) -> R<CaseDetail> {
+        let caller = self.caller()?;
+        let c = case::get(&self.state, caller, &id).await?;
+        let stats = case::stats(&self.state, caller, std::slice::from_ref(&c.id)).await?.remove(&c.id).unwrap_or_default();
+        Ok(CaseDetail {
+            description_html: markdown::to_safe_html(&c.description),
+            summary_html: markdown::to_safe_html(c.summary.as_deref().unwrap_or("")),
+            case: c,
+            stats,
+        })
+    }
+
+    async fn create_case(&self, input: NewCase) -> R<Case> {
+        Ok(case::create(&self.state, self.caller()?, input).await?)
+    }
+
+    async fn update_case(&self, id: String, patch: CasePatch) -> R<Case> {
+        Ok(case::update(&self.state, self.caller()?, &id, patch).await?)
+    }
+
+    async fn bulk_update_cases(&self, ids: Vec<String>, patch: CasePatch) -> R<BulkOutcome> {
+        Ok(outcome(case::bulk_update(&self.state, self.caller()?, &ids, patch).await))
+    }
+
+    async fn close_case(&self, id: String, closure: CaseClosure) -> R<Case> {
+        Ok(case::close(&self.state, self.caller()?, &id, closure).await?)
+    }
+
+    async fn reopen_case(&self, id: String) -> R<Case> {
+        Ok(case::reopen(&self.state, self.caller()?, &id).await?)
+    }
+
+    async fn delete_case(&self, id: String) -> R<()> {
+        Ok(case::delete(&self.state, self.caller()?, &id).await?)
+    }
+
+    async fn merge_cases(&self, ids: Vec<String>) -> R<Case> {
+        let caller = self.caller()?;
+        // Numbers (#n) resolve to ids, as in the v0 adapter.
+        let mut resolved = Vec::with_capacity(ids.len());
+        for i in &ids {
+            resolved.push(case::get(&self.state, caller, i).await?.id);
+        }
+        Ok(case::merge(&self.state, caller, &resolved).await?)
+    }
+
+    async fn case_links(&self, id: String) -> R<Vec<LinkedCase>> {
+        Ok(case::links(&self.state, self.caller()?, &id).await?)
+    }
+
+    async fn case_activity(&self, id: String) -> R<Vec<AuditEntry>> {
+        let caller = self.caller()?;
+        let c = case::get(&self.state, caller, &id).await?;
+        Ok(audit::flow(&self.state, caller, Some(&c.id), 200).await?)
+    }
+
+    async fn render_markdown(&self, text: String) -> R<String> {
+        self.caller()?;
+        Ok(markdown::to_safe_html(&text))
+    }
+
+    async fn case_lookups(&self) -> R<CaseLookups> {
+        let caller = self.caller()?;
+        let members = user::list(&self.state, caller)
+            .await?
+            .into_iter()
+            .filter(|u| u.status == UserStatus::Ok && u.memberships.iter().any(|m| m.org_id == caller.org_id))
+            .map(|u| Member { login: u.login, name: u.name })
+            .collect();
+        Ok(CaseLookups {
+            templates: case_template::list(&self.state, caller).await?,
+            custom_fields: custom_field::list(&self.state, caller).await?,
+            metrics: metric::list(&self.state, caller).await?,
+            data_types: data_type::list(&self.state, caller).await?,
+            members,
+        })
+    }
+
+    async fn saved_filter(&self, key: String) -> R<Option<String>> {
+        Ok(ui_pref::get(&self.state, self.caller()?, &key).await?)
+    }
+
+    async fn save_filter(&self, key: String, value: Option<String>) -> R<()> {
+        Ok(ui_pref::set(&self.state, self.caller()?, &key, value.as_deref()).await?)
+    }
+}

@@ -1,0 +1,176 @@
+//! The case management UI's server functions (`/ui/...`) against a real server: they are thin
+//! adapters, so these tests check the translation, the per-user saved filter, and that errors
+//! keep their status.
+
+mod common;
+
+use common::*;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+async fn ui(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> (StatusCode, Value) {
+    json(c.post(s.url(&format!("/ui/{endpoint}"))).json(&body).send().await.unwrap()).await
+}
+
+async fn ok(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> Value {
+    let (st, v) = ui(c, s, endpoint, body).await;
+    assert_eq!(st, StatusCode::OK, "{endpoint}: {v}");
+    v
+}
+
+async fn ui_session(s: &TestServer, login: &str, password: &str) -> Client {
+    let c = s.anonymous();
+    ok(&c, s, "auth/login", json!({"login": login, "password": password})).await;
+    c
+}
+
+#[tokio::test]
+async fn cases_list_detail_bulk_and_merge() {
+    let s = TestServer::start().await;
+    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    let a = ok(&c, &s, "cases/create", json!({"input": {"title": "Phish A", "description": "**bold** <script>alert(1)</script>", "severity": 3, "tags": ["phishing"]}})).await;
+    let b = ok(&c, &s, "cases/create", json!({"input": {"title": "Malware B", "description": "x", "severity": 1}})).await;
+    let a_id = a["id"].as_str().unwrap().to_string();
+    let b_id = b["id"].as_str().unwrap().to_string();
+
+    // The list: a v0 query, sort keys and a range; counts per row.
+    let page = ok(&c, &s, "cases/list", json!({"query": {"_field": "severity", "_value": 3}, "sort": ["-createdAt"], "from": 0, "to": 15})).await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["case"]["title"], "Phish A");
+    assert_eq!(page["items"][0]["stats"]["observables"], 0);
+    let page = ok(&c, &s, "cases/list", json!({"query": {}, "sort": ["+caseId"], "from": 0, "to": 1})).await;
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"][0]["case"]["caseId"], 1);
+    let (st, v) = ui(&c, &s, "cases/list", json!({"query": {"_nope": 1}, "sort": [], "from": 0, "to": 15})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["kind"], "SearchError");
+
+    // The detail renders the description through the sanitiser.
+    let d = ok(&c, &s, "cases/get", json!({"id": "#1"})).await;
+    let html = d["descriptionHtml"].as_str().unwrap();
+    assert!(html.contains("<strong>bold</strong>") && !html.contains("<script"), "{html}");
+
+    // Bulk: tag both.
+    let out = ok(&c, &s, "cases/bulk", json!({"ids": [a_id, b_id], "patch": {"tags": ["triaged"]}})).await;
+    assert_eq!(out["done"], 2);
+    let out = ok(&c, &s, "cases/bulk", json!({"ids": ["nope"], "patch": {"flag": true}})).await;
+    assert_eq!(out["done"], 0);
+    assert_eq!(out["failed"][0][0], "nope");
+
+    // Tasks, logs, observables, sightings.
+    let t = ok(&c, &s, "tasks/create", json!({"case_id": "#1", "input": {"title": "Triage", "group": "first"}})).await;
+    ok(&c, &s, "tasks/logs/add", json!({"task_id": t["id"], "message": "Looked at *it*"})).await;
+    let td = ok(&c, &s, "tasks/get", json!({"id": t["id"]})).await;
+    assert_eq!(td["logs"][0]["html"], "<p>Looked at <em>it</em></p>\n");
+    assert_eq!(td["case"]["caseId"], 1);
+    let out = ok(&c, &s, "observables/add", json!({"case_id": a_id, "input": {"dataType": "ip", "data": ["10.0.0.1", "10.0.0.2", "10.0.0.1"]}})).await;
+    assert_eq!(out["done"], 2);
+    assert_eq!(out["failed"][0][0], "10.0.0.1");
+    ok(&c, &s, "observables/add", json!({"case_id": b_id, "input": {"dataType": "ip", "data": ["10.0.0.1"]}})).await;
+    let list = ok(&c, &s, "observables/of-case", json!({"case_id": a_id})).await;
+    let first = list.as_array().unwrap().iter().find(|o| o["data"] == "10.0.0.1").unwrap().clone();
+    assert_eq!(first["seen"], 1);
+    let seen = ok(&c, &s, "observables/sightings", json!({"id": first["id"]})).await;
+    assert_eq!(seen[0]["case"]["id"], b_id.as_str());
+    let ids: Vec<Value> = list.as_array().unwrap().iter().map(|o| o["id"].clone()).collect();
+    let out = ok(&c, &s, "observables/update", json!({"ids": ids, "patch": {"ioc": true, "sighted": true}})).await;
+    assert_eq!(out["done"], 2);
+    let links = ok(&c, &s, "cases/links", json!({"id": a_id})).await;
+    assert_eq!(links[0]["case"]["id"], b_id.as_str());
+
+    let activity = ok(&c, &s, "cases/activity", json!({"id": a_id})).await;
+    assert!(activity.as_array().unwrap().iter().any(|e| e["objectType"] == "case_artifact"), "{activity}");
+
+    // Merge by number; close; markdown preview.
+    let m = ok(&c, &s, "cases/merge", json!({"ids": ["#1", "#2"]})).await;
+    assert_eq!(m["title"], "#1:Phish A / #2:Malware B");
+    let closed = ok(&c, &s, "cases/close", json!({"id": m["id"], "closure": {"resolutionStatus": "TruePositive", "impactStatus": "NoImpact", "summary": "done"}})).await;
+    assert_eq!(closed["status"], "Resolved");
+    let html = ok(&c, &s, "markdown", json!({"text": "[x](javascript:alert(1))"})).await;
+    assert!(!html.as_str().unwrap().contains("javascript"), "{html}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn saved_filters_belong_to_their_user() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    s.create_user(&admin, json!({"login": "bob@soc", "name": "Bob", "password": "bob-password-1", "profile": "analyst"})).await;
+    let a = ui_session(&s, ADMIN, PASSWORD).await;
+    let b = ui_session(&s, "bob@soc", "bob-password-1").await;
+    assert_eq!(ok(&a, &s, "prefs/filter", json!({"key": "cases"})).await, Value::Null);
+    ok(&a, &s, "prefs/filter/save", json!({"key": "cases", "value": "status=Open&severity=3"})).await;
+    assert_eq!(ok(&a, &s, "prefs/filter", json!({"key": "cases"})).await, "status=Open&severity=3");
+    assert_eq!(ok(&b, &s, "prefs/filter", json!({"key": "cases"})).await, Value::Null, "another user's filter is not mine");
+    ok(&a, &s, "prefs/filter/save", json!({"key": "cases", "value": null})).await;
+    assert_eq!(ok(&a, &s, "prefs/filter", json!({"key": "cases"})).await, Value::Null);
+    let (st, _) = ui(&a, &s, "prefs/filter", json!({"key": "../x"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _) = ui(&a, &s, "prefs/filter/save", json!({"key": "cases", "value": "x".repeat(9000)})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _) = ui(&s.anonymous(), &s, "prefs/filter", json!({"key": "cases"})).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+
+    // Lookups: templates, data types, the organisation's members.
+    let l = ok(&b, &s, "cases/lookups", json!({})).await;
+    assert!(l["dataTypes"].as_array().unwrap().iter().any(|t| t["name"] == "autonomous-system"));
+    assert!(l["members"].as_array().unwrap().iter().any(|m| m["login"] == "bob@soc"));
+    // An unknown case is a 404, not a 500.
+    let (st, v) = ui(&b, &s, "cases/get", json!({"id": "nope"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn case_administration() {
+    let s = TestServer::start().await;
+    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json"))
+            .or_else(|_| std::fs::read_to_string("/work/shared/fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json"))
+            .expect("fixture"),
+    )
+    .unwrap();
+    let t = ok(&c, &s, "admin/templates/import", json!({"file": file})).await;
+    assert_eq!(t["name"], "Phishing Email");
+    assert_eq!(t["tasks"].as_array().unwrap().len(), 5);
+    let (name, content) = {
+        let v = ok(&c, &s, "admin/templates/export", json!({"id": t["id"]})).await;
+        (v[0].clone(), v[1].clone())
+    };
+    assert_eq!(name, "Case-Template__Phishing_Email.json");
+    assert_eq!(content["titlePrefix"], "EMAIL");
+    let (st, v) = ui(&c, &s, "admin/templates/import", json!({"file": file})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a second import of the same name is refused: {v}");
+    let u = ok(&c, &s, "admin/templates/update", json!({"id": t["id"], "input": {"tasks": [{"title": "Only", "order": 0}]}})).await;
+    assert_eq!(u["tasks"].as_array().unwrap().len(), 1);
+    let n = ok(&c, &s, "admin/templates/create", json!({"input": {"name": "Blank", "tasks": []}})).await;
+    ok(&c, &s, "admin/templates/delete", json!({"id": n["id"]})).await;
+
+    let f = ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "Business unit", "reference": "businessUnit", "type": "string", "options": ["HR", "IT"]}})).await;
+    let m = ok(&c, &s, "admin/metrics/create", json!({"input": {"name": "hoursToContain", "title": "Hours to contain"}})).await;
+    let d = ok(&c, &s, "admin/data-types/create", json!({"name": "bitcoin-address", "is_attachment": false})).await;
+    let l = ok(&c, &s, "cases/lookups", json!({})).await;
+    assert_eq!(l["templates"].as_array().unwrap().len(), 1);
+    assert_eq!(l["customFields"][0]["reference"], "businessUnit");
+    assert_eq!(l["metrics"][0]["name"], "hoursToContain");
+    assert!(l["dataTypes"].as_array().unwrap().iter().any(|t| t["name"] == "bitcoin-address"));
+    // A case using them, edited in place as the details tab does.
+    let case = ok(&c, &s, "cases/create", json!({"input": {"title": "x", "description": "y", "template": "Phishing Email"}})).await;
+    let (st, v) = ui(&c, &s, "cases/update", json!({"id": case["id"], "patch": {"customFields": {"businessUnit": {"string": "Sales"}}}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "not one of the options: {v}");
+    let up = ok(&c, &s, "cases/update", json!({"id": case["id"], "patch": {"customFields": {"businessUnit": {"string": "IT"}}, "metrics": {"hoursToContain": 4.5}}})).await;
+    assert_eq!(up["customFields"]["businessUnit"]["string"], "IT");
+    assert_eq!(up["metrics"]["hoursToContain"], 4.5);
+    ok(&c, &s, "admin/custom-fields/delete", json!({"id": f["id"]})).await;
+    ok(&c, &s, "admin/metrics/delete", json!({"id": m["id"]})).await;
+    ok(&c, &s, "admin/data-types/delete", json!({"id": d["id"]})).await;
+
+    // An analyst may not change templates.
+    s.create_user(&s.admin_session().await, json!({"login": "ann@soc", "name": "Ann", "password": "ann-password-1", "profile": "analyst"})).await;
+    let a = ui_session(&s, "ann@soc", "ann-password-1").await;
+    let (st, _) = ui(&a, &s, "admin/templates/create", json!({"input": {"name": "Mine"}})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    s.stop().await;
+}
