@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::store::Store;
 
 pub async fn new_organisation(store: &Store, org: &Organisation) -> Result<()> {
+    crate::dashboard::seed_organisation(store, org).await?;
     crate::data_type::seed_defaults(store, &org.id).await?;
     Ok(())
 }

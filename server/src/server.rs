@@ -41,6 +41,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let info = store.info().clone();
     tracing::info!(engine = %info.engine, location = %info.location, sync = %info.sync, schema = crate::store::SCHEMA_VERSION, "database open");
     crate::user::bootstrap(&store, &settings).await.map_err(|e| anyhow::anyhow!("bootstrap failed: {e:?}"))?;
+    crate::dashboard::seed_existing(&store).await.map_err(|e| anyhow::anyhow!("seeding dashboards failed: {e:?}"))?;
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
 
@@ -50,6 +51,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let shutdown = CancellationToken::new();
 
     state.connectors.spawn_checker(shutdown.clone());
+    state.stats.spawn(shutdown.clone());
     {
         let sessions = state.sessions.clone();
         let shutdown = shutdown.clone();

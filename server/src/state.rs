@@ -6,6 +6,7 @@ use crate::audit::AuditBus;
 use crate::auth::AuthGuard;
 use crate::config::Settings;
 use crate::connector::Connectors;
+use crate::stats::index::StatsIndex;
 use crate::store::{SessionStore, Store};
 
 #[derive(Clone)]
@@ -15,6 +16,8 @@ pub struct AppState {
     pub auth: Arc<AuthGuard>,
     pub sessions: SessionStore,
     pub connectors: Connectors,
+    /// The statistics index (dashboards); loaded and kept current by `server::start`.
+    pub stats: Arc<StatsIndex>,
     /// Committed changes, for the live streams.
     pub audit: Arc<AuditBus>,
     /// New alerts, written in shared transactions.
@@ -25,6 +28,7 @@ impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         let connectors = Connectors::new(&settings);
         AppState {
+            stats: StatsIndex::new(store.clone()),
             sessions: SessionStore::new(store.clone()),
             store,
             settings: Arc::new(settings),

@@ -8,9 +8,11 @@
 //! server's `UiBackend`, and one `provide_context` line in `server/src/api/ui/mod.rs`.
 
 pub mod alert;
+pub mod dashboard;
 pub mod platform;
 
 pub use alert::*;
+pub use dashboard::*;
 pub use platform::*;
 
 /// The backend an area's server functions use, from the request's context.

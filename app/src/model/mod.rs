@@ -4,6 +4,7 @@
 pub mod alert;
 pub mod audit;
 pub mod auth;
+pub mod dashboard;
 pub mod case;
 pub mod error;
 pub mod observable;
@@ -14,6 +15,7 @@ pub mod template;
 pub use alert::*;
 pub use audit::*;
 pub use auth::*;
+pub use dashboard::*;
 pub use case::*;
 pub use error::*;
 pub use observable::*;

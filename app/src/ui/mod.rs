@@ -2,6 +2,7 @@
 //! Logic that can be tested without a browser lives in plain functions (see [`format`]).
 
 pub mod auth;
+pub mod charts;
 pub mod format;
 pub mod pages;
 pub mod shell;
@@ -12,7 +13,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use auth::AuthState;
-use pages::{about::AboutPage, admin::AdminPage, alerts::AlertsPage, cases::CasesPage, dashboards::DashboardsPage, login::LoginPage, profile::ProfilePage};
+use pages::{about::AboutPage, admin::AdminPage, alerts::AlertsPage, cases::CasesPage, dashboards::{DashboardPage, DashboardsPage}, login::LoginPage, profile::ProfilePage};
 use shell::{NotFound, Shell};
 
 /// The whole application.
@@ -32,6 +33,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cases") view=CasesPage/>
                     <Route path=path!("alerts") view=AlertsPage/>
                     <Route path=path!("dashboards") view=DashboardsPage/>
+                    <Route path=path!("dashboards/:id") view=DashboardPage/>
                     <Route path=path!("admin") view=AdminPage/>
                     <Route path=path!("about") view=AboutPage/>
                     <Route path=path!("profile") view=ProfilePage/>

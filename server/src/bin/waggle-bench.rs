@@ -1,5 +1,8 @@
 //! Benchmarks that print figures (`scripts/bench.sh` builds in release and runs them).
 //!
+//! `waggle-bench dashboards`: see `waggle::bench::dashboards` (statistics of the default
+//! dashboards over 1M alerts, 100k cases, 1M observables).
+//!
 //! `waggle-bench cases`: start Waggle on a temporary embedded store (surrealkv, fsync on every
 //! commit), seed cases, observables and tasks in batched transactions, then measure over HTTP
 //! with the server running: the cases list (filter + sort + first page), an observable lookup
@@ -37,6 +40,24 @@ enum Cmd {
     Cases(CasesArgs),
     /// Alert ingestion, similarity and the triage list at scale.
     Alerts(alerts::AlertsArgs),
+    /// Seed alerts, cases and observables, then time every widget of the default dashboards.
+    Dashboards(DashboardsArgs),
+}
+
+#[derive(clap::Args)]
+struct DashboardsArgs {
+    /// Where the benchmark database lives (kept between runs: seeding is done once).
+    #[arg(long, default_value = "target/bench-dashboards")]
+    data: std::path::PathBuf,
+    #[arg(long, default_value_t = 1_000_000)]
+    alerts: usize,
+    #[arg(long, default_value_t = 100_000)]
+    cases: usize,
+    #[arg(long, default_value_t = 1_000_000)]
+    observables: usize,
+    /// Runs of each widget.
+    #[arg(long, default_value_t = 30)]
+    iterations: usize,
 }
 
 #[derive(clap::Args)]
@@ -358,5 +379,8 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Cmd::Cases(a) => rt.block_on(cases(a)),
         Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
+        Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations }) => rt.block_on(
+            waggle::bench::dashboards::run(waggle::bench::dashboards::Options { data, alerts, cases, observables, iterations }),
+        ),
     }
 }

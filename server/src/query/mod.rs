@@ -10,8 +10,8 @@ mod compile;
 mod parse;
 mod schema;
 
-pub use compile::{Params, compile, order_by, path as field_path};
-pub use parse::{parse, parse_sort};
+pub use compile::{Params, compile, order_by, path, path as field_path};
+pub use parse::{field, parse, parse_sort};
 pub use schema::{Entity, FieldKind, Schema, schema};
 
 use serde_json::Value;

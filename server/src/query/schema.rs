@@ -288,6 +288,8 @@ static JOB: Schema = Schema {
         ("analyzerId", "analyzerId", Keyword),
         ("analyzerName", "analyzerName", Keyword),
         ("analyzerDefinition", "analyzerDefinition", Keyword),
+        ("cortexId", "cortexId", Keyword),
+        ("cortexJobId", "cortexJobId", Keyword),
         ("status", "status", Keyword),
         ("dataType", "dataType", Keyword),
         ("data", "data", Keyword),

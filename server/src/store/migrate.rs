@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/0001_init.surql")),
     (2, "cases", include_str!("../../migrations/0002_cases.surql")),
     (3, "alerts", include_str!("../../migrations/0003_alerts.surql")),
+    (4, "dashboards", include_str!("../../migrations/0004_dashboards.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -333,11 +333,11 @@ impl OrgStore {
 
     /// Create a record in this organisation; `doc` must not carry `org` or `id`.
     pub async fn create(&self, table: &str, id: &str, mut doc: Map<String, Value>) -> Result<Value> {
-        doc.insert("org".into(), Value::String(self.org.clone()));
+        doc.remove("org");
         doc.remove("id");
         let mut r = self
             .query(
-                "CREATE type::record($tb, $id) CONTENT $doc RETURN AFTER",
+                "CREATE type::record($tb, $id) CONTENT object::extend($doc, { org: $org }) RETURN AFTER",
                 vars! { "tb" => table, "id" => id, "doc" => Value::Object(doc) },
             )
             .await?;

@@ -3,6 +3,7 @@
 //! each area's backend trait, and the trait impls (one file per area) call the services.
 
 mod alert;
+mod dashboard;
 mod platform;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub(crate) type R<T> = Result<T, ApiError>;
 fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::Backend>>(backend.clone());
     provide_context::<Arc<dyn app::api::AlertBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::DashboardBackend>>(backend.clone());
 }
 
 /// Route handler for every server function.

@@ -4,11 +4,13 @@
 pub mod alert;
 pub mod audit;
 pub mod case;
+pub mod dashboard;
 pub mod datastore;
 pub mod list;
 pub mod observable;
 pub mod organisation;
 pub mod platform;
+pub mod stats;
 pub mod support;
 pub mod task;
 pub mod template;
@@ -32,6 +34,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(datastore::routes())
         .merge(audit::routes())
         .merge(alert::routes())
+        .merge(stats::routes())
+        .merge(dashboard::routes())
 }
 
 /// A model object as v0 shows it: its fields plus `_id`, `id` and `_type`.

@@ -1,0 +1,151 @@
+// Dashboards in a real browser: the default dashboards render; create a dashboard, add a donut
+// and a stacked bar, change the period, save a chart as PNG, share it and see it as another
+// user of the organisation, not as a user of another organisation; import a TheHive file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { BASE, ADMIN, PASSWORD, launch, shot, login } from './helpers.mjs';
+
+const FIXTURES = new URL('../../server/assets/dashboards/', import.meta.url).pathname;
+
+async function api(path, { method = 'POST', body, auth = [ADMIN, PASSWORD], org } = {}) {
+  const headers = { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from(auth.join(':')).toString('base64') };
+  if (org) headers['x-organisation'] = org;
+  const r = await fetch(`${BASE}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  return { status: r.status, json: text ? JSON.parse(text) : null };
+}
+
+function pngSize(buf) {
+  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+test('dashboards: defaults, create, period, PNG, share, isolation, import', async () => {
+  // Data to chart (cases through the case API), users and an organisation, through the API.
+  for (const [i, severity] of [1, 2, 2, 3, 3, 3].entries()) {
+    const c = await api('/api/case', { body: { title: `e2e case ${i}`, description: 'd', severity, tags: ['e2e'] } });
+    assert.equal(c.status, 201, JSON.stringify(c.json));
+    if (i < 2) {
+      const p = await api(`/api/case/${c.json.id}`, { method: 'PATCH', body: { status: 'Resolved', resolutionStatus: 'TruePositive', impactStatus: 'NoImpact', summary: 'done' } });
+      assert.equal(p.status, 200, JSON.stringify(p.json));
+    }
+  }
+  let r = await api('/api/user', { body: { login: 'ana@soc', name: 'Ana', password: 'analyst-password-1', profile: 'analyst' } });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  r = await api('/api/organisation', { org: 'admin', body: { name: 'other', description: 'another tenant' } });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  r = await api('/api/user', { org: 'admin', body: { login: 'eve@other', name: 'Eve', password: 'other-password-1', organisation: 'other', profile: 'org-admin' } });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+
+  const { browser, context, page, errors } = await launch();
+  try {
+    await login(page);
+    await page.waitForURL(/\/cases/);
+    await page.goto(`${BASE}/dashboards`);
+    await page.waitForSelector('text=Alert statistics');
+    await shot(page, 'dash-01-list');
+
+    // A default dashboard renders every widget.
+    await page.click('text=Alert statistics');
+    await page.waitForSelector('.widget');
+    const widgets = await page.locator('.widget').count();
+    assert.equal(widgets, 5);
+    await page.waitForFunction((n) => document.querySelectorAll('.widget .chart svg').length === n, widgets);
+    await shot(page, 'dash-02-alert-statistics');
+
+    // Create a dashboard, add a donut and a stacked bar.
+    await page.goto(`${BASE}/dashboards`);
+    await page.fill('input[placeholder="New dashboard title"]', 'E2E board');
+    await page.click('button:has-text("Create")');
+    await page.waitForSelector('button:has-text("+ Widget")');
+    await page.click('button:has-text("+ Widget")');
+    await page.selectOption('.widget-editor select[name=type]', 'donut');
+    await page.fill('.widget-editor input[name=title]', 'Cases by status');
+    await page.selectOption('.widget-editor select[name=entity]', 'case');
+    await page.fill('.widget-editor input[name=field]', 'status');
+    await page.click('.widget-editor button.apply');
+    await page.click('button:has-text("+ Widget")');
+    await page.selectOption('.widget-editor select[name=type]', 'bar');
+    await page.fill('.widget-editor input[name=title]', 'Cases per day by severity');
+    await page.selectOption('.widget-editor select[name=entity]', 'case');
+    await page.fill('.widget-editor input[name=field]', 'severity');
+    await page.fill('.widget-editor input[name=dateField]', 'createdAt');
+    await page.selectOption('.widget-editor select[name=interval]', '1d');
+    await page.click('.widget-editor button.apply');
+    await page.waitForFunction(() => document.querySelectorAll('.widget .chart svg').length === 2);
+    await page.selectOption('select.period', 'last7Days');
+    await page.click('button.save');
+    await page.waitForSelector('button.save', { state: 'detached' });
+    await page.click('button:has-text("Done editing")');
+    await shot(page, 'dash-03-created');
+    const url = page.url();
+    const id = new URL(url).pathname.split('/').pop();
+    const saved = await api(`/api/dashboard/${id}`, { method: 'GET' });
+    const def = JSON.parse(saved.json.definition);
+    assert.equal(def.period, 'last7Days');
+    assert.deepEqual(def.items[0].items.map((w) => w.type), ['donut', 'bar']);
+
+    // Save a chart as PNG: a valid PNG of the expected size (560 x 300 drawn at 2x).
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('.widget').first().locator('button:has-text("PNG")').click(),
+    ]);
+    const path = await download.path();
+    const size = pngSize(readFileSync(path));
+    assert.deepEqual(size, { width: 1120, height: 600 });
+
+    // Clicking a slice opens the matching cases.
+    const box = await page.locator('.widget .chart').first().boundingBox();
+    const scale = box.width / 560;
+    // donut centre is at (r + 12, r + 8) with r = 140 in a 560x300 chart; click right of centre
+    await page.mouse.click(box.x + (152 + 110) * scale, box.y + 148 * scale);
+    await page.waitForURL(/\/cases\?q=/);
+    const q = JSON.parse(new URL(page.url()).searchParams.get('q'));
+    assert.ok(JSON.stringify(q).includes('"status"'), JSON.stringify(q));
+    await page.goBack();
+
+    // Private: Ana does not see it; shared: she does. Eve (another organisation) never does.
+    await page.goto(url);
+    await page.waitForSelector('button.share');
+    const anaBefore = await api('/api/dashboard/_search', { auth: ['ana@soc', 'analyst-password-1'], body: { query: {} } });
+    assert.ok(!anaBefore.json.some((d) => d.id === id));
+    await page.click('button.share');
+    await page.waitForSelector('.badge.status-shared');
+    await shot(page, 'dash-04-shared');
+
+    const ana = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const anaPage = await ana.newPage();
+    anaPage.on('pageerror', (e) => errors.push(String(e)));
+    await login(anaPage, 'ana@soc', 'analyst-password-1');
+    await anaPage.waitForURL(/\/cases/);
+    await anaPage.goto(`${BASE}/dashboards`);
+    await anaPage.waitForSelector('text=E2E board');
+    await anaPage.click('text=E2E board');
+    await anaPage.waitForFunction(() => document.querySelectorAll('.widget .chart svg').length === 2);
+    assert.equal(await anaPage.locator('button:has-text("Edit")').count(), 0, 'not hers to edit');
+    await shot(anaPage, 'dash-05-seen-by-colleague');
+
+    const eve = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const evePage = await eve.newPage();
+    await login(evePage, 'eve@other', 'other-password-1');
+    await evePage.waitForURL(/\/cases/);
+    await evePage.goto(`${BASE}/dashboards`);
+    await evePage.waitForSelector('text=Alert statistics');
+    assert.equal(await evePage.locator('text=E2E board').count(), 0);
+    await evePage.goto(`${BASE}/dashboards/${id}`);
+    await evePage.waitForSelector('.error-note');
+    await shot(evePage, 'dash-06-other-org');
+
+    // Import a TheHive file through the UI; dark theme.
+    await page.goto(`${BASE}/dashboards`);
+    await page.setInputFiles('input[type=file]', `${FIXTURES}Observable_statistics.json`);
+    await page.waitForURL(/\/dashboards\/[a-z0-9]+$/);
+    await page.waitForFunction(() => document.querySelectorAll('.widget .chart svg').length === 6);
+    await page.click('button.icon-button');
+    await shot(page, 'dash-07-imported-dark');
+    assert.deepEqual(errors, [], 'no script errors');
+  } finally {
+    await browser.close();
+  }
+});
