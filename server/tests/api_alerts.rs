@@ -334,6 +334,11 @@ async fn update_triage_states_bulk_search_and_delete() {
     assert_eq!(alert_total(&admin, &s).await, 1);
     // Deleted alerts can be created again.
     new_alert(&admin, &s, alert_body("U-1", json!([]))).await;
+    // The per-status counts (the list's tabs), kept by the database through all of it.
+    let state = &s.running.as_ref().unwrap().state;
+    let org = waggle::org::by_name(&state.store, "soc").await.unwrap().unwrap();
+    let counts = waggle::alert::counts_in(&state.store.org(&org.id)).await.unwrap();
+    assert_eq!((counts.new, counts.updated, counts.ignored, counts.imported), (2, 0, 0, 0));
 }
 
 #[tokio::test]

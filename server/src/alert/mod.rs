@@ -100,16 +100,12 @@ pub async fn list(state: &AppState, caller: &Caller, search: &Search) -> Result<
 pub async fn counts_in(store: &OrgStore) -> Result<AlertCounts> {
     let statuses: Vec<&str> = AlertStatus::ALL.iter().map(|s| s.as_str()).collect();
     let mut r = store
-        .query(
-            "SELECT VALUE [record::id(id)[2], value] FROM array::map($s, |$x| type::record('counter', [$org, 'alerts', $x]))",
-            vars! { "s" => statuses },
-        )
+        .query("RETURN array::map($s, |$x| type::record('counter', [$org, 'alerts', $x]).value ?? 0)", vars! { "s" => statuses })
         .await?;
+    let values = r.value(0)?;
     let mut out = AlertCounts::default();
-    for row in r.rows::<Value>(0)? {
-        if let (Some(s), Some(n)) = (row.get(0).and_then(Value::as_str).and_then(AlertStatus::parse), row.get(1).and_then(Value::as_i64)) {
-            out.set(s, n.max(0) as u64);
-        }
+    for (s, n) in AlertStatus::ALL.iter().zip(values.as_array().into_iter().flatten()) {
+        out.set(*s, n.as_i64().unwrap_or(0).max(0) as u64);
     }
     Ok(out)
 }

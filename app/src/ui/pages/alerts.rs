@@ -297,8 +297,8 @@ pub fn AlertsPage() -> impl IntoView {
                                         <th class="check"><input type="checkbox" aria-label="Select all"
                                             prop:checked=move || !selected.get().is_empty() && selected.get().len() == ids.get().len()
                                             on:change={let all_ids = all_ids.clone(); move |ev| selected.set(if event_target_checked(&ev) { all_ids.clone() } else { Vec::new() })}/></th>
-                                        <th>"Severity"</th><th>"TLP"</th><th>"Title"</th><th>"Type"</th><th>"Source"</th><th>"Reference"</th>
-                                        <th class="num">"Obs."</th><th>"Date"</th><th>"Status"</th>
+                                        <th>"Severity"</th><th>"TLP"</th><th>"Title"</th><th class="col-type">"Type"</th><th>"Source"</th><th class="col-ref">"Reference"</th>
+                                        <th class="num col-obs">"Obs."</th><th>"Date"</th><th>"Status"</th>
                                     </tr></thead>
                                     <tbody>
                                         {p.items.into_iter().enumerate().map(|(i, a)| view! { <AlertRow i a cursor selected last_click open ids/> }).collect_view()}
@@ -364,10 +364,10 @@ fn AlertRow(
                 {(!a.tags.is_empty()).then(|| view! { <span class="tags">{a.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}</span> })}
                 {(a.occurrences > 1).then(|| view! { <span class="muted" title="Times the feeder sent it">{format!(" ×{}", a.occurrences)}</span> })}
             </td>
-            <td>{a.kind.clone()}</td>
-            <td class="source">{a.source.clone()}</td>
-            <td class="mono">{a.source_ref.clone()}</td>
-            <td class="num">{a.observable_count}</td>
+            <td class="col-type">{a.kind.clone()}</td>
+            <td class="source nowrap">{a.source.clone()}</td>
+            <td class="mono col-ref">{a.source_ref.clone()}</td>
+            <td class="num col-obs">{a.observable_count}</td>
             <td class="nowrap">{format::datetime(a.date)}</td>
             <td><span class=format!("status status-{}", status.to_ascii_lowercase())>{status}</span>{(!a.follow).then_some(" (unfollowed)")}</td>
         </tr>

@@ -213,7 +213,10 @@ fn observable_row(o: AlertObservable) -> impl IntoView {
                     let first = cases.first().cloned().unwrap_or_default();
                     view! {
                         <a class="seen" href=case_href(&first) title=label.clone() aria-label=label.clone()>
-                            <span class="eye" aria-hidden="true">"👁"</span>" "{seen}
+                            <svg class="eye" aria-hidden="true" viewBox="0 0 24 24" width="15" height="15">
+                                <path d="M1 12s4-7 11-7 11 7 11 7-4 7-11 7S1 12 1 12z" fill="none" stroke="currentColor" stroke-width="2"/>
+                                <circle cx="12" cy="12" r="3" fill="currentColor"/>
+                            </svg>" "{seen}
                         </a>
                         {(cases.len() > 1).then(|| view! {
                             <span class="seen-more">{cases.iter().skip(1).enumerate().map(|(k, c)| view! {
