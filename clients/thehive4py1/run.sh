@@ -23,5 +23,5 @@ done
 curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { cat "$data/server.log"; exit 1; }
 cd "$here"
 WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" \
-    TEMPLATE_FIXTURES="$ROOT/../shared/fixtures/thehive3/case-templates" \
+    TEMPLATE_FIXTURES="$ROOT/fixtures/thehive3/case-templates" \
     "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "${@:2}" || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }

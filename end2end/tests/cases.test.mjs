@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { BASE, launch, login, shot } from './helpers.mjs';
 
 const TEMPLATE = process.env.PHISHING_TEMPLATE
-  ?? '/work/shared/fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json';
+  ?? fileURLToPath(new URL('../../fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json', import.meta.url));
 
 test('case management flow', async () => {
   const { browser, page, errors } = await launch();

@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn the_thehive3_fixtures_read_unchanged() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/thehive3/case-templates");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/thehive3/case-templates");
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let mut n = 0;
         for e in entries.flatten() {

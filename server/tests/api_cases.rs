@@ -562,7 +562,7 @@ async fn search_operators_sort_range_and_errors() {
 async fn templates_import_apply_export() {
     let s = TestServer::start().await;
     let admin = s.admin_session().await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/thehive3/case-templates");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/thehive3/case-templates");
     let mut names = Vec::new();
     for e in std::fs::read_dir(&dir).expect("fixtures").flatten() {
         let bytes = std::fs::read(e.path()).unwrap();

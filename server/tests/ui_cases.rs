@@ -127,8 +127,7 @@ async fn case_administration() {
     let s = TestServer::start().await;
     let c = ui_session(&s, ADMIN, PASSWORD).await;
     let file: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json"))
-            .or_else(|_| std::fs::read_to_string("/work/shared/fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json"))
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/thehive3/case-templates/Case-Template__Phishing_Email.json"))
             .expect("fixture"),
     )
     .unwrap();
