@@ -7,25 +7,6 @@ use common::*;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-async fn call(c: &Client, m: reqwest::Method, s: &TestServer, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut r = c.request(m, s.url(path));
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    json(r.send().await.unwrap()).await
-}
-
-async fn post(c: &Client, s: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
-    call(c, reqwest::Method::POST, s, path, Some(body)).await
-}
-
-async fn get(c: &Client, s: &TestServer, path: &str) -> (StatusCode, Value) {
-    call(c, reqwest::Method::GET, s, path, None).await
-}
-
-async fn patch(c: &Client, s: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
-    call(c, reqwest::Method::PATCH, s, path, Some(body)).await
-}
 
 async fn delete(c: &Client, s: &TestServer, path: &str) -> StatusCode {
     c.delete(s.url(path)).send().await.unwrap().status()

@@ -112,3 +112,24 @@ pub fn assert_error(v: &Value, kind: &str) {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// One JSON request as the given client: the status and the parsed body.
+pub async fn call(c: &Client, m: reqwest::Method, s: &TestServer, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut r = c.request(m, s.url(path));
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    json(r.send().await.unwrap()).await
+}
+
+pub async fn post(c: &Client, s: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
+    call(c, reqwest::Method::POST, s, path, Some(body)).await
+}
+
+pub async fn get(c: &Client, s: &TestServer, path: &str) -> (StatusCode, Value) {
+    call(c, reqwest::Method::GET, s, path, None).await
+}
+
+pub async fn patch(c: &Client, s: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
+    call(c, reqwest::Method::PATCH, s, path, Some(body)).await
+}
