@@ -171,6 +171,12 @@ async fn changes(state: &AppState, caller: &Caller, current: &Task, patch: TaskP
             m.insert(k.into(), json!(validate::date(TYPE, k, d)?));
         }
     }
+    if patch.clear_due_date == Some(true) {
+        if patch.due_date.is_some() {
+            return Err(Error::attribute(TYPE, "dueDate", "date", "give a due date or clear it, not both"));
+        }
+        m.insert("dueDate".into(), Value::Null);
+    }
     if let Some(s) = patch.status {
         m.insert("status".into(), json!(s));
         status_effects(&mut m, Some(current), s, caller, now);
@@ -204,6 +210,23 @@ pub async fn bulk_update(state: &AppState, caller: &Caller, ids: &[String], patc
         out.push((id.clone(), update(state, caller, id, patch.clone()).await));
     }
     out
+}
+
+/// Delete a task for good, with its logs, in one transaction; the deletion is audited in its
+/// case's activity (the task as it was, and how many logs went with it).
+pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
+    caller.require(Permission::ManageTask, "delete tasks")?;
+    let store = caller.store(state);
+    let current = get_in(&store, id).await?.ok_or_else(|| Error::not_found("task", id))?;
+    crate::case::writable(&store, &current.case_id).await?;
+    let mut tx = Tx::new(caller);
+    let vid = tx.bind(&current.id);
+    tx.push(format!("LET $logs = (DELETE task_log WHERE org = $org AND task = {vid} RETURN BEFORE)"));
+    tx.push(format!("LET $gone = (DELETE type::record('task', {vid}) WHERE org = $org RETURN BEFORE)[0]"));
+    tx.push("IF $gone = NONE { THROW 'waggle:notfound: task not found' }");
+    tx.audit(AuditOperation::Delete, TYPE, &vid, "$gone.case", "{ logs: array::len($logs) }", Some("$gone"), Some("$gone"));
+    tx.run(state, &store).await?;
+    Ok(())
 }
 
 /// Statements closing the open tasks of a case (the case is being resolved): in progress ->

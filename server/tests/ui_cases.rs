@@ -173,3 +173,169 @@ async fn case_administration() {
     assert_eq!(st, StatusCode::FORBIDDEN);
     s.stop().await;
 }
+
+/// An organisation-administrator session in another organisation, `acme`.
+async fn acme_admin(s: &TestServer) -> Client {
+    let key = s.key_for(ADMIN, PASSWORD).await;
+    let raw = Client::new();
+    let r = raw.post(s.url("/api/organisation")).bearer_auth(&key).header("X-Organisation", "admin").json(&json!({"name": "acme"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = raw
+        .post(s.url("/api/user"))
+        .bearer_auth(&key)
+        .header("X-Organisation", "admin")
+        .json(&json!({"login": "carol@acme", "name": "Carol", "organisation": "acme", "profile": "org-admin", "password": "carol-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    ui_session(s, "carol@acme", "carol-password").await
+}
+
+fn tags_of(v: &Value) -> Vec<&str> {
+    v["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn tags_change_on_many_cases_in_one_call() {
+    let s = TestServer::start().await;
+    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    let a = ok(&c, &s, "cases/create", json!({"input": {"title": "A", "description": "a", "tags": ["phishing"]}})).await;
+    let b = ok(&c, &s, "cases/create", json!({"input": {"title": "B", "description": "b", "tags": ["phishing", "old"]}})).await;
+    let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+
+    let out = ok(&c, &s, "cases/tags", json!({"ids": [a_id, "#2"], "add": ["triaged", " phishing "], "remove": ["old"]})).await;
+    assert_eq!(out["done"], 2);
+    assert_eq!(tags_of(&ok(&c, &s, "cases/get", json!({"id": a_id})).await["case"]), vec!["phishing", "triaged"]);
+    assert_eq!(tags_of(&ok(&c, &s, "cases/get", json!({"id": b_id})).await["case"]), vec!["phishing", "triaged"]);
+    // Audited per case, with the tags before.
+    let activity = ok(&c, &s, "cases/activity", json!({"id": b_id})).await;
+    let e = activity.as_array().unwrap().iter().find(|e| e["operation"] == "Update" && e["details"]["tags"].is_array()).expect("an audit entry");
+    assert_eq!(e["before"]["tags"], json!(["phishing", "old"]));
+    // Nothing to change: nothing changes, no new audit entry.
+    let out = ok(&c, &s, "cases/tags", json!({"ids": [a_id, b_id], "add": ["triaged"], "remove": []})).await;
+    assert_eq!(out["done"], 0);
+    assert_eq!(ok(&c, &s, "cases/activity", json!({"id": b_id})).await.as_array().unwrap().len(), activity.as_array().unwrap().len());
+    let out = ok(&c, &s, "cases/tags", json!({"ids": [a_id], "add": [], "remove": ["phishing"]})).await;
+    assert_eq!(out["done"], 1);
+    assert_eq!(tags_of(&ok(&c, &s, "cases/get", json!({"id": a_id})).await["case"]), vec!["triaged"]);
+
+    // Bad input: a clear 4xx, and nothing written.
+    for (body, status, kind) in [
+        (json!({"ids": [a_id], "add": [""], "remove": []}), StatusCode::BAD_REQUEST, "AttributeCheckingError"),
+        (json!({"ids": [a_id], "add": ["  "], "remove": []}), StatusCode::BAD_REQUEST, "AttributeCheckingError"),
+        (json!({"ids": [a_id], "add": [], "remove": []}), StatusCode::BAD_REQUEST, "AttributeCheckingError"),
+        (json!({"ids": [a_id], "add": ["x"], "remove": ["x"]}), StatusCode::BAD_REQUEST, "AttributeCheckingError"),
+        (json!({"ids": [a_id], "add": ["x".repeat(200)], "remove": []}), StatusCode::BAD_REQUEST, "AttributeCheckingError"),
+        (json!({"ids": [], "add": ["x"], "remove": []}), StatusCode::BAD_REQUEST, "BadRequest"),
+        (json!({"ids": [a_id, "nope"], "add": ["x"], "remove": []}), StatusCode::NOT_FOUND, "NotFoundError"),
+    ] {
+        let (st, v) = ui(&c, &s, "cases/tags", body.clone()).await;
+        assert_eq!(st, status, "{body}: {v}");
+        assert_eq!(v["kind"], kind, "{body}: {v}");
+    }
+    assert_eq!(tags_of(&ok(&c, &s, "cases/get", json!({"id": a_id})).await["case"]), vec!["triaged"], "all or nothing");
+    // A deleted case cannot change: the whole call is refused.
+    ok(&c, &s, "cases/delete", json!({"id": b_id})).await;
+    let (st, v) = ui(&c, &s, "cases/tags", json!({"ids": [a_id, b_id], "add": ["y"], "remove": []})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(tags_of(&ok(&c, &s, "cases/get", json!({"id": a_id})).await["case"]), vec!["triaged"]);
+
+    // Another organisation's case is not found, and stays as it is.
+    let carol = acme_admin(&s).await;
+    let theirs = ok(&carol, &s, "cases/create", json!({"input": {"title": "ACME", "description": "x", "tags": ["acme"]}})).await;
+    let (st, v) = ui(&c, &s, "cases/tags", json!({"ids": [theirs["id"]], "add": ["pwned"], "remove": []})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(tags_of(&ok(&carol, &s, "cases/get", json!({"id": theirs["id"]})).await["case"]), vec!["acme"]);
+    // Only for those who may change cases.
+    let (st, _) = ui(&s.anonymous(), &s, "cases/tags", json!({"ids": [a_id], "add": ["y"], "remove": []})).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    s.create_user(&s.admin_session().await, json!({"login": "rory@soc", "name": "Rory", "password": "rory-password-1", "profile": "read-only"})).await;
+    let r = ui_session(&s, "rory@soc", "rory-password-1").await;
+    let (st, v) = ui(&r, &s, "cases/tags", json!({"ids": [a_id], "add": ["y"], "remove": []})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn task_due_dates_and_deletion() {
+    let s = TestServer::start().await;
+    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    let case = ok(&c, &s, "cases/create", json!({"input": {"title": "A", "description": "a"}})).await;
+    let t = ok(&c, &s, "tasks/create", json!({"case_id": case["id"], "input": {"title": "Contain", "description": "Block the sender"}})).await;
+    let keep = ok(&c, &s, "tasks/create", json!({"case_id": case["id"], "input": {"title": "Report"}})).await;
+    let tid = t["id"].as_str().unwrap();
+
+    // Description and due date set, then the due date cleared.
+    let u = ok(&c, &s, "tasks/update", json!({"id": tid, "patch": {"description": "Block *all* senders", "dueDate": 1_900_000_000_000i64}})).await;
+    assert_eq!(u["dueDate"], 1_900_000_000_000i64);
+    assert_eq!(ok(&c, &s, "tasks/get", json!({"id": tid})).await["descriptionHtml"], "<p>Block <em>all</em> senders</p>\n");
+    let u = ok(&c, &s, "tasks/update", json!({"id": tid, "patch": {"clearDueDate": true}})).await;
+    assert!(u["dueDate"].is_null(), "{u}");
+    let (st, v) = ui(&c, &s, "tasks/update", json!({"id": tid, "patch": {"clearDueDate": true, "dueDate": 5}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+
+    // Deletion: the task and its logs go, audited in the case's activity; other tasks stay.
+    ok(&c, &s, "tasks/logs/add", json!({"task_id": tid, "message": "blocked"})).await;
+    let carol = acme_admin(&s).await;
+    let (st, v) = ui(&carol, &s, "tasks/delete", json!({"id": tid})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "another organisation's task: {v}");
+    ok(&c, &s, "tasks/get", json!({"id": tid})).await;
+    ok(&c, &s, "tasks/delete", json!({"id": tid})).await;
+    let (st, v) = ui(&c, &s, "tasks/get", json!({"id": tid})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    let (st, v) = ui(&c, &s, "tasks/delete", json!({"id": tid})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "deleted twice: {v}");
+    let (st, v) = ui(&c, &s, "tasks/delete", json!({"id": "nope"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    let tasks = ok(&c, &s, "tasks/of-case", json!({"case_id": case["id"]})).await;
+    assert_eq!(tasks.as_array().unwrap().iter().map(|t| t["id"].clone()).collect::<Vec<_>>(), vec![keep["id"].clone()]);
+    let (st, logs) = post(&c, &s, "/api/case/task/log/_search", json!({"query": {}})).await;
+    assert_eq!(st, StatusCode::OK, "{logs}");
+    assert_eq!(logs.as_array().unwrap().len(), 0, "the task's logs went with it: {logs}");
+    let activity = ok(&c, &s, "cases/activity", json!({"id": case["id"]})).await;
+    let e = activity.as_array().unwrap().iter().find(|e| e["operation"] == "Delete" && e["objectType"] == "case_task").expect("audited");
+    assert_eq!(e["details"]["logs"], 1);
+    assert_eq!(e["before"]["title"], "Contain");
+    // A read-only user may not delete tasks.
+    s.create_user(&s.admin_session().await, json!({"login": "rory@soc", "name": "Rory", "password": "rory-password-1", "profile": "read-only"})).await;
+    let r = ui_session(&s, "rory@soc", "rory-password-1").await;
+    let (st, _) = ui(&r, &s, "tasks/delete", json!({"id": keep["id"]})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn observables_are_edited_after_adding() {
+    let s = TestServer::start().await;
+    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    let case = ok(&c, &s, "cases/create", json!({"input": {"title": "A", "description": "a"}})).await;
+    ok(&c, &s, "observables/add", json!({"case_id": case["id"], "input": {"dataType": "domain", "data": ["evil.example", "bad.example"], "tlp": 2}})).await;
+    let list = ok(&c, &s, "observables/of-case", json!({"case_id": case["id"]})).await;
+    let ids: Vec<Value> = list.as_array().unwrap().iter().map(|o| o["id"].clone()).collect();
+    let one = ids[0].clone();
+    let out = ok(&c, &s, "observables/update", json!({"ids": [one], "patch": {"tags": ["c2", "c2", " apt "], "tlp": 3, "message": "Seen in the **proxy** logs"}})).await;
+    assert_eq!(out["done"], 1);
+    let list = ok(&c, &s, "observables/of-case", json!({"case_id": case["id"]})).await;
+    let o = list.as_array().unwrap().iter().find(|o| o["id"] == one).unwrap();
+    assert_eq!(tags_of(o), vec!["c2", "apt"]);
+    assert_eq!(o["tlp"], 3);
+    assert_eq!(o["message"], "Seen in the **proxy** logs");
+    let activity = ok(&c, &s, "cases/activity", json!({"id": case["id"]})).await;
+    let e = activity.as_array().unwrap().iter().find(|e| e["operation"] == "Update" && e["objectType"] == "case_artifact").expect("audited");
+    assert_eq!(e["before"]["tlp"], 2);
+    // Bulk TLP on both; a bad TLP is refused for each, nothing changes.
+    let out = ok(&c, &s, "observables/update", json!({"ids": ids, "patch": {"tlp": 1}})).await;
+    assert_eq!(out["done"], 2);
+    let out = ok(&c, &s, "observables/update", json!({"ids": ids, "patch": {"tlp": 7}})).await;
+    assert_eq!(out["done"], 0);
+    assert_eq!(out["failed"].as_array().unwrap().len(), 2);
+    let list = ok(&c, &s, "observables/of-case", json!({"case_id": case["id"]})).await;
+    assert!(list.as_array().unwrap().iter().all(|o| o["tlp"] == 1), "{list}");
+    // Another organisation cannot edit them.
+    let carol = acme_admin(&s).await;
+    let out = ok(&carol, &s, "observables/update", json!({"ids": ids, "patch": {"tlp": 3}})).await;
+    assert_eq!(out["done"], 0);
+    assert!(out["failed"][0][1].as_str().unwrap().contains("not found"), "{out}");
+    s.stop().await;
+}

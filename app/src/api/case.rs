@@ -29,6 +29,7 @@ mod backend {
         async fn create_case(&self, input: NewCase) -> Result<Case, ApiError>;
         async fn update_case(&self, id: String, patch: CasePatch) -> Result<Case, ApiError>;
         async fn bulk_update_cases(&self, ids: Vec<String>, patch: CasePatch) -> Result<BulkOutcome, ApiError>;
+        async fn change_case_tags(&self, ids: Vec<String>, add: Vec<String>, remove: Vec<String>) -> Result<BulkOutcome, ApiError>;
         async fn close_case(&self, id: String, closure: CaseClosure) -> Result<Case, ApiError>;
         async fn reopen_case(&self, id: String) -> Result<Case, ApiError>;
         async fn delete_case(&self, id: String) -> Result<(), ApiError>;
@@ -120,6 +121,13 @@ pub async fn update_case(id: String, patch: CasePatch) -> Result<Case, ApiError>
 #[server(prefix = "/ui", endpoint = "cases/bulk", input = Json)]
 pub async fn bulk_update_cases(ids: Vec<String>, patch: CasePatch) -> Result<BulkOutcome, ApiError> {
     backend()?.bulk_update_cases(ids, patch).await
+}
+
+/// Add and remove tags on the cases, in one transaction (all or nothing); `done` counts the
+/// cases whose tags changed.
+#[server(prefix = "/ui", endpoint = "cases/tags", input = Json)]
+pub async fn change_case_tags(ids: Vec<String>, add: Vec<String>, remove: Vec<String>) -> Result<BulkOutcome, ApiError> {
+    backend()?.change_case_tags(ids, add, remove).await
 }
 
 #[server(prefix = "/ui", endpoint = "cases/close", input = Json)]

@@ -1,4 +1,4 @@
-//! Task server functions: a case's tasks, a task with its logs, create, update, logs.
+//! Task server functions: a case's tasks, a task with its logs, create, update, delete, logs.
 //! (A log with an attachment is posted as multipart to `/api/case/task/{id}/log`.)
 
 use leptos::prelude::*;
@@ -25,6 +25,7 @@ mod backend {
         async fn task_detail(&self, id: String) -> Result<TaskDetail, ApiError>;
         async fn create_task(&self, case_id: String, input: TaskInput) -> Result<Task, ApiError>;
         async fn update_task(&self, id: String, patch: TaskPatch) -> Result<Task, ApiError>;
+        async fn delete_task(&self, id: String) -> Result<(), ApiError>;
         async fn bulk_update_tasks(&self, ids: Vec<String>, patch: TaskPatch) -> Result<super::super::BulkOutcome, ApiError>;
         async fn add_task_log(&self, task_id: String, message: String) -> Result<TaskLog, ApiError>;
         async fn delete_task_log(&self, id: String) -> Result<(), ApiError>;
@@ -67,6 +68,12 @@ pub async fn create_task(case_id: String, input: TaskInput) -> Result<Task, ApiE
 #[server(prefix = "/ui", endpoint = "tasks/update", input = Json)]
 pub async fn update_task(id: String, patch: TaskPatch) -> Result<Task, ApiError> {
     backend()?.update_task(id, patch).await
+}
+
+/// Delete a task for good, with its logs.
+#[server(prefix = "/ui", endpoint = "tasks/delete", input = Json)]
+pub async fn delete_task(id: String) -> Result<(), ApiError> {
+    backend()?.delete_task(id).await
 }
 
 #[server(prefix = "/ui", endpoint = "tasks/bulk", input = Json)]

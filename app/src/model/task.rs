@@ -128,6 +128,9 @@ pub struct TaskPatch {
     pub end_date: Option<Millis>,
     #[serde(default)]
     pub due_date: Option<Millis>,
+    /// Remove the due date (`null` means "not given", so clearing is said explicitly).
+    #[serde(default)]
+    pub clear_due_date: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]

@@ -368,6 +368,73 @@ pub async fn bulk_update(state: &AppState, caller: &Caller, ids: &[String], patc
     out
 }
 
+/// The most cases one tag change may touch.
+pub const MAX_BULK: usize = 1000;
+
+/// Tags given to add or remove: trimmed, each non-empty and valid, without repeats.
+fn given_tags(field: &str, tags: &[String]) -> Result<Vec<String>> {
+    if tags.iter().any(|t| t.trim().is_empty()) {
+        return Err(Error::attribute(TYPE, field, "string", "a tag must not be empty"));
+    }
+    validate::tags(TYPE, tags)
+}
+
+/// Add and remove tags on several cases in one transaction, each changed case audited. All or
+/// nothing: an unknown case (or one of another organisation), or a deleted one, fails the whole
+/// call and nothing changes. Cases whose tags would not change are left alone (no audit entry).
+/// Returns the cases changed.
+pub async fn change_tags(state: &AppState, caller: &Caller, ids: &[String], add: &[String], remove: &[String]) -> Result<Vec<Case>> {
+    caller.require(Permission::ManageCase, "change cases")?;
+    if ids.is_empty() {
+        return Err(Error::BadRequest("Select at least one case".into()));
+    }
+    if ids.len() > MAX_BULK {
+        return Err(Error::BadRequest(format!("At most {MAX_BULK} cases at once")));
+    }
+    let add = given_tags("add", add)?;
+    let remove = given_tags("remove", remove)?;
+    if add.is_empty() && remove.is_empty() {
+        return Err(Error::attribute(TYPE, "tags", "array", "give tags to add or to remove"));
+    }
+    if let Some(t) = add.iter().find(|t| remove.contains(t)) {
+        return Err(Error::attribute(TYPE, "tags", "string", format!("the tag {t:?} is both added and removed")));
+    }
+    let store = caller.store(state);
+    let mut tx = Tx::new(caller);
+    let mut seen = HashSet::new();
+    let mut changed = Vec::new();
+    for id in ids {
+        let c = writable(&store, id).await?;
+        if !seen.insert(c.id.clone()) {
+            continue;
+        }
+        let mut tags = c.tags.clone();
+        for t in &add {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        tags.retain(|t| !remove.contains(t));
+        if tags == c.tags {
+            continue;
+        }
+        let tags = validate::tags(TYPE, &tags)?;
+        let patch = json!({ "tags": tags, "updatedAt": tx.now(), "updatedBy": caller.login });
+        changed.push(tx.update_record(TABLE, TYPE, &c.id, &patch, false));
+    }
+    if changed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut r = tx.run(state, &store).await?;
+    let mut out = Vec::with_capacity(changed.len());
+    for i in changed {
+        if let Some(c) = r.one::<Case>(i)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 /// Soft delete: the case becomes `Deleted` (still readable, no longer changeable).
 pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     caller.require(Permission::ManageCase, "delete cases")?;

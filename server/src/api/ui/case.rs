@@ -58,6 +58,11 @@ impl CaseBackend for UiBackend {
         Ok(outcome(case::bulk_update(&self.state, self.caller()?, &ids, patch).await))
     }
 
+    async fn change_case_tags(&self, ids: Vec<String>, add: Vec<String>, remove: Vec<String>) -> R<BulkOutcome> {
+        let changed = case::change_tags(&self.state, self.caller()?, &ids, &add, &remove).await?;
+        Ok(BulkOutcome { done: changed.len() as u64, failed: Vec::new() })
+    }
+
     async fn close_case(&self, id: String, closure: CaseClosure) -> R<Case> {
         Ok(case::close(&self.state, self.caller()?, &id, closure).await?)
     }

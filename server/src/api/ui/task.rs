@@ -38,6 +38,10 @@ impl TaskBackend for UiBackend {
         Ok(task::update(&self.state, self.caller()?, &id, patch).await?)
     }
 
+    async fn delete_task(&self, id: String) -> R<()> {
+        Ok(task::delete(&self.state, self.caller()?, &id).await?)
+    }
+
     async fn bulk_update_tasks(&self, ids: Vec<String>, patch: TaskPatch) -> R<BulkOutcome> {
         Ok(outcome(task::bulk_update(&self.state, self.caller()?, &ids, patch).await))
     }
