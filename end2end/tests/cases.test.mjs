@@ -102,7 +102,9 @@ test('case management flow', async () => {
     await page.fill('#merge-search', 'Beaconing');
     await page.waitForSelector('.merge-candidates >> text=Beaconing host');
     await shot(page, '15-merge-dialog');
-    await page.click('.merge-candidates button');
+    await page.click('.merge-candidates button:text-is("Add")');
+    await page.waitForSelector('.merge-chosen >> text=Beaconing host');
+    await page.click('#merge-chosen');
     await page.waitForURL(`${BASE}/cases/3`);
     await page.waitForSelector('.case-title');
     assert.match(await page.textContent('.case-title'), /#1:.*Suspicious invoice.* \/ #2:Beaconing host/);
@@ -139,7 +141,11 @@ test('case management flow', async () => {
     await page.waitForFunction(() => !location.search.includes('text='));
     await page.click('text=Save filter');
     await page.waitForSelector('text=Filter saved');
+    // Opened without filters, the list applies the saved filter; cleared, "My filter" brings it back.
     await page.goto(`${BASE}/cases`);
+    await page.waitForURL(/status=Resolved/);
+    await page.waitForSelector('.saved-filter-chip');
+    await page.click('.saved-filter-chip .chip-remove');
     await page.waitForSelector('text=No open cases');
     await page.click('text=My filter');
     await page.waitForURL(/status=Resolved/);

@@ -671,12 +671,15 @@ fn CloseDialog(on_close: Callback<()>) -> impl IntoView {
     }
 }
 
+/// Merge this case with one or more others, found by number (`#12`) or title words.
 #[component]
 fn MergeDialog(on_close: Callback<()>) -> impl IntoView {
     let ctx = use_case();
     let navigate = use_navigate();
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
+    let chosen = RwSignal::new(Vec::<Case>::new());
+    let busy = RwSignal::new(false);
     let me = ctx.case();
     let my_id = me.as_ref().map(|c| c.id.clone()).unwrap_or_default();
     let candidates = LocalResource::new(move || {
@@ -686,14 +689,27 @@ fn MergeDialog(on_close: Callback<()>) -> impl IntoView {
             api::list_cases(f.to_v0(), f.sort_keys(), 0, 10).await
         }
     });
-    let merge = move |other: Case| {
-        let Some(me) = ctx.case() else { return };
-        if !window().confirm_with_message(&format!("Merge #{} and #{} into a new case? Both are then closed as duplicates.", me.case_id, other.case_id)).unwrap_or(false) {
+    let all = move || {
+        let mut list: Vec<Case> = ctx.case().into_iter().chain(chosen.get()).collect();
+        list.sort_by_key(|c| c.case_id);
+        list
+    };
+    let merge = move |_| {
+        let list = all();
+        if list.len() < 2 {
             return;
         }
+        let numbers: Vec<String> = list.iter().map(|c| format!("#{}", c.case_id)).collect();
+        if !window().confirm_with_message(&format!("Merge {} into a new case? They are then closed as duplicates.", numbers.join(", "))).unwrap_or(false) {
+            return;
+        }
+        let ids: Vec<String> = list.into_iter().map(|c| c.id).collect();
         let navigate = navigate.clone();
+        busy.set(true);
         spawn_local(async move {
-            match api::merge_cases(vec![me.id, other.id]).await {
+            let r = api::merge_cases(ids).await;
+            busy.set(false);
+            match r {
                 Ok(c) => {
                     on_close.run(());
                     navigate(&format!("/cases/{}", c.case_id), Default::default());
@@ -702,16 +718,26 @@ fn MergeDialog(on_close: Callback<()>) -> impl IntoView {
             }
         });
     };
-    let merge = StoredValue::new(merge);
     view! {
-        <Modal title="Merge with another case" on_close=on_close>
-            <p class="muted small">"The two cases are merged into a new case (tasks, observables, tags); they are closed as duplicates."</p>
+        <Modal title="Merge cases" on_close=on_close>
+            <p class="muted small">"This case and the ones you add are merged into a new case (tasks, observables, tags); they are then closed as duplicates."</p>
+            <div class="chips merge-chosen">
+                {move || all().into_iter().map(|c| {
+                    let mine = c.id == my_id;
+                    let id = c.id.clone();
+                    view! {
+                        <span class="chip">"#"{c.case_id}" "{c.title.clone()}
+                            {(!mine).then(|| view! { <button class="chip-remove" aria-label=format!("Remove #{}", c.case_id) on:click=move |_| chosen.update(|l| l.retain(|x| x.id != id))>"×"</button> })}
+                        </span>
+                    }
+                }).collect_view()}
+            </div>
             <input id="merge-search" type="search" placeholder="Case number (#12) or words of the title" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))/>
             <ErrorNote error=error/>
             {move || candidates.get().map(|r| match r {
                 Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
                 Ok(p) => {
-                    let my_id = my_id.clone();
+                    let my_id = me.as_ref().map(|c| c.id.clone()).unwrap_or_default();
                     let list: Vec<Case> = p.items.into_iter().map(|r| r.case).filter(|c| c.id != my_id).collect();
                     if list.is_empty() {
                         return view! { <p class="muted">"No other open case matches."</p> }.into_any();
@@ -719,13 +745,18 @@ fn MergeDialog(on_close: Callback<()>) -> impl IntoView {
                     view! {
                         <table class="grid merge-candidates">
                             <tbody>{list.into_iter().map(|c| {
-                                let c2 = c.clone();
+                                let (c2, id) = (c.clone(), c.id.clone());
                                 view! {
                                     <tr>
                                         <td class="num">"#"{c.case_id}</td>
                                         <td>{c.title.clone()}</td>
                                         <td><SeverityBadge severity=c.severity/></td>
-                                        <td><button class="small" on:click=move |_| merge.with_value(|m| m(c2.clone()))>"Merge"</button></td>
+                                        <td>{move || if chosen.get().iter().any(|x| x.id == id) {
+                                            view! { <span class="muted small">"Added"</span> }.into_any()
+                                        } else {
+                                            let c3 = c2.clone();
+                                            view! { <button class="small" on:click=move |_| chosen.update(|l| l.push(c3.clone()))>"Add"</button> }.into_any()
+                                        }}</td>
                                     </tr>
                                 }
                             }).collect_view()}</tbody>
@@ -733,6 +764,12 @@ fn MergeDialog(on_close: Callback<()>) -> impl IntoView {
                     }.into_any()
                 }
             })}
+            <div class="dialog-actions">
+                <button type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button id="merge-chosen" class="primary" disabled=move || busy.get() || chosen.get().is_empty() on:click=merge>
+                    {move || if busy.get() { "Merging…".to_string() } else { format!("Merge {} cases", all().len()) }}
+                </button>
+            </div>
         </Modal>
     }
 }

@@ -1,6 +1,6 @@
 //! A case's Observables tab: type, value, IOC and sighted toggles, tags, TLP, "seen in N other
-//! cases" with links; add one or many (one value per line) or a file; bulk mark IOC/sighted,
-//! delete; export CSV/JSON.
+//! cases" with links; add one or many (one value per line) or a file; edit one (tags, TLP,
+//! description); bulk mark IOC/sighted, set TLP, delete; export CSV/JSON.
 
 use std::collections::HashSet;
 
@@ -15,7 +15,7 @@ use crate::ui::browser;
 use crate::ui::case_filter::parse_tags;
 use crate::ui::format;
 use crate::ui::pages::case::use_case;
-use crate::ui::widgets::{EmptyState, ErrorNote, Tags, TlpBadge};
+use crate::ui::widgets::{EmptyState, ErrorNote, Modal, Tags, TlpBadge};
 
 const FILE_INPUT: &str = "observable-file";
 
@@ -100,6 +100,8 @@ pub fn ObservablesTab() -> impl IntoView {
             browser::download_text(&name, "text/csv", &to_csv(&list));
         }
     };
+
+    let editing = RwSignal::new(None::<Observable>);
 
     // The add form.
     let adding = RwSignal::new(false);
@@ -197,6 +199,12 @@ pub fn ObservablesTab() -> impl IntoView {
                     <button on:click=move |_| bulk_patch(ObservablePatch { ioc: Some(false), ..Default::default() }, "Unmarked IOC")>"Not IOC"</button>
                     <button on:click=move |_| bulk_patch(ObservablePatch { sighted: Some(true), ..Default::default() }, "Marked sighted")>"Mark sighted"</button>
                     <button on:click=move |_| bulk_patch(ObservablePatch { sighted: Some(false), ..Default::default() }, "Unmarked sighted")>"Not sighted"</button>
+                    <select id="bulk-observable-tlp" aria-label="Set the TLP of the selected observables" on:change=move |ev| {
+                        if let Ok(t) = event_target_value(&ev).parse::<u8>() { bulk_patch(ObservablePatch { tlp: Some(t), ..Default::default() }, "TLP set") }
+                    }>
+                        <option value="" selected=true>"Set TLP…"</option>
+                        {(0u8..=3).map(|t| view! { <option value=t.to_string()>"TLP:"{format::tlp(t).0}</option> }).collect_view()}
+                    </select>
                     <button class="danger" on:click=bulk_delete>"Delete…"</button>
                     <button class="linklike" on:click=move |_| selected.set(HashSet::new())>"Clear selection"</button>
                 </div>
@@ -213,21 +221,90 @@ pub fn ObservablesTab() -> impl IntoView {
                                 <th class="check"><input type="checkbox" aria-label="Select all observables"
                                     prop:checked=move || { let s = selected.get(); !all.is_empty() && all.iter().all(|i| s.contains(i)) }
                                     on:change=move |ev| if event_target_checked(&ev) { selected.set(all2.iter().cloned().collect()) } else { selected.set(HashSet::new()) }/></th>
-                                <th>"Type"</th><th>"Value"</th><th>"IOC"</th><th>"Sighted"</th><th>"Tags"</th><th>"TLP"</th><th>"Seen in"</th><th>"Added"</th>
+                                <th>"Type"</th><th>"Value"</th><th>"IOC"</th><th>"Sighted"</th><th>"Tags"</th><th>"TLP"</th><th>"Seen in"</th><th>"Added"</th><th class="actions"></th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|o| view! { <ObservableRow o=o selected=selected on_patch=Callback::new(move |(id, patch): (String, ObservablePatch)| patch_ids(vec![id], patch, "Updated"))/> }).collect_view()}
+                                {list.into_iter().map(|o| view! { <ObservableRow o=o selected=selected writable=writable()
+                                    on_patch=Callback::new(move |(id, patch): (String, ObservablePatch)| patch_ids(vec![id], patch, "Updated"))
+                                    on_edit=Callback::new(move |o: Observable| editing.set(Some(o)))/> }).collect_view()}
                             </tbody>
                         </table>
                     }.into_any()
                 }
             })}
+            {move || editing.get().map(|o| view! {
+                <ObservableEditDialog o=o on_close=Callback::new(move |_| editing.set(None))
+                    on_saved=Callback::new(move |_| { editing.set(None); done(Ok(BulkOutcome { done: 1, failed: Vec::new() }), "Updated") })/>
+            })}
         </section>
     }
 }
 
+/// The changes an edit makes to an observable: only the fields that differ.
+pub fn edit_patch(o: &Observable, tags: &str, tlp: u8, message: &str) -> ObservablePatch {
+    let tags = parse_tags(tags);
+    let message = message.trim();
+    ObservablePatch {
+        tags: (tags != o.tags).then_some(tags),
+        tlp: (tlp != o.tlp).then_some(tlp),
+        message: (message != o.message.as_deref().unwrap_or("").trim()).then(|| message.to_string()),
+        ..Default::default()
+    }
+}
+
+/// Edit an observable's tags, TLP and description (the value and type do not change).
 #[component]
-fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, on_patch: Callback<(String, ObservablePatch)>) -> impl IntoView {
+fn ObservableEditDialog(o: Observable, on_close: Callback<()>, on_saved: Callback<()>) -> impl IntoView {
+    let auth = use_auth();
+    let tags = RwSignal::new(o.tags.join(", "));
+    let tlp = RwSignal::new(o.tlp);
+    let message = RwSignal::new(o.message.clone().unwrap_or_default());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let title = format!("Edit {} {}", o.data_type, o.display_value());
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let patch = edit_patch(&o, &tags.get_untracked(), tlp.get_untracked(), &message.get_untracked());
+        if patch == ObservablePatch::default() {
+            on_close.run(());
+            return;
+        }
+        let id = o.id.clone();
+        busy.set(true);
+        spawn_local(async move {
+            let r = api::update_observables(vec![id], patch).await;
+            busy.set(false);
+            match r {
+                Ok(out) if out.failed.is_empty() => on_saved.run(()),
+                Ok(out) => error.set(Some(ApiError::new(ErrorKind::BadRequest, out.failed.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("; ")))),
+                Err(e) => {
+                    auth.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    view! {
+        <Modal title=title on_close=on_close>
+            <form class="stacked-form wide observable-edit" on:submit=save>
+                <label>"Tags"<input id="edit-observable-tags" type="text" placeholder="comma separated" prop:value=move || tags.get() on:input=move |ev| tags.set(event_target_value(&ev))/></label>
+                <label>"TLP"<select id="edit-observable-tlp" on:change=move |ev| tlp.set(event_target_value(&ev).parse().unwrap_or(2))>
+                    {(0u8..=3).map(|t| view! { <option value=t.to_string() selected=move || tlp.get() == t>"TLP:"{format::tlp(t).0}</option> }).collect_view()}
+                </select></label>
+                <label>"Description"<textarea id="edit-observable-message" rows=4 prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea></label>
+                <ErrorNote error=error/>
+                <div class="dialog-actions">
+                    <button type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                    <button type="submit" class="primary" disabled=move || busy.get()>{move || if busy.get() { "Saving…" } else { "Save" }}</button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, writable: bool, on_patch: Callback<(String, ObservablePatch)>, on_edit: Callback<Observable>) -> impl IntoView {
+    let for_edit = o.clone();
     let id = o.id.clone();
     let (id1, id2, id3, id4) = (id.clone(), id.clone(), id.clone(), id.clone());
     let ioc = o.ioc;
@@ -278,6 +355,9 @@ fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, on_patch: C
                 })}
             </td>
             <td class="date">{format::datetime(o.created_at)}</td>
+            <td class="actions">{writable.then(|| view! {
+                <button class="small edit-observable" title="Edit tags, TLP and description" on:click=move |_| on_edit.run(for_edit.clone())>"Edit"</button>
+            })}</td>
         </tr>
     }
 }
@@ -285,6 +365,21 @@ fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, on_patch: C
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edits_send_only_what_changed() {
+        let o: Observable = serde_json::from_value(serde_json::json!({
+            "id": "o1", "case": "c1", "dataType": "ip", "data": "10.0.0.1", "startDate": 0, "tlp": 2,
+            "tags": ["a"], "status": "Ok", "createdAt": 0, "createdBy": "x", "message": "seen"
+        }))
+        .unwrap();
+        assert_eq!(edit_patch(&o, " a ", 2, "seen "), ObservablePatch::default());
+        let p = edit_patch(&o, "a, b", 3, "");
+        assert_eq!(p.tags, Some(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(p.tlp, Some(3));
+        assert_eq!(p.message.as_deref(), Some(""), "clearing the description is a change");
+        assert_eq!(edit_patch(&o, "", 2, "seen").tags, Some(Vec::new()));
+    }
 
     #[test]
     fn csv_export() {

@@ -1,15 +1,17 @@
-//! A case's Tasks tab (grouped, reorder, assign, start, close, add) and a task's page (its
-//! logs, a markdown editor with preview, attachment upload).
+//! A case's Tasks tab (grouped, reorder, assign, start, close, due dates, delete, add) and a
+//! task's page (description and due date editable, its logs, a markdown editor with preview,
+//! attachment upload, delete).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::{self, TaskDetail};
 use crate::model::*;
 use crate::ui::auth::use_auth;
 use crate::ui::browser;
+use crate::ui::case_filter::day_start;
 use crate::ui::format;
 use crate::ui::pages::case::use_case;
 use crate::ui::widgets::{EmptyState, ErrorNote, Loading, MarkdownEditor};
@@ -40,6 +42,56 @@ pub fn reorder(tasks: &[Task], i: usize, delta: isize) -> Vec<(String, i64)> {
         .filter(|(k, t)| t.order != *k as i64)
         .map(|(k, t)| (t.id.clone(), k as i64))
         .collect()
+}
+
+/// A due date from a date picker's day (`YYYY-MM-DD`): the last millisecond of that day (UTC),
+/// so a task is overdue only once its day is over.
+pub fn due_from_day(day: &str) -> Option<Millis> {
+    day_start(day).map(|d| d + 86_400_000 - 1)
+}
+
+/// The day (`YYYY-MM-DD`, UTC) of a due date, as a date picker shows it.
+pub fn day_of(ms: Millis) -> String {
+    format::datetime(ms).split(' ').next().unwrap_or_default().to_string()
+}
+
+/// The change a date picker makes: a day sets the due date, an empty value clears it; `None`
+/// for a value that is not a day.
+pub fn due_patch(value: &str) -> Option<TaskPatch> {
+    if value.trim().is_empty() {
+        return Some(TaskPatch { clear_due_date: Some(true), ..Default::default() });
+    }
+    due_from_day(value).map(|d| TaskPatch { due_date: Some(d), ..Default::default() })
+}
+
+/// An open task whose due date has passed.
+pub fn is_overdue(t: &Task, now: Millis) -> bool {
+    t.status.is_open() && t.due_date.is_some_and(|d| d < now)
+}
+
+fn now() -> Millis {
+    js_sys::Date::now() as Millis
+}
+
+/// A task's due date: a date picker when it may change, the day otherwise; overdue said in words.
+#[component]
+fn DueDate(task: Task, writable: bool, on_change: Callback<TaskPatch>) -> impl IntoView {
+    let overdue = is_overdue(&task, now());
+    let day = task.due_date.map(day_of).unwrap_or_default();
+    let label = format!("Due date of {}", task.title);
+    view! {
+        <span class="due" class:overdue=overdue>
+            {if writable {
+                view! { <input type="date" class="due-input" aria-label=label prop:value=day.clone()
+                    on:change=move |ev| if let Some(p) = due_patch(&event_target_value(&ev)) { on_change.run(p) }/> }.into_any()
+            } else if day.is_empty() {
+                view! { <span class="muted">"-"</span> }.into_any()
+            } else {
+                view! { <span>{day.clone()}</span> }.into_any()
+            }}
+            {overdue.then(|| view! { <span class="overdue-label">"overdue"</span> })}
+        </span>
+    }
 }
 
 #[component]
@@ -78,6 +130,23 @@ pub fn TasksTab() -> impl IntoView {
                 }
             }
             ctx.refresh();
+        });
+    };
+    let delete = move |id: String, title: String| {
+        if !window().confirm_with_message(&format!("Delete the task “{title}” and its logs? This cannot be undone.")).unwrap_or(false) {
+            return;
+        }
+        spawn_local(async move {
+            match api::delete_task(id).await {
+                Ok(()) => {
+                    error.set(None);
+                    ctx.refresh();
+                }
+                Err(e) => {
+                    auth.check(&e);
+                    error.set(Some(e));
+                }
+            }
         });
     };
     let title = RwSignal::new(String::new());
@@ -127,8 +196,12 @@ pub fn TasksTab() -> impl IntoView {
                                             let (id1, id2, id3, id4) = (t.id.clone(), t.id.clone(), t.id.clone(), t.id.clone());
                                             let owner = t.owner.clone().unwrap_or_default();
                                             let open = t.status.is_open();
+                                            let (id5, id6, title5) = (t.id.clone(), t.id.clone(), t.title.clone());
+                                            let can_write = writable();
+                                            let overdue = is_overdue(&t, now());
+                                            let for_due = t.clone();
                                             view! {
-                                                <tr class=format!("task task-{}", t.status.as_str().to_lowercase())>
+                                                <tr class=format!("task task-{}", t.status.as_str().to_lowercase()) class:overdue=overdue>
                                                     <td class="num reorder">
                                                         <button class="tiny" title="Move up" aria-label="Move up" disabled=pos == 0 on:click=move |_| move_task(all_up.clone(), pos, -1)>"▲"</button>
                                                         <button class="tiny" title="Move down" aria-label="Move down" on:click=move |_| move_task(all_down.clone(), pos, 1)>"▼"</button>
@@ -142,11 +215,14 @@ pub fn TasksTab() -> impl IntoView {
                                                         </select>
                                                     </td>
                                                     <td class="date">{t.start_date.map(format::datetime).unwrap_or_else(|| "-".into())}</td>
-                                                    <td class="date">{t.due_date.map(format::datetime).unwrap_or_else(|| "-".into())}</td>
+                                                    <td class="date">
+                                                        <DueDate task=for_due writable=can_write on_change=Callback::new(move |p: TaskPatch| update(id5.clone(), p))/>
+                                                    </td>
                                                     <td class="actions">
                                                         {(t.status == TaskStatus::Waiting).then(|| view! { <button class="small" on:click=move |_| update(id2.clone(), TaskPatch { status: Some(TaskStatus::InProgress), ..Default::default() })>"Start"</button> })}
                                                         {open.then(|| view! { <button class="small" on:click=move |_| update(id3.clone(), TaskPatch { status: Some(TaskStatus::Completed), ..Default::default() })>"Close"</button> })}
                                                         {(!open).then(|| view! { <button class="small" on:click=move |_| update(id4.clone(), TaskPatch { status: Some(TaskStatus::InProgress), ..Default::default() })>"Reopen"</button> })}
+                                                        {can_write.then(|| view! { <button class="small danger delete-task" title="Delete this task and its logs" on:click=move |_| delete(id6.clone(), title5.clone())>"Delete…"</button> })}
                                                     </td>
                                                 </tr>
                                             }
@@ -227,6 +303,54 @@ pub fn TaskPage() -> impl IntoView {
             }
         });
     };
+    let editing = RwSignal::new(false);
+    let description = RwSignal::new(String::new());
+    let due_day = RwSignal::new(String::new());
+    let start_edit = move |t: &Task| {
+        description.set(t.description.clone().unwrap_or_default());
+        due_day.set(t.due_date.map(day_of).unwrap_or_default());
+        editing.set(true);
+    };
+    let save_edit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(Ok(d)) = detail.get_untracked() else { return };
+        let Some(mut patch) = due_patch(&due_day.get_untracked()) else {
+            error.set(Some(ApiError::new(ErrorKind::AttributeCheckingError, "The due date is not a day")));
+            return;
+        };
+        if patch.clear_due_date == Some(true) && d.task.due_date.is_none() {
+            patch.clear_due_date = None;
+        }
+        if patch.due_date.is_some() && patch.due_date.map(day_of) == d.task.due_date.map(day_of) {
+            patch.due_date = None;
+        }
+        let text = description.get_untracked();
+        if text != d.task.description.clone().unwrap_or_default() {
+            patch.description = Some(text);
+        }
+        editing.set(false);
+        if patch != TaskPatch::default() {
+            update(patch);
+        }
+    };
+    let navigate = use_navigate();
+    let delete_task = move |case_number: i64, title: String| {
+        if !window().confirm_with_message(&format!("Delete the task “{title}” and its logs? This cannot be undone.")).unwrap_or(false) {
+            return;
+        }
+        let id = task_id.get_untracked();
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::delete_task(id).await {
+                Ok(()) => navigate(&format!("/cases/{case_number}/tasks"), Default::default()),
+                Err(e) => {
+                    auth.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    let delete_task = StoredValue::new(delete_task);
     let delete_log = move |id: String| {
         if !window().confirm_with_message("Delete this log?").unwrap_or(false) {
             return;
@@ -251,6 +375,9 @@ pub fn TaskPage() -> impl IntoView {
                     let open = t.status.is_open();
                     let owner = t.owner.clone().unwrap_or_default();
                     let writable = c.status != CaseStatus::Deleted;
+                    let overdue = is_overdue(&t, now());
+                    let for_edit = t.clone();
+                    let (case_number, title) = (c.case_id, t.title.clone());
                     view! {
                         <div class="case-header card">
                             <div class="case-title-row">
@@ -270,8 +397,31 @@ pub fn TaskPage() -> impl IntoView {
                                 {(t.status == TaskStatus::Waiting).then(|| view! { <button on:click=move |_| update(TaskPatch { status: Some(TaskStatus::InProgress), ..Default::default() })>"Start"</button> })}
                                 {open.then(|| view! { <button class="primary" on:click=move |_| update(TaskPatch { status: Some(TaskStatus::Completed), ..Default::default() })>"Close task"</button> })}
                                 {(!open).then(|| view! { <button on:click=move |_| update(TaskPatch { status: Some(TaskStatus::InProgress), ..Default::default() })>"Reopen"</button> })}
+                                {writable.then(|| view! {
+                                    <button id="edit-task" on:click=move |_| start_edit(&for_edit)>"Edit"</button>
+                                    <button class="danger" id="delete-task" on:click=move |_| delete_task.with_value(|f| f(case_number, title.clone()))>"Delete…"</button>
+                                })}
                             </div>
-                            {(!description_html.is_empty()).then(|| view! { <div class="markdown" inner_html=description_html.clone()></div> })}
+                            <div class="case-meta task-dates">
+                                {t.start_date.map(|d| view! { <span class="muted">"Started "{format::datetime(d)}</span> })}
+                                <span class="due" class:overdue=overdue>{match t.due_date {
+                                    Some(d) => format!("Due {}", day_of(d)),
+                                    None => "No due date".to_string(),
+                                }}{overdue.then(|| view! { " "<span class="overdue-label">"overdue"</span> })}</span>
+                            </div>
+                            <Show when=move || editing.get() fallback=move || (!description_html.is_empty()).then(|| view! { <div class="markdown" inner_html=description_html.clone()></div> })>
+                                <form class="task-edit" on:submit=save_edit>
+                                    <label>"Description"</label>
+                                    <MarkdownEditor value=description rows=5 placeholder="What is this task about? (markdown)" id="task-description"/>
+                                    <div class="inline-form">
+                                        <label class="inline">"Due "<input id="task-due" type="date" prop:value=move || due_day.get() on:input=move |ev| due_day.set(event_target_value(&ev))/></label>
+                                        <button type="button" class="linklike small" on:click=move |_| due_day.set(String::new())>"No due date"</button>
+                                        <span class="spacer"></span>
+                                        <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                                        <button type="submit" class="primary">"Save"</button>
+                                    </div>
+                                </form>
+                            </Show>
                             <ErrorNote error=error/>
                         </div>
                         <Show when=move || writable>
@@ -343,6 +493,23 @@ mod tests {
             updated_at: None,
             updated_by: None,
         }
+    }
+
+    #[test]
+    fn due_dates_from_the_date_picker() {
+        let due = due_from_day("2026-03-01").unwrap();
+        assert_eq!(day_of(due), "2026-03-01");
+        assert_eq!(due + 1, day_start("2026-03-02").unwrap());
+        assert_eq!(due_patch("2026-03-01").unwrap().due_date, Some(due));
+        assert_eq!(due_patch("").unwrap(), TaskPatch { clear_due_date: Some(true), ..Default::default() });
+        assert_eq!(due_patch("03/01/2026"), None);
+        let mut t = task("a", "g", 0);
+        assert!(!is_overdue(&t, due + 1), "no due date");
+        t.due_date = Some(due);
+        assert!(!is_overdue(&t, due), "due today is not overdue");
+        assert!(is_overdue(&t, due + 1));
+        t.status = TaskStatus::Completed;
+        assert!(!is_overdue(&t, due + 1), "a closed task is never overdue");
     }
 
     #[test]

@@ -1,15 +1,17 @@
-//! The cases list: filters (in the URL, as removable chips, one saved per user), sortable
-//! columns, paging, a multi-selection with bulk actions, keyboard navigation.
+//! The cases list: filters (in the URL, as removable chips, one saved per user and applied when
+//! the list is opened without filters), sortable columns, paging, a multi-selection with bulk
+//! actions (assign, add/remove tags, flag, close, merge), keyboard navigation.
 
 use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
+use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, CaseLookups, CasePage};
-use crate::model::{ApiError, CasePatch, CaseStatus, ImpactStatus, ResolutionStatus};
+use crate::model::{ApiError, Case, CasePatch, CaseStatus, ImpactStatus, ResolutionStatus};
 use crate::ui::auth::use_auth;
 use crate::ui::case_filter::{CaseFilter, parse_tags};
 use crate::ui::format;
@@ -34,11 +36,36 @@ pub fn CasesPage() -> impl IntoView {
     let go = StoredValue::new(go);
     let apply = move |f: CaseFilter| go.with_value(|g| g(f));
 
+    // The user's saved filter applies when the list opens without filters in its URL; the list
+    // waits for it rather than flashing the default view first.
+    let saved = RwSignal::new(None::<String>);
+    let opened_bare = location.search.get_untracked().trim_start_matches('?').trim().is_empty();
+    let ready = RwSignal::new(!opened_bare);
+    {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let qs = api::saved_filter(PREF_KEY.into()).await.ok().flatten().unwrap_or_default();
+            let qs = qs.trim_start_matches('?').to_string();
+            if !qs.is_empty() {
+                saved.set(Some(qs.clone()));
+                if opened_bare && location.search.get_untracked().trim_start_matches('?').trim().is_empty() {
+                    navigate(&format!("/cases?{qs}"), NavigateOptions { replace: true, ..Default::default() });
+                }
+            }
+            ready.set(true);
+        });
+    }
+    let saved_active = move || saved.get().is_some_and(|qs| CaseFilter::from_query(&qs) == filter.get());
+
     let reload = RwSignal::new(0u32);
     let page = LocalResource::new(move || {
         reload.track();
         let f = filter.get();
+        let ready = ready.get();
         async move {
+            if !ready {
+                std::future::pending::<()>().await;
+            }
             let (from, to) = f.range();
             api::list_cases(f.to_v0(), f.sort_keys(), from, to).await
         }
@@ -53,6 +80,7 @@ pub fn CasesPage() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let new_open = RwSignal::new(false);
     let close_open = RwSignal::new(false);
+    let merge_open = RwSignal::new(false);
     let text = RwSignal::new(String::new());
     Effect::new(move |_| text.set(filter.get().text));
     // A new page of rows: the selection and the cursor start over.
@@ -76,7 +104,7 @@ pub fn CasesPage() -> impl IntoView {
     };
     let open_row = StoredValue::new(open_row);
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-        if crate::ui::browser::typing(&ev) || new_open.get_untracked() || close_open.get_untracked() {
+        if crate::ui::browser::typing(&ev) || new_open.get_untracked() || close_open.get_untracked() || merge_open.get_untracked() {
             return;
         }
         let n = rows().len();
@@ -121,12 +149,40 @@ pub fn CasesPage() -> impl IntoView {
         });
     };
     let bulk_tag = RwSignal::new(String::new());
+    // Tags added to or removed from every selected case, in one call.
+    let change_tags = move |remove: bool| {
+        let tags = parse_tags(&bulk_tag.get_untracked());
+        if tags.is_empty() {
+            error.set(Some(ApiError::new(crate::model::ErrorKind::AttributeCheckingError, "Type the tags first (comma separated)")));
+            return;
+        }
+        let ids: Vec<String> = selected.get_untracked().into_iter().collect();
+        let (add, del) = if remove { (Vec::new(), tags) } else { (tags, Vec::new()) };
+        spawn_local(async move {
+            match api::change_case_tags(ids, add, del).await {
+                Ok(out) => {
+                    error.set(None);
+                    notice.set(Some(format!("{}: {} case(s) changed", if remove { "Tags removed" } else { "Tags added" }, out.done)));
+                    bulk_tag.set(String::new());
+                    selected.set(HashSet::new());
+                    reload.update(|n| *n += 1);
+                }
+                Err(e) => {
+                    auth.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
 
     let save_filter = move |_| {
         let qs = filter.get_untracked().to_query();
         spawn_local(async move {
-            match api::save_filter(PREF_KEY.into(), Some(qs)).await {
-                Ok(()) => notice.set(Some("Filter saved: “My filter” brings it back.".into())),
+            match api::save_filter(PREF_KEY.into(), Some(qs.clone())).await {
+                Ok(()) => {
+                    notice.set(Some("Filter saved: it applies when you open the cases list; “My filter” brings it back.".into()));
+                    saved.set(Some(qs).filter(|q| !q.is_empty()));
+                }
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -234,6 +290,11 @@ pub fn CasesPage() -> impl IntoView {
                 <button on:click=save_filter title="Save this filter for you">"Save filter"</button>
             </div>
             <div class="chips">
+                <Show when=saved_active>
+                    <span class="chip saved-filter-chip" title="Your saved filter is applied">"★ My filter"
+                        <button class="chip-remove" title="Clear: show open cases" aria-label="Clear my filter" on:click=move |_| apply(CaseFilter::default_view())>"×"</button>
+                    </span>
+                </Show>
                 {move || filter.get().chips().into_iter().map(|c| {
                     let chip = c.clone();
                     view! {
@@ -258,32 +319,12 @@ pub fn CasesPage() -> impl IntoView {
                         <option value="">"Assign to…"</option>
                         {move || members().into_iter().map(|m| view! { <option value=m.login.clone()>{m.name}</option> }).collect_view()}
                     </select>
-                    <input type="text" placeholder="tags, comma separated" aria-label="Tags to add" prop:value=move || bulk_tag.get() on:input=move |ev| bulk_tag.set(event_target_value(&ev))/>
-                    <button on:click=move |_| {
-                        let add = parse_tags(&bulk_tag.get_untracked());
-                        if add.is_empty() { return; }
-                        // Tags are added to each case's own tags.
-                        let current = rows();
-                        let chosen = selected.get_untracked();
-                        let ids: Vec<String> = chosen.iter().cloned().collect();
-                        spawn_local(async move {
-                            let mut done = 0;
-                            let mut failed = Vec::new();
-                            for id in ids {
-                                let mut tags = current.iter().find(|r| r.case.id == id).map(|r| r.case.tags.clone()).unwrap_or_default();
-                                for t in &add { if !tags.contains(t) { tags.push(t.clone()); } }
-                                match api::update_case(id, CasePatch { tags: Some(tags), ..Default::default() }).await {
-                                    Ok(_) => done += 1,
-                                    Err(e) => failed.push(e.to_string()),
-                                }
-                            }
-                            notice.set(Some(if failed.is_empty() { format!("Tagged: {done} case(s)") } else { format!("Tagged: {done} case(s); refused: {}", failed.join("; ")) }));
-                            bulk_tag.set(String::new());
-                            selected.set(HashSet::new());
-                            reload.update(|n| *n += 1);
-                        });
-                    }>"Add tags"</button>
+                    <input id="bulk-tags" type="text" placeholder="tags, comma separated" aria-label="Tags to add or remove" prop:value=move || bulk_tag.get() on:input=move |ev| bulk_tag.set(event_target_value(&ev))/>
+                    <button id="bulk-add-tags" on:click=move |_| change_tags(false)>"Add tags"</button>
+                    <button id="bulk-remove-tags" on:click=move |_| change_tags(true)>"Remove tags"</button>
                     <button on:click=move |_| bulk(CasePatch { flag: Some(true), ..Default::default() }, "Flagged")>"Flag"</button>
+                    <button id="bulk-merge" disabled=move || selected.get().len() < 2 title="Merge the selected cases into a new case"
+                        on:click=move |_| merge_open.set(true)>"Merge…"</button>
                     <button class="danger" on:click=move |_| close_open.set(true)>"Close…"</button>
                     <button class="linklike" on:click=move |_| selected.set(HashSet::new())>"Clear selection"</button>
                 </div>
@@ -381,11 +422,73 @@ pub fn CasesPage() -> impl IntoView {
             <Show when=move || new_open.get()>
                 <NewCaseDialog on_close=Callback::new(move |_| new_open.set(false))/>
             </Show>
+            <Show when=move || merge_open.get()>
+                <MergeSelectedDialog
+                    cases=Signal::derive(move || { let sel = selected.get(); rows().into_iter().map(|r| r.case).filter(|c| sel.contains(&c.id)).collect::<Vec<_>>() })
+                    on_close=Callback::new(move |_| merge_open.set(false))/>
+            </Show>
             <Show when=move || close_open.get()>
                 <BulkCloseDialog count=Signal::derive(move || selected.get().len()) on_close=Callback::new(move |_| close_open.set(false))
                     on_submit=Callback::new(move |patch: CasePatch| { close_open.set(false); bulk(patch, "Closed") })/>
             </Show>
         </div>
+    }
+}
+
+/// The title TheHive gives a merge of these cases: `#n:title / #m:title`, by case number.
+pub fn merged_title(cases: &[Case]) -> String {
+    let mut list: Vec<&Case> = cases.iter().collect();
+    list.sort_by_key(|c| c.case_id);
+    list.iter().map(|c| format!("#{}:{}", c.case_id, c.title)).collect::<Vec<_>>().join(" / ")
+}
+
+/// Merge the selected cases (two or more) into a new case, then open it.
+#[component]
+fn MergeSelectedDialog(cases: Signal<Vec<Case>>, on_close: Callback<()>) -> impl IntoView {
+    let navigate = use_navigate();
+    let auth = use_auth();
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let merge = move |_| {
+        let mut list = cases.get_untracked();
+        list.sort_by_key(|c| c.case_id);
+        let ids: Vec<String> = list.into_iter().map(|c| c.id).collect();
+        busy.set(true);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let r = api::merge_cases(ids).await;
+            busy.set(false);
+            match r {
+                Ok(c) => {
+                    on_close.run(());
+                    navigate(&format!("/cases/{}", c.case_id), Default::default());
+                }
+                Err(e) => {
+                    auth.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    view! {
+        <Modal title=format!("Merge {} cases", cases.get_untracked().len()) on_close=on_close>
+            <p class="muted small">"The cases are merged into a new case (tasks with their logs, observables, tags); they are then closed as duplicates. This cannot be undone."</p>
+            <table class="grid merge-selected">
+                <tbody>
+                    {move || { let mut l = cases.get(); l.sort_by_key(|c| c.case_id); l }.into_iter().map(|c| view! {
+                        <tr><td class="num">"#"{c.case_id}</td><td>{c.title.clone()}</td><td><SeverityBadge severity=c.severity/></td><td><TlpBadge level=c.tlp/></td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p>"New case: "<strong class="merged-title">{move || merged_title(&cases.get())}</strong></p>
+            <ErrorNote error=error/>
+            <div class="dialog-actions">
+                <button type="button" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button id="confirm-merge" class="primary" disabled=move || busy.get() || cases.get().len() < 2 on:click=merge>
+                    {move || if busy.get() { "Merging…".to_string() } else { format!("Merge {} cases", cases.get().len()) }}
+                </button>
+            </div>
+        </Modal>
     }
 }
 
@@ -423,5 +526,24 @@ fn BulkCloseDialog(count: Signal<usize>, on_close: Callback<()>, on_submit: Call
                 </div>
             </form>
         </Modal>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(n: i64, title: &str) -> Case {
+        serde_json::from_value(serde_json::json!({
+            "id": format!("c{n}"), "caseId": n, "title": title, "severity": 2, "startDate": 0, "tlp": 2, "pap": 2,
+            "status": "Open", "createdAt": 0, "createdBy": "x"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn merged_title_is_by_case_number() {
+        assert_eq!(merged_title(&[case(7, "C"), case(2, "A"), case(5, "B")]), "#2:A / #5:B / #7:C");
+        assert_eq!(merged_title(&[]), "");
     }
 }
