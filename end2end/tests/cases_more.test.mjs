@@ -66,7 +66,7 @@ test('bulk tags, observable edits, due dates, task deletion, merge of three, sav
     assert.match(await page.textContent(row), /TLP:RED/);
     assert.match(await page.textContent(row), /Seen in the proxy logs/);
     assert.doesNotMatch(await page.textContent('table.observables tr:has-text("bad.example")'), /TLP:RED/);
-    const found = await (await page.request.post(`${BASE}/api/case/artifact/_search`, { data: { query: { data: 'evil.example' } } })).json();
+    const found = await (await page.request.post(`${BASE}/api/case/artifact/_search`, { data: { query: { _field: 'data', _value: 'evil.example' } } })).json();
     assert.deepEqual([found[0].tags, found[0].tlp, found[0].message], [['c2', 'apt'], 3, 'Seen in the proxy logs']);
     await page.check('table.observables th.check input');
     await page.selectOption('#bulk-observable-tlp', '1');

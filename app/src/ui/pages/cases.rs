@@ -63,8 +63,9 @@ pub fn CasesPage() -> impl IntoView {
         let f = filter.get();
         let ready = ready.get();
         async move {
+            // Not fetched until the saved filter is known (the view shows "Loading" meanwhile).
             if !ready {
-                std::future::pending::<()>().await;
+                return Ok(CasePage { items: Vec::new(), total: 0 });
             }
             let (from, to) = f.range();
             api::list_cases(f.to_v0(), f.sort_keys(), from, to).await
@@ -210,7 +211,7 @@ pub fn CasesPage() -> impl IntoView {
         <div class="list-page">
             <div class="page-header">
                 <h1>"Cases"</h1>
-                <span class="count muted">{move || page.get().and_then(|r| r.ok()).map(|p| format!("{} case{}", p.total, if p.total == 1 { "" } else { "s" }))}</span>
+                <span class="count muted">{move || ready.get().then(|| page.get()).flatten().and_then(|r| r.ok()).map(|p| format!("{} case{}", p.total, if p.total == 1 { "" } else { "s" }))}</span>
                 <button class="primary" on:click=move |_| new_open.set(true)>"New case"</button>
                 <input class="search-box" type="search" placeholder="Search cases, or #number  ( / )" aria-label="Search cases"
                     prop:value=move || text.get()
@@ -330,7 +331,7 @@ pub fn CasesPage() -> impl IntoView {
                 </div>
             </Show>
             <Suspense fallback=|| view! { <Loading/> }>
-                {move || page.get().map(|r| match r {
+                {move || if !ready.get() { Some(view! { <Loading/> }.into_any()) } else { page.get().map(|r| match r {
                     Err(e) => {
                         auth.check(&e);
                         view! { <div class="error-note" role="alert">{e.to_string()}</div> }.into_any()
@@ -417,7 +418,7 @@ pub fn CasesPage() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                })}
+                }) }}
             </Suspense>
             <Show when=move || new_open.get()>
                 <NewCaseDialog on_close=Callback::new(move |_| new_open.set(false))/>
