@@ -75,6 +75,8 @@ test('case management flow', async () => {
     await page.fill('#observable-values', '10.0.0.1\n10.0.0.2\n\n192.0.2.7\n10.0.0.1\n');
     await page.click('.add-observables button[type=submit]');
     await page.waitForSelector('text=Added: 3; refused 1');
+    // The notice comes with the answer; the list reloads after it.
+    await page.waitForSelector('table.observables tbody tr');
     assert.equal(await page.locator('table.observables tbody tr').count(), 3);
     await page.locator('.ioc-toggle').first().click();
     await page.waitForSelector('.ioc-toggle.on');
