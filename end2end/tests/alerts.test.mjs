@@ -179,7 +179,9 @@ test('alert sources: the upsert setting turns a duplicate into an update', async
     await page.waitForSelector('.ok-note:has-text("refused as duplicates")');
     r = await api(page, 'POST', '/api/alert', body);
     assert.equal(r.status, 400);
-    await shot(page, 'alerts-08-sources');
+    await page.click('button.icon-button');
+    await shot(page, 'alerts-08-sources-dark');
+    await page.click('button.icon-button');
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();
