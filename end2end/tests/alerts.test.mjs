@@ -132,3 +132,58 @@ test('alerts: filter, preview, import, merge, bulk ignore', async () => {
     await browser.close();
   }
 });
+
+test('alert sources: the upsert setting turns a duplicate into an update', async () => {
+  const { browser, page, errors } = await launch();
+  try {
+    await login(page);
+    await page.waitForURL(`${BASE}/cases`);
+    const body = {
+      type: 'external', source: 'e2e-upsert', sourceRef: 'U-1', title: 'Repeated detection', description: 'd',
+      artifacts: [{ dataType: 'ip', data: '198.51.100.7' }],
+    };
+    let r = await api(page, 'POST', '/api/alert', body);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    r = await api(page, 'POST', '/api/alert', body);
+    assert.equal(r.status, 400, 'a duplicate is refused by default');
+    assert.equal(r.body.type, 'ConflictError');
+
+    // The source is listed (from the alerts seen), refusing duplicates; switch it to upsert.
+    await page.goto(`${BASE}/admin/alert-sources`);
+    const row = 'tr[data-source="e2e-upsert"]';
+    await page.waitForSelector(row);
+    assert.match(await page.textContent(row), /refuse/);
+    assert.equal(await page.isChecked(`${row} input.upsert-toggle`), false);
+    await page.click(`${row} input.upsert-toggle`);
+    await page.waitForSelector('.ok-note:has-text("now update the existing alert")');
+    await page.waitForSelector(`${row}:has-text("update (upsert)")`);
+    await shot(page, 'alerts-07-sources-upsert');
+
+    // The feeder sends it again: the existing alert is updated.
+    r = await api(page, 'POST', '/api/alert', { ...body, artifacts: [...body.artifacts, { dataType: 'domain', data: 'again.example' }] });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.occurrences, 2);
+    assert.equal(r.body.artifacts.length, 2);
+
+    // Kept across a reload; a source named in advance.
+    await page.reload();
+    await page.waitForSelector(row);
+    assert.equal(await page.isChecked(`${row} input.upsert-toggle`), true);
+    await page.fill('#alert-source-name', 'future-feed');
+    await page.click('button:has-text("Save source")');
+    await page.waitForSelector('tr[data-source="future-feed"]');
+    assert.equal(await page.isChecked('tr[data-source="future-feed"] input.upsert-toggle'), true);
+
+    // Off again: refused again.
+    await page.click(`${row} input.upsert-toggle`);
+    await page.waitForSelector('.ok-note:has-text("refused as duplicates")');
+    r = await api(page, 'POST', '/api/alert', body);
+    assert.equal(r.status, 400);
+    await page.click('button.icon-button');
+    await shot(page, 'alerts-08-sources-dark');
+    await page.click('button.icon-button');
+    assert.deepEqual(errors, [], 'no script errors');
+  } finally {
+    await browser.close();
+  }
+});

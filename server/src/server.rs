@@ -51,6 +51,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let shutdown = CancellationToken::new();
 
     state.connectors.spawn_checker(shutdown.clone());
+    {
+        // Files a crash left without a record (written before a transaction that never committed).
+        let state = state.clone();
+        tokio::spawn(async move {
+            match crate::attachment::sweep(&state, crate::attachment::SWEEP_MIN_AGE).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "attachment store swept"),
+                Err(e) => tracing::warn!(error = ?e, "sweeping the attachment store failed"),
+            }
+        });
+    }
     state.stats.spawn(shutdown.clone());
     {
         let sessions = state.sessions.clone();

@@ -22,6 +22,8 @@ pub struct AppState {
     pub audit: Arc<AuditBus>,
     /// New alerts, written in shared transactions.
     pub alert_ingest: Arc<crate::alert::Ingest>,
+    /// Stored files not yet held by a committed record.
+    pub blobs: Arc<crate::attachment::Blobs>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             connectors,
             audit: Arc::new(AuditBus::default()),
             alert_ingest: Arc::new(crate::alert::Ingest::default()),
+            blobs: Arc::new(crate::attachment::Blobs::default()),
         }
     }
 }

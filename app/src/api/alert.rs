@@ -30,6 +30,8 @@ mod backend {
         async fn templates(&self) -> Result<Vec<String>, ApiError>;
         async fn find_cases(&self, text: String) -> Result<Vec<CaseChoice>, ApiError>;
         async fn case_alerts(&self, case: String) -> Result<Vec<AlertSummary>, ApiError>;
+        async fn sources(&self) -> Result<Vec<AlertSourceSummary>, ApiError>;
+        async fn set_source(&self, source: String, upsert: bool) -> Result<AlertSource, ApiError>;
     }
 }
 
@@ -102,4 +104,16 @@ pub async fn find_cases_for_merge(text: String) -> Result<Vec<CaseChoice>, ApiEr
 #[server(prefix = "/ui", endpoint = "alerts/of-case", input = Json)]
 pub async fn case_alerts(case: String) -> Result<Vec<AlertSummary>, ApiError> {
     backend()?.case_alerts(case).await
+}
+
+/// The organisation's alert sources with their ingestion setting and alert counts.
+#[server(prefix = "/ui", endpoint = "alerts/sources", input = Json)]
+pub async fn alert_sources() -> Result<Vec<AlertSourceSummary>, ApiError> {
+    backend()?.sources().await
+}
+
+/// Whether alerts sent again by `source` update the existing one (upsert) or are refused.
+#[server(prefix = "/ui", endpoint = "alerts/sources/set", input = Json)]
+pub async fn set_alert_source(source: String, upsert: bool) -> Result<AlertSource, ApiError> {
+    backend()?.set_source(source, upsert).await
 }

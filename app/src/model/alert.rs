@@ -411,6 +411,21 @@ pub struct AlertSource {
     pub updated_by: Option<String>,
 }
 
+/// A source of the organisation's alerts as the admin page lists it: its setting and how many
+/// alerts came from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertSourceSummary {
+    pub source: String,
+    pub upsert: bool,
+    /// Alerts from this source in the organisation.
+    pub alerts: u64,
+    #[serde(default)]
+    pub updated_at: Option<Millis>,
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
 /// What an action on several alerts did: the ones done, the ones refused and why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

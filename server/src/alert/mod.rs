@@ -21,7 +21,7 @@ mod similarity;
 use std::collections::{HashMap, HashSet};
 
 use app::model::{
-    Alert, AlertCounts, AlertObservable, AlertObservablePatch, AlertPatch, AlertSource, AlertStatus, AuditOperation, CustomFields,
+    Alert, AlertCounts, AlertObservable, AlertObservablePatch, AlertPatch, AlertSource, AlertSourceSummary, AlertStatus, AuditOperation, CustomFields,
     NewAlert, NewAlertObservable, Permission,
 };
 use base64::Engine;
@@ -263,7 +263,13 @@ async fn materialize(
         let mut doc = c.doc;
         let stored = match (c.file, c.stored) {
             (_, Some(f)) => Some(f),
-            (Some((name, ctype, bytes)), None) => Some(attachment::save_bytes(state, &name, Some(&ctype), bytes.into()).await?),
+            (Some((name, ctype, bytes)), None) => match attachment::save_bytes(state, &name, Some(&ctype), bytes.into()).await {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    attachment::discard(state, files).await;
+                    return Err(e);
+                }
+            },
             (None, None) => None,
         };
         if let Some(f) = stored {
@@ -467,6 +473,8 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewAlert, upsert: 
         ingest::Outcome::Retry => {
             // Alone, in its own transaction: the alert may have been created meanwhile.
             if let Err(e) = create_single(state, caller, &store, &id, &doc, &files).await {
+                // Nothing holds the files this alert brought (unless something else does).
+                attachment::discard(state, files).await;
                 if let Error::Conflict { .. } = e {
                     let (_, existing, source_upsert) = lookup(&store, &kind, &source, &source_ref).await?;
                     if let Some(existing) = existing {
@@ -522,7 +530,9 @@ async fn upsert_into(
     let present: HashSet<(String, String)> = existing.alert.observables.iter().map(AlertObservable::identity).collect();
     let (new_obs, files) = materialize(state, &existing.alert.id, checked, &present).await?;
     let mut current = existing;
-    for attempt in 0.. {
+    let mut attempt = 0;
+    let result = loop {
+        attempt += 1;
         let change = Change {
             fields: fields.clone(),
             custom_fields: Some(custom_fields.clone()),
@@ -532,13 +542,17 @@ async fn upsert_into(
             ..Default::default()
         };
         match commit_change(state, caller, store, &current, change).await {
-            Err(Error::Conflict { object: None, .. }) if attempt + 1 < ATTEMPTS => {
-                current = load_or_404(store, &current.alert.id).await?;
-            }
-            other => return other,
+            Err(Error::Conflict { object: None, .. }) if attempt < ATTEMPTS => match load_or_404(store, &current.alert.id).await {
+                Ok(c) => current = c,
+                Err(e) => break Err(e),
+            },
+            other => break other,
         }
+    };
+    if result.is_err() {
+        attachment::discard(state, files).await;
     }
-    unreachable!("the loop returns")
+    result
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -688,7 +702,7 @@ pub async fn update(state: &AppState, caller: &Caller, id: &str, patch: AlertPat
         }
         _ => (Vec::new(), Vec::new()),
     };
-    change_with(state, caller, &current.alert.id, |cur| {
+    let result = change_with(state, caller, &current.alert.id, |cur| {
         // Observables another change added meanwhile are not added twice.
         let present: HashSet<(String, String)> = cur.alert.observables.iter().map(AlertObservable::identity).collect();
         Ok(Change {
@@ -699,7 +713,11 @@ pub async fn update(state: &AppState, caller: &Caller, id: &str, patch: AlertPat
             ..Default::default()
         })
     })
-    .await
+    .await;
+    if result.is_err() {
+        attachment::discard(state, files).await;
+    }
+    result
 }
 
 /// Change several alerts the same way; each succeeds or fails on its own.
@@ -784,6 +802,21 @@ async fn add_observables_with(
     list: Vec<NewAlertObservable>,
     upload: Option<StoredFile>,
 ) -> Result<Vec<AlertObservable>> {
+    let uploaded = upload.clone();
+    let result = add_observables_to(state, caller, alert_id, list, upload).await;
+    if let (Err(_), Some(f)) = (&result, uploaded) {
+        attachment::discard(state, vec![f]).await;
+    }
+    result
+}
+
+async fn add_observables_to(
+    state: &AppState,
+    caller: &Caller,
+    alert_id: &str,
+    list: Vec<NewAlertObservable>,
+    upload: Option<StoredFile>,
+) -> Result<Vec<AlertObservable>> {
     caller.require(Permission::ManageAlert, "change alerts")?;
     let store = caller.store(state);
     let now = crate::store::now_millis();
@@ -809,7 +842,7 @@ async fn add_observables_with(
     };
     let (docs, files) = materialize(state, &current.alert.id, checked, &HashSet::new()).await?;
     let ids: Vec<String> = docs.iter().filter_map(|d| d.get("id").and_then(Value::as_str).map(str::to_string)).collect();
-    let alert = change_with(state, caller, &current.alert.id, |cur| {
+    let changed = change_with(state, caller, &current.alert.id, |cur| {
         if let Some(o) = cur.alert.observables.iter().find(|o| docs.iter().any(|d| identity(d) == o.identity())) {
             return Err(Error::Conflict {
                 message: format!("The {} observable {} is already in this alert", o.data_type, o.display_value()),
@@ -818,7 +851,14 @@ async fn add_observables_with(
         }
         Ok(Change { observables: docs.clone(), files: files.clone(), ..Default::default() })
     })
-    .await?;
+    .await;
+    let alert = match changed {
+        Ok(a) => a,
+        Err(e) => {
+            attachment::discard(state, files).await;
+            return Err(e);
+        }
+    };
     Ok(alert.observables.into_iter().filter(|o| ids.contains(&o.id)).collect())
 }
 
@@ -888,6 +928,39 @@ pub async fn get_observable(state: &AppState, caller: &Caller, observable_id: &s
 pub async fn sources(state: &AppState, caller: &Caller) -> Result<Vec<AlertSource>> {
     let mut r = caller.store(state).query("SELECT * FROM alert_source WHERE org = $org ORDER BY source", vars! {}).await?;
     r.rows(0)
+}
+
+/// Every source of the organisation: the ones alerts came from (most alerts first) and the
+/// ones with a setting, each with its setting (no setting: no upsert) and its alert count.
+pub async fn source_summaries(state: &AppState, caller: &Caller) -> Result<Vec<AlertSourceSummary>> {
+    let settings = sources(state, caller).await?;
+    // The statistics index answers from memory: no scan of the alerts.
+    let body = json!({"query": {}, "stats": [{"_agg": "field", "_field": "source", "_size": crate::stats::agg::MAX_SIZE, "_select": [{"_agg": "count"}]}]});
+    let counts = crate::stats::stats(state, caller, Entity::Alert, &body).await?;
+    let mut out: Vec<AlertSourceSummary> = counts
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(source, v)| AlertSourceSummary {
+            source: source.clone(),
+            upsert: false,
+            alerts: v.get("count").and_then(Value::as_u64).unwrap_or(0),
+            updated_at: None,
+            updated_by: None,
+        })
+        .collect();
+    for s in settings {
+        match out.iter_mut().find(|o| o.source == s.source) {
+            Some(o) => {
+                o.upsert = s.upsert;
+                o.updated_at = s.updated_at;
+                o.updated_by = s.updated_by;
+            }
+            None => out.push(AlertSourceSummary { source: s.source, upsert: s.upsert, alerts: 0, updated_at: s.updated_at, updated_by: s.updated_by }),
+        }
+    }
+    out.sort_by(|a, b| b.alerts.cmp(&a.alerts).then_with(|| a.source.to_lowercase().cmp(&b.source.to_lowercase())));
+    Ok(out)
 }
 
 /// Set whether alerts sent again by `source` update the existing one (upsert).

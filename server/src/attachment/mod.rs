@@ -2,10 +2,20 @@
 //! `<data>/attachments/<aa>/<bb>/<sha256>`, with their SHA-256, SHA-1 and MD5, size and content
 //! type. Paths are always made by the server from the hash; names given by clients are only
 //! labels (made safe). An organisation may download a file only if one of its records holds it.
+//!
+//! A file is written before the transaction of the record that holds it. If that transaction
+//! fails, [`discard`] removes the file unless something else holds it: a record of any
+//! organisation (the same content is stored once), or another request between its writing and
+//! its commit (a [`StoredFile`] alive: a lease counted in [`Blobs`]). Writing a file and
+//! removing one are exclusive, so a request never counts on a file that is being removed.
+//! At start, [`sweep`] removes the files nothing holds that a crash left behind.
 
 pub mod zipcrypto;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use app::model::Attachment;
 use bytes::Bytes;
@@ -25,11 +35,56 @@ use crate::vars;
 /// The password of protected downloads (TheHive's).
 pub const ZIP_PASSWORD: &str = "malware";
 
+/// The files requests hold between their writing and their commit (see the module's doc).
+#[derive(Debug, Default)]
+pub struct Blobs {
+    /// Live [`StoredFile`]s by SHA-256.
+    leases: Mutex<HashMap<String, usize>>,
+    /// Held while a file is put in place (and its lease taken) or removed.
+    gate: tokio::sync::Mutex<()>,
+}
+
+impl Blobs {
+    fn count(&self, sha256: &str) -> usize {
+        self.leases.lock().map(|l| l.get(sha256).copied().unwrap_or(0)).unwrap_or(1)
+    }
+}
+
+/// One request's hold on a stored file; released when the last clone of its [`StoredFile`] goes.
+#[derive(Debug)]
+struct Lease {
+    blobs: Arc<Blobs>,
+    sha256: String,
+}
+
+impl Lease {
+    fn take(blobs: &Arc<Blobs>, sha256: &str) -> Arc<Lease> {
+        if let Ok(mut l) = blobs.leases.lock() {
+            *l.entry(sha256.to_string()).or_insert(0) += 1;
+        }
+        Arc::new(Lease { blobs: blobs.clone(), sha256: sha256.to_string() })
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Ok(mut l) = self.blobs.leases.lock() {
+            if let Some(n) = l.get_mut(&self.sha256) {
+                *n -= 1;
+                if *n == 0 {
+                    l.remove(&self.sha256);
+                }
+            }
+        }
+    }
+}
+
 /// A file the server has just stored. Only this module makes them, so a client can never make
 /// a record point at a file it did not upload.
 #[derive(Debug, Clone)]
 pub struct StoredFile {
     attachment: Attachment,
+    _lease: Arc<Lease>,
 }
 
 impl StoredFile {
@@ -125,6 +180,8 @@ where
     drop(file);
     let sha256 = hex::encode(sha256.finalize());
     let path = blob_path(state, &sha256)?;
+    // Put in place and leased while no removal runs (see `discard`).
+    let gate = state.blobs.gate.lock().await;
     if tokio::fs::try_exists(&path).await.unwrap_or(false) {
         // Already stored (same content): the temporary copy goes.
     } else {
@@ -134,6 +191,8 @@ where
         tokio::fs::rename(&tmp_path, &path).await.map_err(|e| Error::Internal(anyhow::anyhow!("attachment store: {e}")))?;
         guard.0 = None;
     }
+    let lease = Lease::take(&state.blobs, &sha256);
+    drop(gate);
     let name = safe_name(name);
     let attachment = Attachment {
         content_type: content_type(given_type, &name),
@@ -142,7 +201,7 @@ where
         size,
         id: sha256,
     };
-    Ok(StoredFile { attachment })
+    Ok(StoredFile { attachment, _lease: lease })
 }
 
 /// Store bytes already in memory (an alert's base64 observable).
@@ -172,7 +231,90 @@ pub(crate) async fn held(state: &AppState, store: &crate::store::OrgStore, a: &A
     if found.is_none() || !tokio::fs::try_exists(&path).await.unwrap_or(false) {
         return Err(Error::not_found("attachment", &a.id));
     }
-    Ok(StoredFile { attachment: a.clone() })
+    Ok(StoredFile { attachment: a.clone(), _lease: Lease::take(&state.blobs, &a.id) })
+}
+
+/// The files of a transaction that failed: each is removed unless a record (of any
+/// organisation) or another request holds it. Give every clone of them: a clone kept elsewhere
+/// keeps its file.
+pub async fn discard(state: &AppState, files: Vec<StoredFile>) {
+    let mut shas: Vec<String> = files.iter().map(|f| f.attachment.id.clone()).collect();
+    drop(files);
+    shas.sort();
+    shas.dedup();
+    for sha in shas {
+        match remove_if_unheld(state, &sha).await {
+            Ok(true) => tracing::debug!(sha256 = %sha, "removed a file no record took"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(sha256 = %sha, error = ?e, "could not remove a file no record took"),
+        }
+    }
+}
+
+/// Remove the content of `sha256` if no request and no record holds it; whether it was removed.
+async fn remove_if_unheld(state: &AppState, sha256: &str) -> Result<bool> {
+    let path = blob_path(state, sha256)?;
+    let _gate = state.blobs.gate.lock().await;
+    if state.blobs.count(sha256) > 0 {
+        return Ok(false);
+    }
+    // Platform-wide on purpose: the content is shared by every organisation that holds it.
+    let mut r = state.store.query("SELECT VALUE sha256 FROM attachment WHERE sha256 = $h LIMIT 1", vars! { "h" => sha256 }).await?;
+    if r.one::<String>(0)?.is_some() {
+        return Ok(false);
+    }
+    match tokio::fs::remove_file(&path).await {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::Internal(anyhow::anyhow!("removing {}: {e}", path.display()))),
+    }
+}
+
+/// Files older than this that no record holds are removed at start (younger ones may belong to
+/// a transaction of another server process on the same data directory... or a clock skew).
+pub const SWEEP_MIN_AGE: Duration = Duration::from_secs(10 * 60);
+
+/// Remove what a crash left in the attachment store: files that no record holds and temporary
+/// files, older than `min_age`. Returns how many files were removed.
+pub async fn sweep(state: &AppState, min_age: Duration) -> Result<usize> {
+    let root = root(state);
+    let old = |m: &std::fs::Metadata| m.modified().ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age >= min_age);
+    let mut removed = 0;
+    // Interrupted uploads.
+    if let Ok(mut dir) = tokio::fs::read_dir(root.join("tmp")).await {
+        while let Ok(Some(e)) = dir.next_entry().await {
+            if e.metadata().await.is_ok_and(|m| m.is_file() && old(&m)) && tokio::fs::remove_file(e.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    // Contents: <root>/<aa>/<bb>/<sha256>.
+    let mut candidates = Vec::new();
+    let Ok(mut level1) = tokio::fs::read_dir(&root).await else { return Ok(0) };
+    while let Ok(Some(a)) = level1.next_entry().await {
+        let Ok(mut level2) = tokio::fs::read_dir(a.path()).await else { continue };
+        while let Ok(Some(b)) = level2.next_entry().await {
+            let Ok(mut files) = tokio::fs::read_dir(b.path()).await else { continue };
+            while let Ok(Some(f)) = files.next_entry().await {
+                let name = f.file_name().to_string_lossy().to_string();
+                if is_sha256(&name) && f.metadata().await.is_ok_and(|m| m.is_file() && old(&m)) {
+                    candidates.push(name);
+                }
+            }
+        }
+    }
+    // Most files are held: ask for many at once, then check the others one by one (under the gate).
+    for chunk in candidates.chunks(500) {
+        let mut r = state.store.query("SELECT VALUE sha256 FROM attachment WHERE sha256 IN $list", vars! { "list" => chunk }).await?;
+        let held: std::collections::HashSet<String> = r.rows::<String>(0)?.into_iter().collect();
+        for sha in chunk.iter().filter(|s| !held.contains(*s)) {
+            if remove_if_unheld(state, sha).await? {
+                tracing::info!(sha256 = %sha, "removed a stored file no record holds");
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// A file the caller's organisation holds: its description and where its content is.

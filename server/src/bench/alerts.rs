@@ -21,7 +21,7 @@ use waggle::config::Settings;
 use waggle::store::new_id;
 use waggle::vars;
 
-use super::{PASSWORD, TYPES, insert, memory, report, value};
+use super::{PASSWORD, TYPES, insert, insert_with, memory, report, value};
 
 #[derive(clap::Args)]
 pub struct AlertsArgs {
@@ -45,8 +45,8 @@ pub struct AlertsArgs {
     /// Requests per latency measurement.
     #[arg(long, default_value_t = 300)]
     pub samples: usize,
-    /// Rows per seeding transaction.
-    #[arg(long, default_value_t = 2_000)]
+    /// Rows per seeding transaction (larger is slower per row, see `waggle-bench cases --help`).
+    #[arg(long, default_value_t = 500)]
     pub batch: usize,
     /// Data directory (default: a temporary one, removed at the end).
     #[arg(long)]
@@ -132,37 +132,38 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     }
     let rate_cases = insert(&store, "case", rows, args.batch, 1).await?;
     store.query("UPSERT type::record('counter', [$org, 'caseId']) SET value = $n", vars! { "n" => n_cases }).await?;
-    let mut rows = Vec::with_capacity(args.observables);
     let pool = (args.observables / 3).max(1) as u64;
     let mut known: Vec<(String, String)> = Vec::new();
     let mut in_case = std::collections::HashSet::new();
-    for i in 0..args.observables {
+    let obs_rng = &mut rng;
+    let make_observable = |i: usize| {
         let t = TYPES[i % TYPES.len()];
         // A value once per case (a case holds an observable once).
         let data = loop {
-            let v = value(t, rng.gen_range(0..pool));
+            let v = value(t, obs_rng.gen_range(0..pool));
             if in_case.insert((i % n_cases, t, v.clone())) {
                 break v;
             }
         };
-        if known.len() < 1000 && rng.gen_bool(0.01) {
+        if known.len() < 1000 && obs_rng.gen_bool(0.01) {
             known.push((t.to_string(), data.clone()));
         }
-        rows.push(json!({"id": new_id(), "case": case_ids[i % n_cases], "dataType": t, "data": data, "startDate": now, "tlp": 2, "tags": [],
-            "ioc": rng.gen_bool(0.2), "sighted": false, "ignoreSimilarity": false, "status": "Ok", "reports": {}, "createdAt": now,
-            "createdBy": "admin@waggle.local"}));
-    }
-    let rate_obs = insert(&store, "observable", rows, args.batch, 2).await?;
+        json!({"id": new_id(), "case": case_ids[i % n_cases], "dataType": t, "data": data, "startDate": now, "tlp": 2, "tags": [],
+            "ioc": obs_rng.gen_bool(0.2), "sighted": false, "ignoreSimilarity": false, "status": "Ok", "reports": {}, "createdAt": now,
+            "createdBy": "admin@waggle.local"})
+    };
+    let rate_obs = insert_with(&store, "observable", args.observables, args.batch, 2, make_observable).await?;
+    drop(in_case);
     // Alerts, oldest first, most of them triaged.
-    let mut rows = Vec::with_capacity(args.alerts);
-    for i in 0..args.alerts {
+    let alert_rng = &mut rng;
+    let make_alert = |i: usize| {
         let mut a = stored("seed", i, now - year + i as i64 * year / args.alerts.max(1) as i64);
-        a["status"] = json!(STATUSES[rng.gen_range(0..STATUSES.len())]);
+        a["status"] = json!(STATUSES[alert_rng.gen_range(0..STATUSES.len())]);
         a["date"] = a["createdAt"].clone();
-        rows.push(a);
-    }
+        a
+    };
     // One batch at a time: every alert updates the organisation's status counters.
-    let rate_alerts = insert(&store, "alert", rows, args.batch, 1).await?;
+    let rate_alerts = insert_with(&store, "alert", args.alerts, args.batch, 1, make_alert).await?;
     let (rss_seeded, _) = memory();
     println!();
     println!("Seeding (batched INSERT, {} rows per transaction):", args.batch);

@@ -58,6 +58,9 @@ struct DashboardsArgs {
     /// Runs of each widget.
     #[arg(long, default_value_t = 30)]
     iterations: usize,
+    /// Then serve the store and time the Alert statistics dashboard in headless Chromium.
+    #[arg(long)]
+    browser: bool,
 }
 
 #[derive(clap::Args)]
@@ -74,8 +77,9 @@ struct CasesArgs {
     /// Requests per measurement.
     #[arg(long, default_value_t = 300)]
     samples: usize,
-    /// Rows per INSERT statement (one transaction).
-    #[arg(long, default_value_t = 2_000)]
+    /// Rows per INSERT statement (one transaction). Larger batches are slower per row: the
+    /// counter events of every row of a transaction make it grow quadratically.
+    #[arg(long, default_value_t = 500)]
     batch: usize,
     /// Data directory (default: a temporary one, removed at the end).
     #[arg(long)]
@@ -134,12 +138,27 @@ fn memory() -> (u64, u64) {
 
 /// Insert rows in batches (each statement is one transaction), `parallel` batches at a time.
 async fn insert(store: &OrgStore, table: &str, rows: Vec<Value>, batch: usize, parallel: usize) -> anyhow::Result<f64> {
-    let started = Instant::now();
     let n = rows.len();
+    let mut rows = rows.into_iter();
+    insert_with(store, table, n, batch, parallel, |_| rows.next().unwrap_or(Value::Null)).await
+}
+
+/// Insert `n` rows made by `make(i)` on demand, in batches (each statement is one transaction),
+/// `parallel` batches at a time: only the batches in flight are in memory.
+async fn insert_with(
+    store: &OrgStore,
+    table: &str,
+    n: usize,
+    batch: usize,
+    parallel: usize,
+    mut make: impl FnMut(usize) -> Value,
+) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let batch = batch.max(1);
     let sql = format!("INSERT INTO {table} array::map($rows, |$r| object::extend($r, {{ org: $org }})) RETURN NONE");
-    let chunks: Vec<Vec<Value>> = rows.chunks(batch).map(|c| c.to_vec()).collect();
     let mut done = 0usize;
-    let mut stream = futures::stream::iter(chunks.into_iter().map(|chunk| {
+    let mut stream = futures::stream::iter((0..n).step_by(batch).map(|first| {
+        let chunk: Vec<Value> = (first..(first + batch).min(n)).map(&mut make).collect();
         let store = store.clone();
         let sql = sql.clone();
         async move {
@@ -150,8 +169,12 @@ async fn insert(store: &OrgStore, table: &str, rows: Vec<Value>, batch: usize, p
     .buffer_unordered(parallel);
     while let Some(r) = stream.next().await {
         done += r.map_err(|e| anyhow::anyhow!("seeding {table}: {e:?}"))?;
-        if done % (batch * 50) < batch {
-            eprintln!("  {table}: {done}/{n} ({:.0} rows/s)", done as f64 / started.elapsed().as_secs_f64());
+        if done % 100_000 < batch {
+            eprintln!(
+                "  {table}: {done}/{n} ({:.0} rows/s, RSS {} MiB)",
+                done as f64 / started.elapsed().as_secs_f64(),
+                memory().0
+            );
         }
     }
     Ok(n as f64 / started.elapsed().as_secs_f64())
@@ -171,86 +194,29 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
     println!("Waggle {} benchmark: {} cases, {} observables, {} tasks on {}", waggle::VERSION, args.cases, args.observables, args.tasks, store.store().info().engine);
     let mut rng = StdRng::seed_from_u64(42);
 
-    // Seed: cases (oldest first), their tasks and observables.
-    let now = waggle::store::now_millis();
-    let year = 365 * 24 * 3600 * 1000i64;
-    let mut case_ids = Vec::with_capacity(args.cases);
-    let mut rows = Vec::with_capacity(args.cases);
-    for i in 0..args.cases {
-        let id = new_id();
-        let created = now - year + (i as i64 * year / args.cases.max(1) as i64);
-        let open = rng.gen_bool(0.6);
-        let w = |r: &mut StdRng| WORDS[r.gen_range(0..WORDS.len())];
-        rows.push(json!({
-            "id": id, "caseId": i + 1, "title": format!("{} {} on host {}", w(&mut rng), w(&mut rng), rng.gen_range(1..5000)),
-            "description": format!("Seeded case {i}: {} {} {}", w(&mut rng), w(&mut rng), w(&mut rng)),
-            "severity": rng.gen_range(1..=4), "owner": "admin@waggle.local", "startDate": created, "tags": [w(&mut rng), w(&mut rng)],
-            "flag": rng.gen_bool(0.05), "tlp": rng.gen_range(0..=3), "pap": 2, "status": if open { "Open" } else { "Resolved" },
-            "resolutionStatus": if open { Value::Null } else { json!("TruePositive") }, "metrics": {}, "customFields": {}, "mergeFrom": [],
-            "createdAt": created, "createdBy": "admin@waggle.local",
-        }));
-        case_ids.push((id, created));
-    }
-    // One batch at a time: every case insert updates the organisation's case counters.
-    let rate_cases = insert(&store, "case", rows, args.batch, 1).await?;
-    store.query("UPSERT type::record('counter', [$org, 'caseId']) SET value = $n", vars! { "n" => args.cases }).await?;
-
-    let per_case_tasks = args.tasks / args.cases.max(1);
-    let mut rows = Vec::with_capacity(args.tasks);
-    for (c, (cid, created)) in case_ids.iter().enumerate() {
-        let extra = usize::from(c < args.tasks % args.cases.max(1));
-        for k in 0..per_case_tasks + extra {
-            let status = ["Waiting", "InProgress", "Completed", "Cancel"][rng.gen_range(0..4)];
-            rows.push(json!({
-                "id": new_id(), "case": cid, "title": TASKS[k % TASKS.len()], "group": "default", "status": status, "flag": false,
-                "order": k, "owner": "admin@waggle.local", "createdAt": created + 1, "createdBy": "admin@waggle.local",
-            }));
-        }
-    }
-    let n_tasks = rows.len();
-    let rate_tasks = insert(&store, "task", rows, args.batch, 2).await?;
-
-    let per_case_obs = args.observables / args.cases.max(1);
-    let mut rows = Vec::with_capacity(args.observables);
-    let mut shared_values: Vec<(String, String)> = Vec::new();
-    let mut unique_values: Vec<(String, String)> = Vec::new();
-    let mut serial: u64 = 1_000_000;
-    for (c, (cid, created)) in case_ids.iter().enumerate() {
-        let extra = usize::from(c < args.observables % args.cases.max(1));
-        let mut in_case = HashSet::new();
-        for _ in 0..per_case_obs + extra {
-            let t = TYPES[rng.gen_range(0..TYPES.len())];
-            let data = loop {
-                let v = if rng.gen_bool(0.3) {
-                    value(t, rng.gen_range(0..SHARED_PER_TYPE as u64))
-                } else {
-                    serial += 1;
-                    value(t, serial)
-                };
-                if in_case.insert((t, v.clone())) {
-                    break v;
-                }
-            };
-            if shared_values.len() < 2000 && data.len() < 40 && rng.gen_bool(0.01) {
-                shared_values.push((t.to_string(), data.clone()));
-            } else if unique_values.len() < 2000 && rng.gen_bool(0.01) {
-                unique_values.push((t.to_string(), data.clone()));
-            }
-            rows.push(json!({
-                "id": new_id(), "case": cid, "dataType": t, "data": data, "startDate": created, "tlp": 2, "tags": [],
-                "ioc": rng.gen_bool(0.2), "sighted": false, "ignoreSimilarity": false, "status": "Ok", "reports": {},
-                "createdAt": created + 2, "createdBy": "admin@waggle.local",
-            }));
-        }
-    }
-    let n_obs = rows.len();
-    let rate_obs = insert(&store, "observable", rows, args.batch, 2).await?;
+    // A store kept from an earlier run (`--data`, e.g. the alerts benchmark's, which seeds the
+    // same 100,000 cases and 1,000,000 observables) is measured as it is: only missing tasks are
+    // added, and the lookup values are sampled from it.
+    let have_cases = count(&store, "case").await?;
+    let seeded = if have_cases >= args.cases {
+        println!("Reusing the store in {}: {have_cases} cases already there", dir.display());
+        reuse(&store, &args, &mut rng).await?
+    } else {
+        seed(&store, &args, &mut rng).await?
+    };
+    let Seeded { shared_values, unique_values, .. } = &seeded;
+    let (shared_values, unique_values) = (shared_values.clone(), unique_values.clone());
     let (rss_seeded, _) = memory();
     println!();
-    println!("Seeding (batched INSERT, {} rows per transaction; 1 in flight for cases, 2 for the others):", args.batch);
-    println!("  cases        {:>9}  {rate_cases:>8.0} rows/s", args.cases);
-    println!("  tasks        {n_tasks:>9}  {rate_tasks:>8.0} rows/s");
-    println!("  observables  {n_obs:>9}  {rate_obs:>8.0} rows/s");
+    match seeded.rates {
+        Some((rate_cases, rate_tasks, rate_obs)) => {
+            println!("Seeding (batched INSERT, {} rows per transaction; 1 in flight for cases, 2 for the others):", args.batch);
+            println!("  cases        {:>9}  {rate_cases:>8.0} rows/s", args.cases);
+            println!("  tasks        {:>9}  {rate_tasks:>8.0} rows/s", seeded.tasks);
+            println!("  observables  {:>9}  {rate_obs:>8.0} rows/s", seeded.observables);
+        }
+        None => println!("Store as found: {} cases, {} tasks, {} observables", seeded.cases, seeded.tasks, seeded.observables),
+    }
     println!("  memory after seeding: RSS {rss_seeded} MiB");
 
     // The same queries straight on the store, to tell the database from the HTTP layers.
@@ -373,14 +339,149 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the measurements need from the seeding.
+struct Seeded {
+    /// Rows per second of cases, tasks, observables (None: the store was reused).
+    rates: Option<(f64, f64, f64)>,
+    cases: usize,
+    tasks: usize,
+    observables: usize,
+    shared_values: Vec<(String, String)>,
+    unique_values: Vec<(String, String)>,
+}
+
+async fn count(store: &OrgStore, table: &str) -> anyhow::Result<usize> {
+    let mut r = store.query(&format!("SELECT count() AS n FROM {table} WHERE org = $org GROUP ALL"), vars! {}).await?;
+    let v: Option<Value> = r.one(0)?;
+    Ok(v.and_then(|v| v.get("n").and_then(Value::as_u64)).unwrap_or(0) as usize)
+}
+
+/// Measure a store seeded earlier: add the tasks it lacks, sample observable values.
+async fn reuse(store: &OrgStore, args: &CasesArgs, rng: &mut StdRng) -> anyhow::Result<Seeded> {
+    let have_tasks = count(store, "task").await?;
+    if have_tasks < args.tasks {
+        let mut r = store.query("SELECT VALUE [record::id(id), createdAt] FROM case WHERE org = $org", vars! {}).await?;
+        let ids: Vec<(String, i64)> = r.rows(0)?;
+        let mut rows = Vec::with_capacity(args.tasks - have_tasks);
+        for k in 0..args.tasks - have_tasks {
+            let (cid, created) = &ids[rng.gen_range(0..ids.len())];
+            let status = ["Waiting", "InProgress", "Completed", "Cancel"][rng.gen_range(0..4)];
+            rows.push(json!({
+                "id": new_id(), "case": cid, "title": TASKS[k % TASKS.len()], "group": "default", "status": status, "flag": false,
+                "order": k % TASKS.len(), "owner": "admin@waggle.local", "createdAt": created + 1, "createdBy": "admin@waggle.local",
+            }));
+        }
+        let rate = insert(store, "task", rows, args.batch, 2).await?;
+        println!("  added {} tasks: {rate:.0} rows/s", args.tasks - have_tasks);
+    }
+    let observables = count(store, "observable").await?;
+    let mut shared_values = Vec::new();
+    for start in [observables / 7, observables / 3, observables / 2] {
+        let mut r = store
+            .query("SELECT VALUE [dataType, data] FROM observable WHERE org = $org LIMIT 700 START $start", vars! { "start" => start })
+            .await?;
+        let v: Vec<(String, String)> = r.rows(0)?;
+        shared_values.extend(v);
+    }
+    Ok(Seeded { rates: None, cases: count(store, "case").await?, tasks: count(store, "task").await?, observables, shared_values, unique_values: Vec::new() })
+}
+
+/// Seed cases (oldest first), their tasks and observables into an empty store.
+async fn seed(store: &OrgStore, args: &CasesArgs, rng: &mut StdRng) -> anyhow::Result<Seeded> {
+    let rng = &mut *rng;
+
+    // Seed: cases (oldest first), their tasks and observables.
+    let now = waggle::store::now_millis();
+    let year = 365 * 24 * 3600 * 1000i64;
+    let mut case_ids = Vec::with_capacity(args.cases);
+    let mut rows = Vec::with_capacity(args.cases);
+    for i in 0..args.cases {
+        let id = new_id();
+        let created = now - year + (i as i64 * year / args.cases.max(1) as i64);
+        let open = rng.gen_bool(0.6);
+        let w = |r: &mut StdRng| WORDS[r.gen_range(0..WORDS.len())];
+        rows.push(json!({
+            "id": id, "caseId": i + 1, "title": format!("{} {} on host {}", w(rng), w(rng), rng.gen_range(1..5000)),
+            "description": format!("Seeded case {i}: {} {} {}", w(rng), w(rng), w(rng)),
+            "severity": rng.gen_range(1..=4), "owner": "admin@waggle.local", "startDate": created, "tags": [w(rng), w(rng)],
+            "flag": rng.gen_bool(0.05), "tlp": rng.gen_range(0..=3), "pap": 2, "status": if open { "Open" } else { "Resolved" },
+            "resolutionStatus": if open { Value::Null } else { json!("TruePositive") }, "metrics": {}, "customFields": {}, "mergeFrom": [],
+            "createdAt": created, "createdBy": "admin@waggle.local",
+        }));
+        case_ids.push((id, created));
+    }
+    // One batch at a time: every case insert updates the organisation's case counters.
+    let rate_cases = insert(store, "case", rows, args.batch, 1).await?;
+    store.query("UPSERT type::record('counter', [$org, 'caseId']) SET value = $n", vars! { "n" => args.cases }).await?;
+
+    let per_case_tasks = args.tasks / args.cases.max(1);
+    let mut rows = Vec::with_capacity(args.tasks);
+    for (c, (cid, created)) in case_ids.iter().enumerate() {
+        let extra = usize::from(c < args.tasks % args.cases.max(1));
+        for k in 0..per_case_tasks + extra {
+            let status = ["Waiting", "InProgress", "Completed", "Cancel"][rng.gen_range(0..4)];
+            rows.push(json!({
+                "id": new_id(), "case": cid, "title": TASKS[k % TASKS.len()], "group": "default", "status": status, "flag": false,
+                "order": k, "owner": "admin@waggle.local", "createdAt": created + 1, "createdBy": "admin@waggle.local",
+            }));
+        }
+    }
+    let n_tasks = rows.len();
+    let rate_tasks = insert(store, "task", rows, args.batch, 2).await?;
+
+    let per_case_obs = args.observables / args.cases.max(1);
+    let mut rows = Vec::with_capacity(args.observables);
+    let mut shared_values: Vec<(String, String)> = Vec::new();
+    let mut unique_values: Vec<(String, String)> = Vec::new();
+    let mut serial: u64 = 1_000_000;
+    for (c, (cid, created)) in case_ids.iter().enumerate() {
+        let extra = usize::from(c < args.observables % args.cases.max(1));
+        let mut in_case = HashSet::new();
+        for _ in 0..per_case_obs + extra {
+            let t = TYPES[rng.gen_range(0..TYPES.len())];
+            let data = loop {
+                let v = if rng.gen_bool(0.3) {
+                    value(t, rng.gen_range(0..SHARED_PER_TYPE as u64))
+                } else {
+                    serial += 1;
+                    value(t, serial)
+                };
+                if in_case.insert((t, v.clone())) {
+                    break v;
+                }
+            };
+            if shared_values.len() < 2000 && data.len() < 40 && rng.gen_bool(0.01) {
+                shared_values.push((t.to_string(), data.clone()));
+            } else if unique_values.len() < 2000 && rng.gen_bool(0.01) {
+                unique_values.push((t.to_string(), data.clone()));
+            }
+            rows.push(json!({
+                "id": new_id(), "case": cid, "dataType": t, "data": data, "startDate": created, "tlp": 2, "tags": [],
+                "ioc": rng.gen_bool(0.2), "sighted": false, "ignoreSimilarity": false, "status": "Ok", "reports": {},
+                "createdAt": created + 2, "createdBy": "admin@waggle.local",
+            }));
+        }
+    }
+    let n_obs = rows.len();
+    let rate_obs = insert(store, "observable", rows, args.batch, 2).await?;
+    Ok(Seeded {
+        rates: Some((rate_cases, rate_tasks, rate_obs)),
+        cases: args.cases,
+        tasks: n_tasks,
+        observables: n_obs,
+        shared_values,
+        unique_values,
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Cmd::Cases(a) => rt.block_on(cases(a)),
         Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
-        Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations }) => rt.block_on(
-            waggle::bench::dashboards::run(waggle::bench::dashboards::Options { data, alerts, cases, observables, iterations }),
+        Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser }) => rt.block_on(
+            waggle::bench::dashboards::run(waggle::bench::dashboards::Options { data, alerts, cases, observables, iterations, browser }),
         ),
     }
 }

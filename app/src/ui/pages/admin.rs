@@ -21,6 +21,7 @@ pub fn AdminPage() -> impl IntoView {
         ("custom-fields", "Custom fields"),
         ("metrics", "Metrics"),
         ("observable-types", "Observable types"),
+        ("alert-sources", "Alert sources"),
     ];
     view! {
         <div class="wide-page">
@@ -35,6 +36,7 @@ pub fn AdminPage() -> impl IntoView {
                 "custom-fields" => view! { <super::admin_case::CustomFieldsAdmin/> }.into_any(),
                 "metrics" => view! { <super::admin_case::MetricsAdmin/> }.into_any(),
                 "observable-types" => view! { <super::admin_case::DataTypesAdmin/> }.into_any(),
+                "alert-sources" => view! { <super::admin_alert::AlertSourcesAdmin/> }.into_any(),
                 _ => view! {
                     <Show when=move || me().is_some_and(|u| u.can(Permission::ManageOrganisation))>
                         <Organisations/>

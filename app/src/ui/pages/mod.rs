@@ -1,5 +1,6 @@
 pub mod about;
 pub mod admin;
+pub mod admin_alert;
 pub mod admin_case;
 pub mod alerts;
 pub mod alerts_filter;

@@ -91,6 +91,14 @@ impl AlertBackend for UiBackend {
             .collect())
     }
 
+    async fn sources(&self) -> R<Vec<AlertSourceSummary>> {
+        Ok(alert::source_summaries(&self.state, self.caller()?).await?)
+    }
+
+    async fn set_source(&self, source: String, upsert: bool) -> R<AlertSource> {
+        Ok(alert::set_source(&self.state, self.caller()?, &source, upsert).await?)
+    }
+
     async fn case_alerts(&self, case: String) -> R<Vec<AlertSummary>> {
         let caller = self.caller()?;
         Ok(alert::for_case(&self.state, caller, &case).await?.iter().map(AlertSummary::from).collect())

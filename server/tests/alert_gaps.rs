@@ -1,0 +1,295 @@
+//! Alert sources (the per-source upsert setting, through the UI's server functions and the v0
+//! API), files of failed alert transactions (never left in the attachment store), and the case
+//! template defaults the template editor sets.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use common::*;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sha2::Digest;
+
+async fn ui(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> (StatusCode, Value) {
+    json(c.post(s.url(&format!("/ui/{endpoint}"))).json(&body).send().await.unwrap()).await
+}
+
+async fn ok(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> Value {
+    let (st, v) = ui(c, s, endpoint, body).await;
+    assert_eq!(st, StatusCode::OK, "{endpoint}: {v}");
+    v
+}
+
+async fn ui_session(s: &TestServer, login: &str, password: &str) -> Client {
+    let c = s.anonymous();
+    ok(&c, s, "auth/login", json!({"login": login, "password": password})).await;
+    c
+}
+
+async fn search(c: &Client, s: &TestServer, path: &str, query: Value) -> (u64, Vec<Value>) {
+    let r = c.post(s.url(path)).query(&[("range", "all")]).json(&json!({"query": query})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path} {query}");
+    let total: u64 = r.headers().get("x-total").expect("X-Total").to_str().unwrap().parse().unwrap();
+    let list: Vec<Value> = r.json().await.unwrap();
+    (total, list)
+}
+
+fn alert(source: &str, source_ref: &str, artifacts: Value) -> Value {
+    json!({"type": "external", "source": source, "sourceRef": source_ref, "title": format!("Alert {source_ref}"),
+           "description": "d", "artifacts": artifacts})
+}
+
+fn file_artifact(name: &str, content: &[u8]) -> Value {
+    json!({"dataType": "file", "data": format!("{name};text/plain;{}", base64::engine::general_purpose::STANDARD.encode(content))})
+}
+
+fn sha256(content: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(content))
+}
+
+/// The contents in the attachment store (file names: their SHA-256), temporary files apart.
+fn stored(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let root = dir.join("attachments");
+    for a in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        if a.file_name() == "tmp" {
+            continue;
+        }
+        for b in std::fs::read_dir(a.path()).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(b.path()).into_iter().flatten().flatten() {
+                out.insert(f.file_name().to_string_lossy().to_string());
+            }
+        }
+    }
+    out
+}
+
+fn state(s: &TestServer) -> &waggle::state::AppState {
+    &s.running.as_ref().expect("running").state
+}
+
+#[tokio::test]
+async fn alert_sources_switch_duplicates_between_conflict_and_upsert() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    for i in 0..3 {
+        let (st, v) = post(&admin, &s, "/api/alert", alert("misp", &format!("M-{i}"), json!([{"dataType": "ip", "data": "10.0.0.1"}]))).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (st, _) = post(&admin, &s, "/api/alert", alert("splunk", "S-1", json!([]))).await;
+    assert_eq!(st, StatusCode::CREATED);
+
+    // Sources seen in alerts, most alerts first, none upserting; plus one named in advance.
+    let list = ok(&c, &s, "alerts/sources", json!({})).await;
+    assert_eq!(list.as_array().unwrap().iter().map(|x| (x["source"].as_str().unwrap(), x["alerts"].as_u64().unwrap(), x["upsert"].as_bool().unwrap())).collect::<Vec<_>>(),
+        [("misp", 3, false), ("splunk", 1, false)]);
+    let v = ok(&c, &s, "alerts/sources/set", json!({"source": "zerofox", "upsert": true})).await;
+    assert_eq!((v["source"].as_str(), v["upsert"].as_bool(), v["updatedBy"].as_str()), (Some("zerofox"), Some(true), Some(ADMIN)));
+    let list = ok(&c, &s, "alerts/sources", json!({})).await;
+    assert_eq!(list[2]["source"], "zerofox");
+    assert_eq!((list[2]["alerts"].as_u64(), list[2]["upsert"].as_bool()), (Some(0), Some(true)));
+
+    // Off (the default): a duplicate is refused with the existing alert, as feeders expect.
+    let again = alert("misp", "M-0", json!([{"dataType": "ip", "data": "10.0.0.1"}, {"dataType": "domain", "data": "evil.example"}]));
+    let (st, v) = post(&admin, &s, "/api/alert", again.clone()).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_error(&v, "ConflictError");
+    let existing = v["object"]["_id"].as_str().unwrap().to_string();
+
+    // On: the same request updates the existing alert.
+    ok(&c, &s, "alerts/sources/set", json!({"source": "misp", "upsert": true})).await;
+    let (st, v) = post(&admin, &s, "/api/alert", again.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["id"], existing);
+    assert_eq!(v["occurrences"], 2);
+    assert_eq!(v["artifacts"].as_array().unwrap().len(), 2, "the new observable added once");
+    let (st, v) = post(&admin, &s, "/api/alert", again.clone()).await;
+    assert_eq!((st, v["occurrences"].as_i64()), (StatusCode::OK, Some(3)));
+    let list = ok(&c, &s, "alerts/sources", json!({})).await;
+    assert_eq!((list[0]["source"].as_str(), list[0]["alerts"].as_u64(), list[0]["upsert"].as_bool()), (Some("misp"), Some(3), Some(true)), "no new alert");
+
+    // Off again: refused again.
+    ok(&c, &s, "alerts/sources/set", json!({"source": "misp", "upsert": false})).await;
+    let (st, v) = post(&admin, &s, "/api/alert", again).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_error(&v, "ConflictError");
+
+    // Bad input and permissions.
+    let (st, _) = ui(&c, &s, "alerts/sources/set", json!({"source": "  ", "upsert": true})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    s.create_user(&admin, json!({"login": "ro@soc", "name": "ro", "password": "user-password-1", "profile": "read-only"})).await;
+    let ro = ui_session(&s, "ro@soc", "user-password-1").await;
+    assert_eq!(ok(&ro, &s, "alerts/sources", json!({})).await.as_array().unwrap().len(), 3, "read-only users see the sources");
+    let (st, _) = ui(&ro, &s, "alerts/sources/set", json!({"source": "misp", "upsert": true})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // Another organisation sees neither the sources nor the settings.
+    let key = s.key_for(ADMIN, PASSWORD).await;
+    let raw = Client::new();
+    let r = raw.post(s.url("/api/organisation")).bearer_auth(&key).header("X-Organisation", "admin").json(&json!({"name": "acme"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = raw
+        .post(s.url("/api/user"))
+        .bearer_auth(&key)
+        .header("X-Organisation", "admin")
+        .json(&json!({"login": "carol@acme", "name": "Carol", "organisation": "acme", "profile": "org-admin", "password": "carol-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let other = ui_session(&s, "carol@acme", "carol-password").await;
+    assert_eq!(ok(&other, &s, "alerts/sources", json!({})).await, json!([]));
+}
+
+#[tokio::test]
+async fn a_failed_alert_transaction_leaves_no_file_behind() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let shared = b"content another alert holds";
+    let (st, v) = post(&admin, &s, "/api/alert", alert("feed", "F-1", json!([file_artifact("held.txt", shared)]))).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let before = stored(s.dir.path());
+    assert_eq!(before, BTreeSet::from([sha256(shared)]));
+
+    // Make the database refuse this alert (its transaction fails after the files are written).
+    state(&s)
+        .store
+        .query("DEFINE EVENT refuse_boom ON alert WHEN $event = 'CREATE' AND $after.title = 'boom' THEN { THROW 'refused by the test' }", waggle::vars! {})
+        .await
+        .unwrap();
+    let mut boom = alert("feed", "F-2", json!([file_artifact("new.txt", b"content nothing else holds"), file_artifact("again.txt", shared)]));
+    boom["title"] = json!("boom");
+    let (st, v) = post(&admin, &s, "/api/alert", boom).await;
+    assert!(st.is_server_error() || st.is_client_error(), "{st} {v}");
+    let (n, _) = search(&admin, &s, "/api/alert/_search", json!({"sourceRef": "F-2"})).await;
+    assert_eq!(n, 0, "nothing half-written");
+    assert_eq!(stored(s.dir.path()), before, "the new file is removed, the held one kept");
+    let r = admin.get(s.url(&format!("/api/datastore/{}", sha256(shared)))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), shared);
+
+    // The upsert path: the same alert sent again with a new file while the database refuses updates.
+    state(&s)
+        .store
+        .query("DEFINE EVENT refuse_update ON alert WHEN $event = 'UPDATE' AND $after.title = 'boom again' THEN { THROW 'refused by the test' }", waggle::vars! {})
+        .await
+        .unwrap();
+    let before = stored(s.dir.path());
+    let mut again = alert("feed", "F-1", json!([file_artifact("upsert.txt", b"content of a refused upsert")]));
+    again["title"] = json!("boom again");
+    let (st, v) = post(&admin, &s, "/api/alert?upsert=true", again).await;
+    assert!(!st.is_success(), "{st} {v}");
+    assert_eq!(stored(s.dir.path()), before);
+}
+
+#[tokio::test]
+async fn the_start_sweep_removes_only_old_files_nothing_holds() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let held = b"a held file";
+    let (st, v) = post(&admin, &s, "/api/alert", alert("feed", "H-1", json!([file_artifact("held.txt", held)]))).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let root = s.dir.path().join("attachments");
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    let put = |content: &[u8], old: bool| {
+        let sha = sha256(content);
+        let dir = root.join(&sha[0..2]).join(&sha[2..4]);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(&sha);
+        std::fs::write(&path, content).unwrap();
+        if old {
+            std::fs::File::options().write(true).open(&path).unwrap().set_modified(hour_ago).unwrap();
+        }
+        sha
+    };
+    let orphan = put(b"left by a crash", true);
+    let young = put(b"being written by a transaction", false);
+    // The held file, old too: kept.
+    let held_sha = sha256(held);
+    std::fs::File::options().write(true).open(root.join(&held_sha[0..2]).join(&held_sha[2..4]).join(&held_sha)).unwrap().set_modified(hour_ago).unwrap();
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
+    let part = root.join("tmp").join("x.part");
+    std::fs::write(&part, b"interrupted upload").unwrap();
+    std::fs::File::options().write(true).open(&part).unwrap().set_modified(hour_ago).unwrap();
+
+    let removed = waggle::attachment::sweep(state(&s), Duration::from_secs(600)).await.unwrap();
+    assert_eq!(removed, 2, "the old orphan and the interrupted upload");
+    assert_eq!(stored(s.dir.path()), BTreeSet::from([held_sha, young]));
+    assert!(!part.exists());
+    assert!(!stored(s.dir.path()).contains(&orphan));
+}
+
+#[tokio::test]
+async fn template_defaults_set_in_the_editor_reach_new_cases() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    s.create_user(&admin, json!({"login": "bob@soc", "name": "Bob", "password": "user-password-1", "profile": "analyst"})).await;
+    ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "Business unit", "reference": "businessUnit", "type": "string", "options": ["HR", "IT"]}})).await;
+    ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "Hosts", "reference": "hosts", "type": "integer"}})).await;
+    ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "First seen", "reference": "firstSeen", "type": "date"}})).await;
+    ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "VIP", "reference": "vip", "type": "boolean"}})).await;
+    ok(&c, &s, "admin/metrics/create", json!({"input": {"name": "hoursToContain", "title": "Hours to contain"}})).await;
+    let l = ok(&c, &s, "cases/lookups", json!({})).await;
+    assert!(l["members"].as_array().unwrap().iter().any(|m| m["login"] == "bob@soc"), "the editor offers the organisation's users");
+
+    // What the editor sends (TemplateDraft::input).
+    let input = json!({
+        "name": "Ransomware", "titlePrefix": "[RANSOM]", "severity": 3, "tlp": 2, "pap": 2, "tags": ["ransomware"],
+        "customFields": {
+            "businessUnit": {"string": "IT", "order": 0},
+            "hosts": {"integer": 3, "order": 1},
+            "firstSeen": {"date": 1_714_521_600_000i64, "order": 2},
+            "vip": {"boolean": true, "order": 3},
+        },
+        "metrics": {"hoursToContain": null},
+        "tasks": [
+            {"title": "Isolate hosts", "group": "Containment", "description": "Pull the cable", "owner": "bob@soc", "order": 0},
+            {"title": "Report", "order": 1},
+        ],
+    });
+    let t = ok(&c, &s, "admin/templates/create", json!({"input": input})).await;
+    // Re-opened: the same defaults.
+    let l = ok(&c, &s, "cases/lookups", json!({})).await;
+    let saved = l["templates"].as_array().unwrap().iter().find(|x| x["id"] == t["id"]).unwrap().clone();
+    assert_eq!(saved["customFields"]["businessUnit"], json!({"string": "IT", "order": 0}));
+    assert_eq!(saved["customFields"]["hosts"], json!({"integer": 3, "order": 1}));
+    assert_eq!(saved["customFields"]["vip"], json!({"boolean": true, "order": 3}));
+    assert_eq!(saved["metrics"], json!({"hoursToContain": null}));
+    assert_eq!(saved["tasks"][0]["owner"], "bob@soc");
+    assert_eq!(saved["tasks"][0]["group"], "Containment");
+
+    // A wrongly typed default is refused where the user acted.
+    let (st, v) = ui(&c, &s, "admin/templates/update", json!({"id": t["id"], "input": {"customFields": {"hosts": {"integer": "three"}}}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+
+    // A case made from it (UI and v0 API) gets them.
+    for case in [
+        ok(&c, &s, "cases/create", json!({"input": {"title": "Locky", "description": "d", "template": "Ransomware"}})).await,
+        new_case_v0(&admin, &s).await,
+    ] {
+        let case = if case.get("case").is_some() { case["case"].clone() } else { case };
+        assert!(case["title"].as_str().unwrap().starts_with("[RANSOM]"), "{case}");
+        assert_eq!(case["customFields"]["businessUnit"]["string"], "IT");
+        assert_eq!(case["customFields"]["hosts"]["integer"], 3);
+        assert_eq!(case["customFields"]["firstSeen"]["date"], 1_714_521_600_000i64);
+        assert_eq!(case["customFields"]["vip"]["boolean"], true);
+        assert!(case["metrics"].as_object().unwrap().contains_key("hoursToContain"), "{case}");
+        let cid = case["id"].as_str().or(case["_id"].as_str()).unwrap().to_string();
+        let (_, tasks) = search(&admin, &s, "/api/case/task/_search", json!({"_parent": {"_type": "case", "_id": cid}})).await;
+        let isolate = tasks.iter().find(|t| t["title"] == "Isolate hosts").expect("task from the template");
+        assert_eq!((isolate["owner"].as_str(), isolate["group"].as_str(), isolate["description"].as_str()), (Some("bob@soc"), Some("Containment"), Some("Pull the cable")));
+        assert!(tasks.iter().any(|t| t["title"] == "Report"));
+    }
+}
+
+async fn new_case_v0(admin: &Client, s: &TestServer) -> Value {
+    let (st, v) = post(admin, s, "/api/case", json!({"title": "Cerber", "description": "d", "template": "Ransomware"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v
+}
