@@ -265,9 +265,12 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
     let variants: [(&str, Value, &'static str); 3] = [
         ("cases list: status=Open, -createdAt, 0-15", json!({"query": {"status": "Open"}}), "range=0-15&sort=-createdAt"),
         ("cases list: all, -createdAt, 0-15", json!({"query": {}}), "range=0-15&sort=-createdAt"),
-        ("cases list: Open and severity>=3, -createdAt, 0-15", json!({"query": {"_and": [{"status": "Open"}, {"_gte": {"severity": 3}}]}}), "range=0-15&sort=-createdAt"),
+        ("cases list: Open and severity>=2, -createdAt, 0-15", json!({"query": {"_and": [{"status": "Open"}, {"_gte": {"severity": 2}}]}}), "range=0-15&sort=-createdAt"),
     ];
-    for (i, (name, body, query)) in variants.into_iter().enumerate() {
+    // The filtered variant (status and severity) is not served by an index: at 100,000 cases it
+    // takes seconds per request; measured only with BENCH_FILTERED=1.
+    let filtered = std::env::var_os("BENCH_FILTERED").is_some();
+    for (i, (name, body, query)) in variants.into_iter().enumerate().filter(|(i, _)| *i < 2 || filtered) {
         for _ in 0..20 {
             list(api.clone(), base.clone(), body.clone(), query).await?;
         }
