@@ -140,7 +140,9 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         println!("{:<24} {:<44} {:>9.1} {:>9.1}", name, "(all widgets, sequentially)", p50, p99);
     }
     println!("\nworst widget: p50 {:.1} ms, p99 {:.1} ms (target: p50 <= 100, p99 <= 250)", worst.0, worst.1);
+    // The server opens the store itself: every handle on it must be closed first.
     drop(state);
+    drop(os);
     if o.browser {
         browser(store, settings).await?;
     }
