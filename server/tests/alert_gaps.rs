@@ -14,22 +14,6 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use sha2::Digest;
 
-async fn ui(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> (StatusCode, Value) {
-    json(c.post(s.url(&format!("/ui/{endpoint}"))).json(&body).send().await.unwrap()).await
-}
-
-async fn ok(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> Value {
-    let (st, v) = ui(c, s, endpoint, body).await;
-    assert_eq!(st, StatusCode::OK, "{endpoint}: {v}");
-    v
-}
-
-async fn ui_session(s: &TestServer, login: &str, password: &str) -> Client {
-    let c = s.anonymous();
-    ok(&c, s, "auth/login", json!({"login": login, "password": password})).await;
-    c
-}
-
 async fn search(c: &Client, s: &TestServer, path: &str, query: Value) -> (u64, Vec<Value>) {
     let r = c.post(s.url(path)).query(&[("range", "all")]).json(&json!({"query": query})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{path} {query}");
@@ -76,7 +60,7 @@ fn state(s: &TestServer) -> &waggle::state::AppState {
 async fn alert_sources_switch_duplicates_between_conflict_and_upsert() {
     let s = TestServer::start().await;
     let admin = s.admin_session().await;
-    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    let c = s.ui_session(ADMIN, PASSWORD).await;
     for i in 0..3 {
         let (st, v) = post(&admin, &s, "/api/alert", alert("misp", &format!("M-{i}"), json!([{"dataType": "ip", "data": "10.0.0.1"}]))).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
@@ -85,12 +69,12 @@ async fn alert_sources_switch_duplicates_between_conflict_and_upsert() {
     assert_eq!(st, StatusCode::CREATED);
 
     // Sources seen in alerts, most alerts first, none upserting; plus one named in advance.
-    let list = ok(&c, &s, "alerts/sources", json!({})).await;
+    let list = ui_ok(&c, &s, "alerts/sources", json!({})).await;
     assert_eq!(list.as_array().unwrap().iter().map(|x| (x["source"].as_str().unwrap(), x["alerts"].as_u64().unwrap(), x["upsert"].as_bool().unwrap())).collect::<Vec<_>>(),
         [("misp", 3, false), ("splunk", 1, false)]);
-    let v = ok(&c, &s, "alerts/sources/set", json!({"source": "zerofox", "upsert": true})).await;
+    let v = ui_ok(&c, &s, "alerts/sources/set", json!({"source": "zerofox", "upsert": true})).await;
     assert_eq!((v["source"].as_str(), v["upsert"].as_bool(), v["updatedBy"].as_str()), (Some("zerofox"), Some(true), Some(ADMIN)));
-    let list = ok(&c, &s, "alerts/sources", json!({})).await;
+    let list = ui_ok(&c, &s, "alerts/sources", json!({})).await;
     assert_eq!(list[2]["source"], "zerofox");
     assert_eq!((list[2]["alerts"].as_u64(), list[2]["upsert"].as_bool()), (Some(0), Some(true)));
 
@@ -102,7 +86,7 @@ async fn alert_sources_switch_duplicates_between_conflict_and_upsert() {
     let existing = v["object"]["_id"].as_str().unwrap().to_string();
 
     // On: the same request updates the existing alert.
-    ok(&c, &s, "alerts/sources/set", json!({"source": "misp", "upsert": true})).await;
+    ui_ok(&c, &s, "alerts/sources/set", json!({"source": "misp", "upsert": true})).await;
     let (st, v) = post(&admin, &s, "/api/alert", again.clone()).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["id"], existing);
@@ -110,11 +94,11 @@ async fn alert_sources_switch_duplicates_between_conflict_and_upsert() {
     assert_eq!(v["artifacts"].as_array().unwrap().len(), 2, "the new observable added once");
     let (st, v) = post(&admin, &s, "/api/alert", again.clone()).await;
     assert_eq!((st, v["occurrences"].as_i64()), (StatusCode::OK, Some(3)));
-    let list = ok(&c, &s, "alerts/sources", json!({})).await;
+    let list = ui_ok(&c, &s, "alerts/sources", json!({})).await;
     assert_eq!((list[0]["source"].as_str(), list[0]["alerts"].as_u64(), list[0]["upsert"].as_bool()), (Some("misp"), Some(3), Some(true)), "no new alert");
 
     // Off again: refused again.
-    ok(&c, &s, "alerts/sources/set", json!({"source": "misp", "upsert": false})).await;
+    ui_ok(&c, &s, "alerts/sources/set", json!({"source": "misp", "upsert": false})).await;
     let (st, v) = post(&admin, &s, "/api/alert", again).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert_error(&v, "ConflictError");
@@ -123,27 +107,14 @@ async fn alert_sources_switch_duplicates_between_conflict_and_upsert() {
     let (st, _) = ui(&c, &s, "alerts/sources/set", json!({"source": "  ", "upsert": true})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     s.create_user(&admin, json!({"login": "ro@soc", "name": "ro", "password": "user-password-1", "profile": "read-only"})).await;
-    let ro = ui_session(&s, "ro@soc", "user-password-1").await;
-    assert_eq!(ok(&ro, &s, "alerts/sources", json!({})).await.as_array().unwrap().len(), 3, "read-only users see the sources");
+    let ro = s.ui_session("ro@soc", "user-password-1").await;
+    assert_eq!(ui_ok(&ro, &s, "alerts/sources", json!({})).await.as_array().unwrap().len(), 3, "read-only users see the sources");
     let (st, _) = ui(&ro, &s, "alerts/sources/set", json!({"source": "misp", "upsert": true})).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 
     // Another organisation sees neither the sources nor the settings.
-    let key = s.key_for(ADMIN, PASSWORD).await;
-    let raw = Client::new();
-    let r = raw.post(s.url("/api/organisation")).bearer_auth(&key).header("X-Organisation", "admin").json(&json!({"name": "acme"})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let r = raw
-        .post(s.url("/api/user"))
-        .bearer_auth(&key)
-        .header("X-Organisation", "admin")
-        .json(&json!({"login": "carol@acme", "name": "Carol", "organisation": "acme", "profile": "org-admin", "password": "carol-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let other = ui_session(&s, "carol@acme", "carol-password").await;
-    assert_eq!(ok(&other, &s, "alerts/sources", json!({})).await, json!([]));
+    let other = s.acme_admin_ui().await;
+    assert_eq!(ui_ok(&other, &s, "alerts/sources", json!({})).await, json!([]));
 }
 
 #[tokio::test]
@@ -228,14 +199,14 @@ async fn the_start_sweep_removes_only_old_files_nothing_holds() {
 async fn template_defaults_set_in_the_editor_reach_new_cases() {
     let s = TestServer::start().await;
     let admin = s.admin_session().await;
-    let c = ui_session(&s, ADMIN, PASSWORD).await;
+    let c = s.ui_session(ADMIN, PASSWORD).await;
     s.create_user(&admin, json!({"login": "bob@soc", "name": "Bob", "password": "user-password-1", "profile": "analyst"})).await;
-    ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "Business unit", "reference": "businessUnit", "type": "string", "options": ["HR", "IT"]}})).await;
-    ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "Hosts", "reference": "hosts", "type": "integer"}})).await;
-    ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "First seen", "reference": "firstSeen", "type": "date"}})).await;
-    ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "VIP", "reference": "vip", "type": "boolean"}})).await;
-    ok(&c, &s, "admin/metrics/create", json!({"input": {"name": "hoursToContain", "title": "Hours to contain"}})).await;
-    let l = ok(&c, &s, "cases/lookups", json!({})).await;
+    ui_ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "Business unit", "reference": "businessUnit", "type": "string", "options": ["HR", "IT"]}})).await;
+    ui_ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "Hosts", "reference": "hosts", "type": "integer"}})).await;
+    ui_ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "First seen", "reference": "firstSeen", "type": "date"}})).await;
+    ui_ok(&c, &s, "admin/custom-fields/create", json!({"input": {"name": "VIP", "reference": "vip", "type": "boolean"}})).await;
+    ui_ok(&c, &s, "admin/metrics/create", json!({"input": {"name": "hoursToContain", "title": "Hours to contain"}})).await;
+    let l = ui_ok(&c, &s, "cases/lookups", json!({})).await;
     assert!(l["members"].as_array().unwrap().iter().any(|m| m["login"] == "bob@soc"), "the editor offers the organisation's users");
 
     // What the editor sends (TemplateDraft::input).
@@ -253,9 +224,9 @@ async fn template_defaults_set_in_the_editor_reach_new_cases() {
             {"title": "Report", "order": 1},
         ],
     });
-    let t = ok(&c, &s, "admin/templates/create", json!({"input": input})).await;
+    let t = ui_ok(&c, &s, "admin/templates/create", json!({"input": input})).await;
     // Re-opened: the same defaults.
-    let l = ok(&c, &s, "cases/lookups", json!({})).await;
+    let l = ui_ok(&c, &s, "cases/lookups", json!({})).await;
     let saved = l["templates"].as_array().unwrap().iter().find(|x| x["id"] == t["id"]).unwrap().clone();
     assert_eq!(saved["customFields"]["businessUnit"], json!({"string": "IT", "order": 0}));
     assert_eq!(saved["customFields"]["hosts"], json!({"integer": 3, "order": 1}));
@@ -270,7 +241,7 @@ async fn template_defaults_set_in_the_editor_reach_new_cases() {
 
     // A case made from it (UI and v0 API) gets them.
     for case in [
-        ok(&c, &s, "cases/create", json!({"input": {"title": "Locky", "description": "d", "template": "Ransomware"}})).await,
+        ui_ok(&c, &s, "cases/create", json!({"input": {"title": "Locky", "description": "d", "template": "Ransomware"}})).await,
         new_case_v0(&admin, &s).await,
     ] {
         let case = if case.get("case").is_some() { case["case"].clone() } else { case };

@@ -41,24 +41,6 @@ fn alert_body(source_ref: &str, artifacts: Value) -> Value {
            "description": "Seen by the **feeder**", "severity": 2, "tlp": 2, "tags": ["feed"], "artifacts": artifacts})
 }
 
-/// An organisation-administrator session in another organisation, `acme`.
-async fn acme_admin(s: &TestServer) -> Client {
-    let key = s.key_for(ADMIN, PASSWORD).await;
-    let raw = Client::new();
-    let r = raw.post(s.url("/api/organisation")).bearer_auth(&key).header("X-Organisation", "admin").json(&json!({"name": "acme"})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let r = raw
-        .post(s.url("/api/user"))
-        .bearer_auth(&key)
-        .header("X-Organisation", "admin")
-        .json(&json!({"login": "carol@acme", "name": "Carol", "organisation": "acme", "profile": "org-admin", "password": "carol-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    s.session("carol@acme", "carol-password").await
-}
-
 #[tokio::test]
 async fn create_with_artifacts_files_dedup_and_upsert() {
     let s = TestServer::start().await;
@@ -366,7 +348,7 @@ async fn similarity_import_merge_and_isolation() {
     assert!(v.get("similarCases").is_none());
 
     // Another organisation sees neither the alert nor the cases.
-    let carol = acme_admin(&s).await;
+    let carol = s.acme_admin().await;
     assert_eq!(get(&carol, &s, &format!("/api/alert/{aid}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(post(&carol, &s, &format!("/api/alert/{aid}/createCase"), json!({})).await.0, StatusCode::NOT_FOUND);
     let theirs = new_alert(&carol, &s, alert_body("SIM-1", json!([{"dataType": "ip", "data": "10.0.0.1"}]))).await;

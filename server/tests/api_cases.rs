@@ -28,24 +28,6 @@ async fn soc_user(s: &TestServer, admin: &Client, login: &str, profile: &str) ->
     s.session(login, "user-password-1").await
 }
 
-/// An organisation-administrator session in another organisation, `acme`.
-async fn acme_admin(s: &TestServer) -> Client {
-    let key = s.key_for(ADMIN, PASSWORD).await;
-    let raw = Client::new();
-    let r = raw.post(s.url("/api/organisation")).bearer_auth(&key).header("X-Organisation", "admin").json(&json!({"name": "acme"})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let r = raw
-        .post(s.url("/api/user"))
-        .bearer_auth(&key)
-        .header("X-Organisation", "admin")
-        .json(&json!({"login": "carol@acme", "name": "Carol", "organisation": "acme", "profile": "org-admin", "password": "carol-password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    s.session("carol@acme", "carol-password").await
-}
-
 async fn search(c: &Client, s: &TestServer, path: &str, query: Value) -> (u64, Vec<Value>) {
     let r = c.post(s.url(path)).query(&[("range", "all")]).json(&json!({"query": query})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{path} {query}");
@@ -851,7 +833,7 @@ async fn read_only_users_read_and_cannot_write() {
 async fn organisations_never_see_each_other() {
     let s = TestServer::start().await;
     let admin = s.admin_session().await;
-    let carol = acme_admin(&s).await;
+    let carol = s.acme_admin().await;
     let mine = new_case(&admin, &s, json!({"title": "SOC secret", "description": "soc only"})).await;
     let mid = id(&mine);
     let (_, task) = post(&admin, &s, &format!("/api/case/{mid}/task"), json!({"title": "soc task"})).await;

@@ -87,6 +87,51 @@ impl TestServer {
     }
 
     /// Create a user through the API as `by` (a session client) and return the JSON.
+    /// A session of the UI's server functions (`/ui/auth/login`).
+    pub async fn ui_session(&self, login: &str, password: &str) -> Client {
+        let c = self.anonymous();
+        ui_ok(&c, self, "auth/login", serde_json::json!({"login": login, "password": password})).await;
+        c
+    }
+
+    /// Create the organisation `acme` and its administrator `carol@acme`; returns the login and
+    /// password (another tenant, for isolation tests).
+    pub async fn create_acme_admin(&self) -> (&'static str, &'static str) {
+        let key = self.key_for(ADMIN, PASSWORD).await;
+        let raw = Client::new();
+        let r = raw
+            .post(self.url("/api/organisation"))
+            .bearer_auth(&key)
+            .header("X-Organisation", "admin")
+            .json(&serde_json::json!({"name": "acme"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let r = raw
+            .post(self.url("/api/user"))
+            .bearer_auth(&key)
+            .header("X-Organisation", "admin")
+            .json(&serde_json::json!({"login": "carol@acme", "name": "Carol", "organisation": "acme", "profile": "org-admin", "password": "carol-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        ("carol@acme", "carol-password")
+    }
+
+    /// A v0 API session of the administrator of another organisation, `acme`.
+    pub async fn acme_admin(&self) -> Client {
+        let (login, password) = self.create_acme_admin().await;
+        self.session(login, password).await
+    }
+
+    /// A UI session of the administrator of another organisation, `acme`.
+    pub async fn acme_admin_ui(&self) -> Client {
+        let (login, password) = self.create_acme_admin().await;
+        self.ui_session(login, password).await
+    }
+
     pub async fn create_user(&self, by: &Client, body: Value) -> Value {
         let r = by.post(self.url("/api/user")).json(&body).send().await.expect("create user");
         let status = r.status();
@@ -132,4 +177,16 @@ pub async fn get(c: &Client, s: &TestServer, path: &str) -> (StatusCode, Value) 
 
 pub async fn patch(c: &Client, s: &TestServer, path: &str, body: Value) -> (StatusCode, Value) {
     call(c, reqwest::Method::PATCH, s, path, Some(body)).await
+}
+
+/// Call a UI server function (`POST /ui/<endpoint>`).
+pub async fn ui(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> (StatusCode, Value) {
+    json(c.post(s.url(&format!("/ui/{endpoint}"))).json(&body).send().await.unwrap()).await
+}
+
+/// Call a UI server function that must succeed; its answer.
+pub async fn ui_ok(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> Value {
+    let (st, v) = ui(c, s, endpoint, body).await;
+    assert_eq!(st, StatusCode::OK, "{endpoint}: {v}");
+    v
 }
