@@ -187,6 +187,13 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
     settings.database = format!("surrealkv://{}", dir.join("db").display());
     settings.admin_password = Some(PASSWORD.into());
     let running = waggle::server::start(settings).await?;
+    // Measure the server in its steady state: on a kept store the statistics index first loads
+    // every table (minutes at this size, a full core), which would inflate every figure below.
+    let loading = Instant::now();
+    while !running.state.stats.is_ready() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("Statistics index ready after {:.1} s", loading.elapsed().as_secs_f64());
     let base = format!("http://{}", running.addr);
     let store = running.state.store.clone();
     let org = waggle::org::by_name(&store, "soc").await?.ok_or_else(|| anyhow::anyhow!("no soc organisation"))?;
