@@ -163,6 +163,9 @@ async fn api_keys_basic_auth_and_organisations() {
     assert_ne!(key, key2);
     let r = raw.get(s.url("/api/user/current")).bearer_auth(&key).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let (st, v) = json(raw.get(s.url("/api/user/current")).bearer_auth("never-issued").send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert_error(&v, "AuthenticationError");
     let (st, _) = json(raw.get(s.url(&format!("/api/user/{ADMIN}/key"))).bearer_auth(&key2).send().await.unwrap()).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     s.stop().await;
