@@ -279,6 +279,7 @@ pub async fn update(state: &AppState, caller: &Caller, id_or_login: &str, patch:
         .query("UPDATE type::record('user', $id) MERGE $doc RETURN AFTER", vars! { "id" => target.id, "doc" => doc })
         .await?;
     let row: UserRow = r.one(0)?.ok_or_else(|| Error::not_found("user", id_or_login))?;
+    state.auth.users_changed();
     if row.status == UserStatus::Locked {
         state.sessions.delete_user_sessions(&row.id).await?;
         state.auth.forget_user(&row.id);
@@ -350,6 +351,7 @@ pub async fn renew_key(state: &AppState, caller: &Caller, id_or_login: &str) -> 
             vars! { "id" => target.id, "hash" => key_hash(&key), "at" => now_millis(), "by" => caller.login },
         )
         .await?;
+    state.auth.users_changed();
     Ok(key)
 }
 
@@ -371,6 +373,7 @@ pub async fn revoke_key(state: &AppState, caller: &Caller, id_or_login: &str) ->
             vars! { "id" => target.id, "at" => now_millis(), "by" => caller.login },
         )
         .await?;
+    state.auth.users_changed();
     Ok(())
 }
 

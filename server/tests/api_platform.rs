@@ -278,6 +278,60 @@ async fn locked_users_lose_their_sessions() {
     s.stop().await;
 }
 
+/// Users behind API keys are kept in memory: every change to a user or a key must be seen by
+/// the very next request.
+#[tokio::test]
+async fn api_key_callers_follow_user_changes() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    s.create_user(&admin, json!({"login": "erin@soc", "name": "Erin", "password": "erin-password"})).await;
+    let key = s.key_for("erin@soc", "erin-password").await;
+    let raw = reqwest::Client::new();
+    let me = |key: String| {
+        let raw = raw.clone();
+        let url = s.url("/api/user/current");
+        async move { json(raw.get(url).bearer_auth(key).send().await.unwrap()).await }
+    };
+    for _ in 0..3 {
+        let (st, v) = me(key.clone()).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["profile"], "analyst");
+        assert_eq!(v["name"], "Erin");
+    }
+    // Profile and name changes show at once.
+    let (st, v) = json(admin.patch(s.url("/api/user/erin@soc")).json(&json!({"profile": "read-only", "name": "Erin R."})).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = me(key.clone()).await;
+    assert_eq!(v["profile"], "read-only");
+    assert_eq!(v["name"], "Erin R.");
+    let r = raw.post(s.url("/api/case")).bearer_auth(&key).json(&json!({"title": "t", "description": "d"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a read-only key cannot write");
+
+    // A renewed key replaces the old one at once.
+    let r = admin.post(s.url("/api/user/erin@soc/key/renew")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let renewed = r.text().await.unwrap();
+    let (st, v) = me(key.clone()).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the replaced key still works: {v}");
+    assert_eq!(me(renewed.clone()).await.0, StatusCode::OK);
+
+    // Revoked: refused at once.
+    let r = admin.delete(s.url("/api/user/erin@soc/key")).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(me(renewed.clone()).await.0, StatusCode::UNAUTHORIZED);
+
+    // Locked: a fresh key stops working at once.
+    let r = admin.post(s.url("/api/user/erin@soc/key/renew")).send().await.unwrap();
+    let third = r.text().await.unwrap();
+    assert_eq!(me(third.clone()).await.0, StatusCode::OK);
+    let (st, v) = json(admin.patch(s.url("/api/user/erin@soc")).json(&json!({"status": "Locked"})).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = me(third).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+    assert_error(&v, "AuthenticationError");
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn headers_request_ids_and_csrf() {
     let s = TestServer::start().await;

@@ -6,7 +6,8 @@
 pub mod password;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use app::model::{CurrentUser, Membership, Permission, Profile, UserStatus};
@@ -18,7 +19,7 @@ use tower_sessions::Session;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::OrgStore;
+use crate::store::{OrgStore, Store};
 use crate::user::{self, UserRow};
 
 /// Session keys.
@@ -107,11 +108,91 @@ impl Caller {
     }
 }
 
-/// Failed-login throttling and a short cache of verified Basic credentials (argon2 is slow on
-/// purpose; scripts using Basic auth must not pay it on every request).
+/// Failed-login throttling, a short cache of verified Basic credentials (argon2 is slow on
+/// purpose; scripts using Basic auth must not pay it on every request), and the users behind
+/// API keys and sessions kept in memory (see [`UserCache`]).
 pub struct AuthGuard {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
     basic_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    users: UserCache,
+}
+
+/// Every authenticated request needs its user (status, memberships, profiles). Reading it from
+/// the database cost an engine query per request; the users are few and change rarely, so they
+/// are kept here, by id and by API key hash.
+///
+/// Coherence: every service function that writes a user or an API key calls
+/// [`AuthGuard::users_changed`] after its write commits, which bumps `epoch` and empties the
+/// maps. A reader remembers the epoch before its database read and keeps what it read only if
+/// no write happened meanwhile, so a stale row can never be cached. `TTL` is a backstop for
+/// writes this process cannot see (several Waggle servers on one SurrealDB server). Unknown
+/// keys are never cached: a new key works at once.
+struct UserCache {
+    epoch: AtomicU64,
+    maps: RwLock<UserMaps>,
+}
+
+#[derive(Default)]
+struct UserMaps {
+    by_id: HashMap<String, (Arc<UserRow>, Instant)>,
+    by_key: HashMap<[u8; 32], (Arc<UserRow>, Instant)>,
+}
+
+const USER_CACHE_TTL: Duration = Duration::from_secs(10);
+const USER_CACHE_MAX: usize = 50_000;
+
+#[derive(Clone, Copy)]
+enum UserKey<'a> {
+    Id(&'a str),
+    KeyHash(&'a [u8; 32]),
+}
+
+impl UserCache {
+    fn get(&self, key: UserKey) -> Option<Arc<UserRow>> {
+        let maps = self.maps.read().unwrap_or_else(|e| e.into_inner());
+        let hit = match key {
+            UserKey::Id(id) => maps.by_id.get(id),
+            UserKey::KeyHash(h) => maps.by_key.get(h),
+        };
+        hit.filter(|(_, at)| at.elapsed() < USER_CACHE_TTL).map(|(row, _)| row.clone())
+    }
+
+    fn put(&self, key: UserKey, row: Arc<UserRow>, read_at_epoch: u64) {
+        let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
+        // Checked under the lock `changed` takes: a write after our read is never overtaken.
+        if self.epoch.load(Ordering::Acquire) != read_at_epoch {
+            return;
+        }
+        if maps.by_id.len() + maps.by_key.len() > USER_CACHE_MAX {
+            *maps = UserMaps::default();
+        }
+        let now = Instant::now();
+        match key {
+            UserKey::Id(id) => maps.by_id.insert(id.to_string(), (row, now)),
+            UserKey::KeyHash(h) => maps.by_key.insert(*h, (row, now)),
+        };
+    }
+
+    fn changed(&self) {
+        let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        *maps = UserMaps::default();
+    }
+
+    /// The user from memory, or read by `load` and remembered.
+    async fn get_or_load<F>(&self, key: UserKey<'_>, load: F) -> Result<Option<Arc<UserRow>>>
+    where
+        F: std::future::Future<Output = Result<Option<UserRow>>>,
+    {
+        if let Some(row) = self.get(key) {
+            return Ok(Some(row));
+        }
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let Some(row) = load.await? else { return Ok(None) };
+        let row = Arc::new(row);
+        self.put(key, row.clone(), epoch);
+        Ok(Some(row))
+    }
 }
 
 /// After this many failures in [`LOCKOUT_WINDOW`], a login is refused until the window passes.
@@ -121,7 +202,11 @@ const BASIC_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 
 impl Default for AuthGuard {
     fn default() -> Self {
-        Self { failures: Mutex::new(HashMap::new()), basic_cache: Mutex::new(HashMap::new()) }
+        Self {
+            failures: Mutex::new(HashMap::new()),
+            basic_cache: Mutex::new(HashMap::new()),
+            users: UserCache { epoch: AtomicU64::new(0), maps: RwLock::new(UserMaps::default()) },
+        }
     }
 }
 
@@ -155,9 +240,28 @@ impl AuthGuard {
         self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(login);
     }
 
-    /// Drop cached credentials of a user (password changed, account locked).
+    /// A user or an API key was written: forget every user kept in memory. Called by the
+    /// service layer after each such write.
+    pub fn users_changed(&self) {
+        self.users.changed();
+    }
+
+    /// Drop cached credentials of a user (password changed, account locked) and every user
+    /// kept in memory.
     pub fn forget_user(&self, user_id: &str) {
         self.basic_cache.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, (u, _)| u != user_id);
+        self.users.changed();
+    }
+
+    /// The user behind an API key.
+    pub async fn user_by_key(&self, store: &Store, key: &str) -> Result<Option<Arc<UserRow>>> {
+        let hash = password::key_hash_bytes(key);
+        self.users.get_or_load(UserKey::KeyHash(&hash), user::row_by_key(store, key)).await
+    }
+
+    /// A user by id (sessions, cached Basic credentials).
+    pub async fn user_by_id(&self, store: &Store, id: &str) -> Result<Option<Arc<UserRow>>> {
+        self.users.get_or_load(UserKey::Id(id), user::row(store, id)).await
     }
 }
 
@@ -184,9 +288,9 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str) -
         cache.get(&cache_key).filter(|(_, t)| t.elapsed() < BASIC_CACHE_TTL).map(|(u, _)| u.clone())
     };
     if let Some(user_id) = cached {
-        if let Some(row) = user::row(&state.store, &user_id).await? {
+        if let Some(row) = state.auth.user_by_id(&state.store, &user_id).await? {
             if row.status == UserStatus::Ok {
-                return Ok(row);
+                return Ok(Arc::unwrap_or_clone(row));
             }
         }
     }
@@ -242,7 +346,9 @@ impl FromRequestParts<AppState> for Caller {
             let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
             match scheme.to_ascii_lowercase().as_str() {
                 "bearer" => {
-                    let row = user::row_by_key(&state.store, value.trim())
+                    let row = state
+                        .auth
+                        .user_by_key(&state.store, value.trim())
                         .await?
                         .ok_or_else(|| Error::Authentication("Authentication failure: invalid API key".into()))?;
                     Caller::for_user(&row, wanted_org.as_deref(), AuthMethod::ApiKey)?
@@ -272,7 +378,7 @@ impl FromRequestParts<AppState> for Caller {
             let Some(user_id) = user_id else {
                 return Err(Error::Authentication("Authentication required".into()));
             };
-            let row = match user::row(&state.store, &user_id).await? {
+            let row = match state.auth.user_by_id(&state.store, &user_id).await? {
                 Some(r) if r.status == UserStatus::Ok => r,
                 _ => {
                     let _ = session.flush().await;

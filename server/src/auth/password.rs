@@ -62,7 +62,12 @@ pub fn random_password() -> String {
 }
 
 pub fn key_hash(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    hex::encode(key_hash_bytes(key))
+}
+
+/// The same hash as bytes (the in-memory key to user map).
+pub fn key_hash_bytes(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
 }
 
 #[cfg(test)]
