@@ -20,6 +20,7 @@ use axum::http::{HeaderName, Request, StatusCode};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -33,6 +34,9 @@ use crate::state::AppState;
 
 /// Routes that answer without authentication. Every other `/api` route requires a caller (the
 /// `Caller` extractor) and answers 401 without one; a test walks the OpenAPI document to check.
+/// Responses smaller than this are not compressed.
+const COMPRESS_ABOVE_BYTES: u16 = 1024;
+
 pub const PUBLIC_ROUTES: &[&str] = &["/api/status", "/api/health", "/api/login", "/api/logout", "/api/openapi.json"];
 
 #[derive(OpenApi)]
@@ -92,7 +96,9 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(CatchPanicLayer::new())
-        .layer(CompressionLayer::new())
+        // Small bodies are sent as they are: starting an encoder allocates its tables (hundreds
+        // of kilobytes for gzip), which cost more than the bytes saved.
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_ABOVE_BYTES))))
         .layer(axum::middleware::from_fn(layers::api_error_shape))
         .layer(axum::middleware::from_fn(layers::security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

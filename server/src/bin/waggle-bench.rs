@@ -16,6 +16,11 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+
+/// The same allocator as the `waggle` binary (the benchmark runs the server in its process).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
