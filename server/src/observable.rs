@@ -189,38 +189,63 @@ fn conflict(o: &Observable) -> Error {
 
 /// Add observables to a case: one per value (bulk add: one value per line). Values already in
 /// the case (or given twice) are refused one by one; the others are created together.
+///
+/// Values are rarely in the case already, so the creation is tried first: the unique index
+/// (org, case, dataType, data) refuses a value that is, and the transaction then changes
+/// nothing. Only then are the present values looked up, reported, and the rest created.
 pub async fn add(state: &AppState, caller: &Caller, case_id: &str, input: NewObservables) -> Result<Added> {
     caller.require(Permission::ManageObservable, "add observables")?;
     let store = caller.store(state);
     let case = crate::case::writable(&store, case_id).await?;
-    let mut tx = Tx::new(caller);
-    let docs = plan(&store, caller, &input, None, tx.now()).await?;
-    let present = existing(&store, &case.id, &docs).await?;
+    let now = crate::store::now_millis();
+    let docs = plan(&store, caller, &input, None, now).await?;
     let mut out = Added::default();
-    let mut keep = Vec::new();
     let mut seen = HashSet::new();
+    let mut keep = Vec::new();
     for d in docs {
         let (dt, v) = identity(&d);
-        if let Some(o) = present.iter().find(|o| o.data_type == dt && o.data.as_deref() == Some(v.as_str())) {
-            out.failed.push((v, conflict(o)));
-        } else if !seen.insert(v.clone()) {
-            out.failed.push((v.clone(), Error::Conflict { message: format!("The {dt} observable {v} is given twice"), object: None }));
-        } else {
+        if seen.insert(v.clone()) {
             keep.push(d);
+        } else {
+            out.failed.push((v.clone(), Error::Conflict { message: format!("The {dt} observable {v} is given twice"), object: None }));
         }
     }
-    if keep.is_empty() {
-        return Ok(out);
+    match create_in(state, caller, &store, &case.id, &keep).await {
+        Err(Error::Conflict { .. }) => {}
+        created => {
+            out.created = created?;
+            return Ok(out);
+        }
     }
-    let vcase = tx.bind(&case.id);
-    let idx: Vec<usize> = keep.iter().map(|d| push_create(&mut tx, &vcase, d)).collect();
-    let mut r = tx.run(state, &store).await?;
+    let present = existing(&store, &case.id, &keep).await?;
+    let mut fresh = Vec::new();
+    for d in keep {
+        let (dt, v) = identity(&d);
+        match present.iter().find(|o| o.data_type == dt && o.data.as_deref() == Some(v.as_str())) {
+            Some(o) => out.failed.push((v, conflict(o))),
+            None => fresh.push(d),
+        }
+    }
+    out.created = create_in(state, caller, &store, &case.id, &fresh).await?;
+    Ok(out)
+}
+
+/// Create planned observables in a case, in one transaction.
+async fn create_in(state: &AppState, caller: &Caller, store: &OrgStore, case_id: &str, docs: &[Map<String, Value>]) -> Result<Vec<Observable>> {
+    if docs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = Tx::new(caller);
+    let vcase = tx.bind(case_id);
+    let idx: Vec<usize> = docs.iter().map(|d| push_create(&mut tx, &vcase, d)).collect();
+    let mut r = tx.run(state, store).await?;
+    let mut created = Vec::with_capacity(idx.len());
     for i in idx {
         if let Some(o) = r.one::<Observable>(i)? {
-            out.created.push(o);
+            created.push(o);
         }
     }
-    Ok(out)
+    Ok(created)
 }
 
 /// Add one value; a value already in the case is a conflict.

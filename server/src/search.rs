@@ -161,7 +161,12 @@ pub async fn run_counted<T: DeserializeOwned>(store: &OrgStore, entity: Entity, 
     let order = if search.sort.is_empty() { default_order(entity).to_string() } else { order_by(entity, &search.sort) };
     params.vars.insert("limit".into(), Value::from(search.range.limit()));
     params.vars.insert("start".into(), Value::from(search.range.from));
-    let mut sql = format!("SELECT * FROM {from} WHERE org = $org AND {cond} {order} LIMIT $limit START $start;");
+    let select = format!("SELECT * FROM {from} WHERE org = $org AND {cond} {order} LIMIT $limit START $start");
+    // A first page that is not full holds every match: counting them again would read them twice.
+    let count_unless_short = |count: &str| {
+        format!("LET $items = {select};\n$items;\nIF $start = 0 AND array::len($items) < $limit {{ [{{ total: array::len($items) }}] }} ELSE {{ {count} }};")
+    };
+    let mut sql = format!("{select};");
     let counters = match count {
         Count::No => None,
         _ if params.vars.contains_key("ids") => None,
@@ -174,20 +179,22 @@ pub async fn run_counted<T: DeserializeOwned>(store: &OrgStore, entity: Entity, 
             params.vars.insert("counter".into(), Value::from(*name));
             sql.push_str("\nSELECT VALUE value FROM array::map($statuses, |$s| type::record('counter', [$org, $counter, $s]));");
         }
-        (None, Count::Exact) => sql.push_str(&format!("\nSELECT count() AS total FROM {from} WHERE org = $org AND {cond} GROUP ALL;")),
+        (None, Count::Exact) => sql = count_unless_short(&format!("SELECT count() AS total FROM {from} WHERE org = $org AND {cond} GROUP ALL")),
         (None, Count::AtMost(cap)) => {
             params.vars.insert("cap".into(), Value::from(cap));
-            sql.push_str(&format!("\nSELECT count() AS total FROM (SELECT id FROM {from} WHERE org = $org AND {cond} LIMIT $cap) GROUP ALL;"));
+            sql = count_unless_short(&format!("SELECT count() AS total FROM (SELECT id FROM {from} WHERE org = $org AND {cond} LIMIT $cap) GROUP ALL"));
         }
         (None, Count::No) => {}
     }
     let mut r = store.query(&sql, params.vars).await?;
-    let items: Vec<T> = r.rows(0)?;
+    // With `count_unless_short`, statement 0 is the LET: the items are 1 and the count 2.
+    let first = if counters.is_none() && matches!(count, Count::Exact | Count::AtMost(_)) { 1 } else { 0 };
+    let items: Vec<T> = r.rows(first)?;
     let total = match (&counters, count) {
         (Some(_), _) => r.value(1)?.as_array().map(|a| a.iter().filter_map(Value::as_i64).sum::<i64>().max(0) as u64).unwrap_or(0),
-        (None, Count::Exact) => r.value(1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0),
+        (None, Count::Exact) => r.value(first + 1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0),
         (None, Count::AtMost(cap)) => {
-            let n = r.value(1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0);
+            let n = r.value(first + 1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0);
             exact = n < cap as u64;
             n
         }

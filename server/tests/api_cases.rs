@@ -492,7 +492,10 @@ async fn search_operators_sort_range_and_errors() {
     let list: Vec<Value> = r.json().await.unwrap();
     assert_eq!(titles(&list), vec!["Alpha phishing"]);
     let r = admin.post(s.url("/api/case/_search?range=0-1")).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.headers()["x-total"], "4", "a full first page is counted");
     assert_eq!(r.json::<Vec<Value>>().await.unwrap().len(), 1);
+    let r = admin.post(s.url("/api/case/_search?range=0-10")).json(&json!({"query": {"_like": {"_field": "title", "_value": "scan"}}})).send().await.unwrap();
+    assert_eq!(r.headers()["x-total"], "1", "a short first page counts its items");
     let r = admin.post(s.url("/api/case/_search")).query(&[("nstats", "true")]).json(&json!({"query": {"title": "Beta ransomware"}})).send().await.unwrap();
     let list: Vec<Value> = r.json().await.unwrap();
     assert_eq!(list[0]["stats"]["artifacts"]["count"], 1);

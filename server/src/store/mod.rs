@@ -157,7 +157,9 @@ impl Store {
     pub async fn query(&self, sql: &str, vars: Vars) -> Result<Response> {
         let mut attempt = 0;
         loop {
+            let started = std::time::Instant::now();
             let res = self.db.query(sql).bind(Value::Object(vars.clone())).await;
+            log_duration(sql, started.elapsed());
             let mut res = match res {
                 Ok(r) => r,
                 Err(e) if is_conflict(&e) && attempt < 8 => {
@@ -200,7 +202,8 @@ impl Store {
 
 fn is_conflict(e: &surrealdb::Error) -> bool {
     let m = e.message();
-    m.contains("conflict") || m.contains("Conflict") || m.contains("can be retried")
+    // A unique index violation quotes the value, which may itself contain "conflict".
+    !m.contains("already contains") && (m.contains("conflict") || m.contains("Conflict") || m.contains("can be retried"))
 }
 
 /// Errors raised on purpose in SurrealQL (`THROW "..."`) carry a prefix telling what they are.
@@ -221,6 +224,23 @@ fn classify(index: usize, e: surrealdb::Error, sql: &str) -> Error {
         return Error::Conflict { message: "An object with the same unique attributes already exists".into(), object: None };
     }
     Error::Internal(anyhow::anyhow!("statement {index} failed: {msg}; in: {}", sql.chars().take(400).collect::<String>()))
+}
+
+/// Every query's duration at `debug` (`WAGGLE_LOG=waggle::store=debug`), slow ones at `warn`.
+fn log_duration(sql: &str, took: Duration) {
+    if took >= SLOW_QUERY {
+        tracing::warn!(ms = took.as_millis() as u64, sql = %sql_head(sql), "slow query");
+    } else if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(us = took.as_micros() as u64, sql = %sql_head(sql), "query");
+    }
+}
+
+/// Queries slower than this are logged as warnings.
+const SLOW_QUERY: Duration = Duration::from_secs(2);
+
+/// The start of a query on one line, for the logs.
+fn sql_head(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
 }
 
 /// The results of a multi-statement query.

@@ -56,9 +56,10 @@ fn inline_file(data: &str) -> Option<(String, String, Vec<u8>)> {
 /// or multipart with `_json` and an `attachment` file (answers a list).
 #[utoipa::path(post, path = "/api/case/{id}/artifact", tag = "observable", params(("id" = String, Path, description = "Case id")), responses((status = 201, description = "The new observable(s)"), (status = 207, description = "Some values were refused"), (status = 400, description = "Invalid or already in the case")))]
 pub async fn create_artifact(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, body: JsonOrMultipart) -> Result<Response> {
-    observable::check_can_add(&state, &caller, &id).await?;
     match body {
         JsonOrMultipart::Multipart(m) => {
+            // Checked before the upload is read and stored.
+            observable::check_can_add(&state, &caller, &id).await?;
             let upload = read_upload(&state, m).await?;
             let mut json = upload.json;
             json.remove("data");
@@ -70,9 +71,14 @@ pub async fn create_artifact(State(state): State<AppState>, caller: Caller, Path
         JsonOrMultipart::Json(mut json) => {
             let data = json.remove("data");
             let mut meta: NewObservables = input("case_artifact", &json, CREATE)?;
-            let is_file = crate::data_type::find(&caller.store(&state), meta.data_type.trim()).await?.is_some_and(|t| t.is_attachment);
+            // A list is always values; a single string may be a file (`name;type;base64`).
+            let is_file = match &data {
+                Some(Value::String(_)) => crate::data_type::find(&caller.store(&state), meta.data_type.trim()).await?.is_some_and(|t| t.is_attachment),
+                _ => false,
+            };
             match data {
                 Some(Value::String(s)) if is_file => {
+                    observable::check_can_add(&state, &caller, &id).await?;
                     let (name, ctype, bytes) = inline_file(&s)
                         .ok_or_else(|| Error::attribute("case_artifact", "data", "string", "a file is given as name;content-type;base64"))?;
                     let file = attachment::save_bytes(&state, &name, Some(&ctype), bytes.into()).await?;
