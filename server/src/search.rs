@@ -5,9 +5,9 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::query::{self, Entity, Filter, Params, Range, Sort};
-use crate::store::OrgStore;
+use crate::store::{OrgStore, Vars};
 
 /// A page of results and how many match in all.
 #[derive(Debug, Clone)]
@@ -161,44 +161,40 @@ pub async fn run_counted<T: DeserializeOwned>(store: &OrgStore, entity: Entity, 
     let order = if search.sort.is_empty() { default_order(entity).to_string() } else { order_by(entity, &search.sort) };
     params.vars.insert("limit".into(), Value::from(search.range.limit()));
     params.vars.insert("start".into(), Value::from(search.range.from));
-    let select = format!("SELECT * FROM {from} WHERE org = $org AND {cond} {order} LIMIT $limit START $start");
-    // A first page that is not full holds every match: counting them again would read them twice.
-    let count_unless_short = |count: &str| {
-        format!("LET $items = {select};\n$items;\nIF $start = 0 AND array::len($items) < $limit {{ [{{ total: array::len($items) }}] }} ELSE {{ {count} }};")
-    };
-    let mut sql = format!("{select};");
+    let select = format!("SELECT * FROM {from} WHERE org = $org AND {cond} {order} LIMIT $limit START $start;");
     let counters = match count {
         Count::No => None,
         _ if params.vars.contains_key("ids") => None,
         _ => counted_statuses(entity, &search.filter).zip(status_counters(entity).map(|(name, _)| name)),
     };
-    let mut exact = true;
-    match (&counters, count) {
-        (Some((statuses, name)), _) => {
-            params.vars.insert("statuses".into(), Value::from(statuses.clone()));
-            params.vars.insert("counter".into(), Value::from(*name));
-            sql.push_str("\nSELECT VALUE value FROM array::map($statuses, |$s| type::record('counter', [$org, $counter, $s]));");
-        }
-        (None, Count::Exact) => sql = count_unless_short(&format!("SELECT count() AS total FROM {from} WHERE org = $org AND {cond} GROUP ALL")),
-        (None, Count::AtMost(cap)) => {
-            params.vars.insert("cap".into(), Value::from(cap));
-            sql = count_unless_short(&format!("SELECT count() AS total FROM (SELECT id FROM {from} WHERE org = $org AND {cond} LIMIT $cap) GROUP ALL"));
-        }
-        (None, Count::No) => {}
+    if let Some((statuses, name)) = counters {
+        // Status totals come from the counters, in the same round trip.
+        params.vars.insert("statuses".into(), Value::from(statuses));
+        params.vars.insert("counter".into(), Value::from(name));
+        let sql = format!("{select}\nSELECT VALUE value FROM array::map($statuses, |$s| type::record('counter', [$org, $counter, $s]));");
+        let mut r = store.query(&sql, params.vars).await?;
+        let items: Vec<T> = r.rows(0)?;
+        let total = r.value(1)?.as_array().map(|a| a.iter().filter_map(Value::as_i64).sum::<i64>().max(0) as u64).unwrap_or(0);
+        return Ok(Page { items, total, exact: true });
     }
-    let mut r = store.query(&sql, params.vars).await?;
-    // With `count_unless_short`, statement 0 is the LET: the items are 1 and the count 2.
-    let first = if counters.is_none() && matches!(count, Count::Exact | Count::AtMost(_)) { 1 } else { 0 };
-    let items: Vec<T> = r.rows(first)?;
-    let total = match (&counters, count) {
-        (Some(_), _) => r.value(1)?.as_array().map(|a| a.iter().filter_map(Value::as_i64).sum::<i64>().max(0) as u64).unwrap_or(0),
-        (None, Count::Exact) => r.value(first + 1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0),
-        (None, Count::AtMost(cap)) => {
-            let n = r.value(first + 1)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0);
-            exact = n < cap as u64;
-            n
+    let mut r = store.query(&select, params.vars.clone()).await?;
+    let items: Vec<T> = r.rows(0)?;
+    // A first page that is not full holds every match (most lookups): nothing left to count.
+    let whole = search.range.from == 0 && items.len() < search.range.limit();
+    let counted = |sql: String, vars: Vars| async move {
+        let mut r = store.query(&sql, vars).await?;
+        Ok::<u64, Error>(r.value(0)?.as_array().and_then(|a| a.first()).and_then(|o| o.get("total")).and_then(Value::as_u64).unwrap_or(0))
+    };
+    let (total, exact) = match count {
+        Count::No => (items.len() as u64, true),
+        _ if whole => (items.len() as u64, true),
+        Count::Exact => (counted(format!("SELECT count() AS total FROM {from} WHERE org = $org AND {cond} GROUP ALL;"), params.vars).await?, true),
+        Count::AtMost(cap) => {
+            params.vars.insert("cap".into(), Value::from(cap));
+            let sql = format!("SELECT count() AS total FROM (SELECT id FROM {from} WHERE org = $org AND {cond} LIMIT $cap) GROUP ALL;");
+            let n = counted(sql, params.vars).await?;
+            (n, n < cap as u64)
         }
-        (None, Count::No) => items.len() as u64,
     };
     Ok(Page { items, total, exact })
 }

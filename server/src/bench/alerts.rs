@@ -116,61 +116,18 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     );
     let mut rng = StdRng::seed_from_u64(7);
     let now = waggle::store::now_millis();
-    let year = 365 * 24 * 3600 * 1000i64;
 
-    // 1. Seed: cases with observables (values drawn from a pool, so some are in many cases).
-    let n_cases = (args.observables / 10).max(1);
-    let mut case_ids = Vec::with_capacity(n_cases);
-    let mut rows = Vec::with_capacity(n_cases);
-    for i in 0..n_cases {
-        let id = new_id();
-        let created = now - year + i as i64 * year / n_cases as i64;
-        rows.push(json!({"id": id, "caseId": i + 1, "title": format!("Seeded case {i}"), "description": "seeded", "severity": 2, "startDate": created,
-            "tags": [], "flag": false, "tlp": 2, "pap": 2, "status": "Open", "metrics": {}, "customFields": {}, "mergeFrom": [],
-            "createdAt": created, "createdBy": "admin@waggle.local"}));
-        case_ids.push(id);
-    }
-    let rate_cases = insert(&store, "case", rows, args.batch, 1).await?;
-    store.query("UPSERT type::record('counter', [$org, 'caseId']) SET value = $n", vars! { "n" => n_cases }).await?;
-    let pool = (args.observables / 3).max(1) as u64;
-    let mut known: Vec<(String, String)> = Vec::new();
-    let mut in_case = std::collections::HashSet::new();
-    let obs_rng = &mut rng;
-    let make_observable = |i: usize| {
-        let t = TYPES[i % TYPES.len()];
-        // A value once per case (a case holds an observable once).
-        let data = loop {
-            let v = value(t, obs_rng.gen_range(0..pool));
-            if in_case.insert((i % n_cases, t, v.clone())) {
-                break v;
-            }
-        };
-        if known.len() < 1000 && obs_rng.gen_bool(0.01) {
-            known.push((t.to_string(), data.clone()));
-        }
-        json!({"id": new_id(), "case": case_ids[i % n_cases], "dataType": t, "data": data, "startDate": now, "tlp": 2, "tags": [],
-            "ioc": obs_rng.gen_bool(0.2), "sighted": false, "ignoreSimilarity": false, "status": "Ok", "reports": {}, "createdAt": now,
-            "createdBy": "admin@waggle.local"})
+    // Every run tags its alerts (a kept store already holds the previous runs' ones).
+    let run = now.to_string();
+
+    // 1. Seed, unless the kept store (`--data`) already holds the records.
+    let known = if let Some(known) = reuse(&store, &args).await? {
+        known
+    } else {
+        seed(&store, &args, &mut rng, now).await?
     };
-    let rate_obs = insert_with(&store, "observable", args.observables, args.batch, 2, make_observable).await?;
-    drop(in_case);
-    // Alerts, oldest first, most of them triaged.
-    let alert_rng = &mut rng;
-    let make_alert = |i: usize| {
-        let mut a = stored("seed", i, now - year + i as i64 * year / args.alerts.max(1) as i64);
-        a["status"] = json!(STATUSES[alert_rng.gen_range(0..STATUSES.len())]);
-        a["date"] = a["createdAt"].clone();
-        a
-    };
-    // One batch at a time: every alert updates the organisation's status counters.
-    let rate_alerts = insert_with(&store, "alert", args.alerts, args.batch, 1, make_alert).await?;
-    let (rss_seeded, _) = memory();
-    println!();
-    println!("Seeding (batched INSERT, {} rows per transaction):", args.batch);
-    println!("  cases              {n_cases:>9}  {rate_cases:>8.0} rows/s");
-    println!("  case observables   {:>9}  {rate_obs:>8.0} rows/s", args.observables);
-    println!("  alerts (5 obs.)    {:>9}  {rate_alerts:>8.0} rows/s", args.alerts);
-    println!("  memory after seeding: RSS {rss_seeded} MiB");
+    // The statistics index of a kept store loads first (a core for a minute or more).
+    waggle::bench::wait_for_stats_index(&running.state).await;
 
     // An API key.
     let http = reqwest::Client::builder().cookie_store(true).build()?;
@@ -199,7 +156,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.clients {
-        let (api, base, next) = (api.clone(), base.clone(), next.clone());
+        let (api, base, next, burst) = (api.clone(), base.clone(), next.clone(), format!("burst-{run}"));
         let posts = args.posts;
         tasks.push(tokio::spawn(async move {
             let mut d = Vec::new();
@@ -208,7 +165,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
                 if i >= posts {
                     break;
                 }
-                d.push(post(api.clone(), base.clone(), posted("burst", i)).await?);
+                d.push(post(api.clone(), base.clone(), posted(&burst, i)).await?);
             }
             anyhow::Ok(d)
         }));
@@ -230,7 +187,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     let mut tasks = Vec::with_capacity(total);
     for i in 0..total {
         interval.tick().await;
-        tasks.push(tokio::spawn(post(api.clone(), base.clone(), posted("paced", i))));
+        tasks.push(tokio::spawn(post(api.clone(), base.clone(), posted(&format!("paced-{run}"), i))));
     }
     let mut lat = Vec::with_capacity(total);
     for t in tasks {
@@ -242,7 +199,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     // all update the same status counter and would mostly measure conflict retries), and
     // batched.
     let n_raw = args.posts.min(5_000);
-    let raw_rows: Vec<Value> = (0..n_raw).map(|i| stored("raw", i, now)).collect();
+    let raw_rows: Vec<Value> = (0..n_raw).map(|i| stored(&format!("raw-{run}"), i, now)).collect();
     let started = Instant::now();
     let mut s = futures::stream::iter(raw_rows.into_iter().map(|row| {
         let store = store.clone();
@@ -253,7 +210,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
         r.map_err(|e| anyhow::anyhow!("raw insert: {e:?}"))?;
     }
     let raw_single = n_raw as f64 / started.elapsed().as_secs_f64();
-    let raw_rows: Vec<Value> = (0..n_raw).map(|i| stored("rawbatch", i, now)).collect();
+    let raw_rows: Vec<Value> = (0..n_raw).map(|i| stored(&format!("rawbatch-{run}"), i, now)).collect();
     let raw_batched = insert(&store, "alert", raw_rows, 256, 1).await?;
     println!("Raw embedded store, the same alert records ({n_raw}):");
     println!("  one record per transaction, sequential: {raw_single:>8.0} records/s");
@@ -278,7 +235,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
                 artifacts.push(json!({"dataType": "domain", "data": format!("unseen-{k}-{j}.example")}));
             }
         }
-        let body = json!({"type": "bench", "source": "similarity", "sourceRef": format!("sim-{k}"), "title": "Similarity", "artifacts": artifacts});
+        let body = json!({"type": "bench", "source": "similarity", "sourceRef": format!("sim-{run}-{k}"), "title": "Similarity", "artifacts": artifacts});
         let r = api.post(format!("{base}/api/alert")).json(&body).send().await?;
         anyhow::ensure!(r.status().as_u16() == 201, "similarity alert: {}", r.status());
         let v: Value = r.json().await?;
@@ -339,4 +296,76 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     println!("Process memory: RSS {rss} MiB now, peak {hwm} MiB (server and benchmark client in one process)");
     running.stop().await?;
     Ok(())
+}
+
+/// Seed cases with observables (values drawn from a pool, so some are in many cases) and
+/// alerts; returns values the cases hold (for similarity).
+async fn seed(store: &waggle::store::OrgStore, args: &AlertsArgs, rng: &mut StdRng, now: i64) -> anyhow::Result<Vec<(String, String)>> {
+    let year = 365 * 24 * 3600 * 1000i64;
+    let n_cases = (args.observables / 10).max(1);
+    let mut case_ids = Vec::with_capacity(n_cases);
+    let mut rows = Vec::with_capacity(n_cases);
+    for i in 0..n_cases {
+        let id = new_id();
+        let created = now - year + i as i64 * year / n_cases as i64;
+        rows.push(json!({"id": id, "caseId": i + 1, "title": format!("Seeded case {i}"), "description": "seeded", "severity": 2, "startDate": created,
+            "tags": [], "flag": false, "tlp": 2, "pap": 2, "status": "Open", "metrics": {}, "customFields": {}, "mergeFrom": [],
+            "createdAt": created, "createdBy": "admin@waggle.local"}));
+        case_ids.push(id);
+    }
+    let rate_cases = insert(&store, "case", rows, args.batch, 1).await?;
+    store.query("UPSERT type::record('counter', [$org, 'caseId']) SET value = $n", vars! { "n" => n_cases }).await?;
+    let pool = (args.observables / 3).max(1) as u64;
+    let mut known: Vec<(String, String)> = Vec::new();
+    let mut in_case = std::collections::HashSet::new();
+    let obs_rng = &mut *rng;
+    let make_observable = |i: usize| {
+        let t = TYPES[i % TYPES.len()];
+        // A value once per case (a case holds an observable once).
+        let data = loop {
+            let v = value(t, obs_rng.gen_range(0..pool));
+            if in_case.insert((i % n_cases, t, v.clone())) {
+                break v;
+            }
+        };
+        if known.len() < 1000 && obs_rng.gen_bool(0.01) {
+            known.push((t.to_string(), data.clone()));
+        }
+        json!({"id": new_id(), "case": case_ids[i % n_cases], "dataType": t, "data": data, "startDate": now, "tlp": 2, "tags": [],
+            "ioc": obs_rng.gen_bool(0.2), "sighted": false, "ignoreSimilarity": false, "status": "Ok", "reports": {}, "createdAt": now,
+            "createdBy": "admin@waggle.local"})
+    };
+    let rate_obs = insert_with(&store, "observable", args.observables, args.batch, 2, make_observable).await?;
+    drop(in_case);
+    // Alerts, oldest first, most of them triaged.
+    let alert_rng = &mut *rng;
+    let make_alert = |i: usize| {
+        let mut a = stored("seed", i, now - year + i as i64 * year / args.alerts.max(1) as i64);
+        a["status"] = json!(STATUSES[alert_rng.gen_range(0..STATUSES.len())]);
+        a["date"] = a["createdAt"].clone();
+        a
+    };
+    // One batch at a time: every alert updates the organisation's status counters.
+    let rate_alerts = insert_with(&store, "alert", args.alerts, args.batch, 1, make_alert).await?;
+    let (rss_seeded, _) = memory();
+    println!();
+    println!("Seeding (batched INSERT, {} rows per transaction):", args.batch);
+    println!("  cases              {n_cases:>9}  {rate_cases:>8.0} rows/s");
+    println!("  case observables   {:>9}  {rate_obs:>8.0} rows/s", args.observables);
+    println!("  alerts (5 obs.)    {:>9}  {rate_alerts:>8.0} rows/s", args.alerts);
+    println!("  memory after seeding: RSS {rss_seeded} MiB");
+
+    Ok(known)
+}
+
+/// A kept store that already holds the alerts and observables asked for: measured as it is,
+/// with values its cases hold sampled for similarity.
+async fn reuse(store: &waggle::store::OrgStore, args: &AlertsArgs) -> anyhow::Result<Option<Vec<(String, String)>>> {
+    let (alerts, observables) = (waggle::bench::count(store.store(), "alert").await?, waggle::bench::count(store.store(), "observable").await?);
+    if args.data.is_none() || alerts < args.alerts || observables < args.observables {
+        return Ok(None);
+    }
+    println!("Store as found: {alerts} alerts, {observables} observables (not seeded again)");
+    let mut r = store.query("SELECT VALUE [dataType, data] FROM observable WHERE org = $org AND data != NONE LIMIT 1000", vars! {}).await?;
+    Ok(Some(r.rows(0)?))
 }

@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::dashboard::DEFAULTS;
 use crate::state::AppState;
 use crate::stats;
+use super::count;
 use crate::store::{Store, now_millis};
 use crate::vars;
 
@@ -25,12 +26,6 @@ pub struct Options {
 
 const DAY: i64 = 86_400_000;
 const PASSWORD: &str = "bench-admin-password";
-
-async fn count(store: &Store, table: &str) -> anyhow::Result<usize> {
-    let mut r = store.query(&format!("SELECT count() AS n FROM {table} GROUP ALL"), vars! {}).await?;
-    let v: Option<Value> = r.one(0)?;
-    Ok(v.and_then(|v| v.get("n").and_then(Value::as_u64)).unwrap_or(0) as usize)
-}
 
 async fn seed(store: &Store, table: &str, target: usize, make: impl Fn(usize) -> Value) -> anyhow::Result<()> {
     let have = count(store, table).await?;
@@ -154,11 +149,8 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
 async fn browser(store: Store, settings: Settings) -> anyhow::Result<()> {
     drop(store);
     let running = crate::server::start(settings).await?;
-    let started = Instant::now();
-    while !running.state.stats.is_ready() {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    println!("\nserver on http://{}; its statistics index was ready after {:.1} s", running.addr, started.elapsed().as_secs_f64());
+    super::wait_for_stats_index(&running.state).await;
+    println!("\nserver on http://{}", running.addr);
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/bench/dashboard-render.mjs");
     let status = tokio::process::Command::new("node")
         .arg(&script)

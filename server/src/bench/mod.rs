@@ -2,6 +2,29 @@
 
 pub mod dashboards;
 
+use serde_json::Value;
+
+use crate::state::AppState;
+use crate::store::Store;
+use crate::vars;
+
+/// Records of `table`, every organisation together (benchmark stores hold one working one).
+pub async fn count(store: &Store, table: &str) -> anyhow::Result<usize> {
+    let mut r = store.query(&format!("SELECT count() AS n FROM {table} GROUP ALL"), vars! {}).await?;
+    let v: Option<Value> = r.one(0)?;
+    Ok(v.and_then(|v| v.get("n").and_then(Value::as_u64)).unwrap_or(0) as usize)
+}
+
+/// Wait until the statistics index has loaded, and say how long it took: measure the server in
+/// its steady state (on a kept store the load takes a core for a minute or more).
+pub async fn wait_for_stats_index(state: &AppState) {
+    let started = std::time::Instant::now();
+    while !state.stats.is_ready() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    println!("Statistics index ready after {:.1} s", started.elapsed().as_secs_f64());
+}
+
 /// p50 and p99 of durations in milliseconds.
 pub fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
     if ms.is_empty() {

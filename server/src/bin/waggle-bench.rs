@@ -192,13 +192,7 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
     settings.database = format!("surrealkv://{}", dir.join("db").display());
     settings.admin_password = Some(PASSWORD.into());
     let running = waggle::server::start(settings).await?;
-    // Measure the server in its steady state: on a kept store the statistics index first loads
-    // every table (minutes at this size, a full core), which would inflate every figure below.
-    let loading = Instant::now();
-    while !running.state.stats.is_ready() {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    println!("Statistics index ready after {:.1} s", loading.elapsed().as_secs_f64());
+    waggle::bench::wait_for_stats_index(&running.state).await;
     let base = format!("http://{}", running.addr);
     let store = running.state.store.clone();
     let org = waggle::org::by_name(&store, "soc").await?.ok_or_else(|| anyhow::anyhow!("no soc organisation"))?;
@@ -365,10 +359,9 @@ struct Seeded {
     unique_values: Vec<(String, String)>,
 }
 
+/// Records of `table` in the store.
 async fn count(store: &OrgStore, table: &str) -> anyhow::Result<usize> {
-    let mut r = store.query(&format!("SELECT count() AS n FROM {table} WHERE org = $org GROUP ALL"), vars! {}).await?;
-    let v: Option<Value> = r.one(0)?;
-    Ok(v.and_then(|v| v.get("n").and_then(Value::as_u64)).unwrap_or(0) as usize)
+    waggle::bench::count(store.store(), table).await
 }
 
 /// Measure a store seeded earlier: add the tasks it lacks, sample observable values.
