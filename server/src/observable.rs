@@ -230,22 +230,23 @@ pub async fn add(state: &AppState, caller: &Caller, case_id: &str, input: NewObs
     Ok(out)
 }
 
-/// Create planned observables in a case, in one transaction.
+/// Create planned observables in a case, in one transaction (one INSERT for them, one for
+/// their audit entries).
 async fn create_in(state: &AppState, caller: &Caller, store: &OrgStore, case_id: &str, docs: &[Map<String, Value>]) -> Result<Vec<Observable>> {
     if docs.is_empty() {
         return Ok(Vec::new());
     }
     let mut tx = Tx::new(caller);
-    let vcase = tx.bind(case_id);
-    let idx: Vec<usize> = docs.iter().map(|d| push_create(&mut tx, &vcase, d)).collect();
-    let mut r = tx.run(state, store).await?;
-    let mut created = Vec::with_capacity(idx.len());
-    for i in idx {
-        if let Some(o) = r.one::<Observable>(i)? {
-            created.push(o);
-        }
-    }
-    Ok(created)
+    let docs = docs
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            d.insert("case".into(), json!(case_id));
+            d
+        })
+        .collect();
+    let idx = tx.create_many(TABLE, TYPE, case_id, docs, store.org_id());
+    tx.run(state, store).await?.rows(idx)
 }
 
 /// Add one value; a value already in the case is a conflict.

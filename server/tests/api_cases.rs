@@ -782,6 +782,25 @@ async fn audit_flow_and_stream() {
     assert_eq!(flow[0]["base"]["createdBy"], ADMIN);
     let (total, _) = search(&admin, &s, "/api/audit/_search", json!({"_and": [{"rootId": cid}, {"operation": "Creation"}]})).await;
     assert_eq!(total, 3, "case, T1, T2");
+
+    // Observables added in bulk: one entry each, in the stream and in the flow.
+    let _ = get(&admin, &s, &format!("/api/stream/{stream}")).await;
+    let (st, added) = post(&admin, &s, &format!("/api/case/{cid}/artifact"), json!({"dataType": "ip", "data": ["10.1.1.1", "10.1.1.2", "10.1.1.3"]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{added}");
+    let ids: std::collections::HashSet<String> = added.as_array().unwrap().iter().map(|o| id(o)).collect();
+    let (_, events) = get(&admin, &s, &format!("/api/stream/{stream}")).await;
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 1, "one request, one group: {events:?}");
+    assert_eq!(events[0]["summary"]["case_artifact"]["Creation"], 3, "{events:?}");
+    assert_eq!(events[0]["base"]["rootId"], json!(cid));
+    assert!(events[0]["base"]["object"]["data"].as_str().is_some_and(|d| d.starts_with("10.1.1.")), "{events:?}");
+    let (_, flow) = get(&admin, &s, &format!("/api/flow?rootId={cid}&count=20")).await;
+    assert_eq!(flow[0]["summary"]["case_artifact"]["Creation"], 3, "the flow groups a request's entries: {flow}");
+    let (_, entries) = search(&admin, &s, "/api/audit/_search", json!({"_and": [{"rootId": cid}, {"objectType": "case_artifact"}]})).await;
+    let flowed: std::collections::HashSet<String> = entries.iter().map(|e| e["objectId"].as_str().unwrap().to_string()).collect();
+    assert_eq!(flowed, ids, "each observable audited under its own id");
+    let (total, _) = search(&admin, &s, "/api/audit/_search", json!({"_and": [{"rootId": cid}, {"operation": "Creation"}]})).await;
+    assert_eq!(total, 6);
     let (st, _) = get(&admin, &s, "/api/stream/not-a-stream").await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     s.stop().await;
