@@ -342,7 +342,9 @@ async fn similarity_import_merge_and_isolation() {
     assert_eq!(similar[0]["similarArtifactCount"], 2);
     assert_eq!(similar[0]["similarIocCount"], 1);
     assert_eq!(similar[0]["artifactCount"], 2);
+    assert_eq!(similar[0]["iocCount"], 1);
     assert_eq!(similar[1]["similarArtifactCount"], 1);
+    assert_eq!((similar[1]["artifactCount"].clone(), similar[1]["iocCount"].clone()), (json!(1), json!(0)));
     // Without the parameter, no similarity.
     let (_, v) = get(&admin, &s, &format!("/api/alert/{aid}")).await;
     assert!(v.get("similarCases").is_none());

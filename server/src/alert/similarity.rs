@@ -107,23 +107,29 @@ pub async fn with_similarity(state: &AppState, caller: &Caller, mut alert: Alert
     if ranked.is_empty() {
         return Ok(AlertWithSimilarity { alert, similar_cases: Vec::new() });
     }
+    // The cases and their observable and IOC counts, in one round trip (one indexed count per
+    // case: the engine does not serve `case IN $ids` from the index).
     let ids: Vec<String> = ranked.iter().map(|(c, _)| c.clone()).collect();
-    let mut r = store.query("SELECT * FROM array::map($ids, |$i| type::record('case', $i)) WHERE org = $org", vars! { "ids" => ids }).await?;
+    let mut sql = String::from("SELECT * FROM array::map($ids, |$i| type::record('case', $i)) WHERE org = $org;\n");
+    let mut vars = vars! { "ids" => ids };
+    for (i, id) in ids.iter().enumerate() {
+        vars.insert(format!("c{i}"), json!(id));
+        sql.push_str(&format!("SELECT count() AS n, count(ioc = true) AS iocs FROM observable WHERE org = $org AND case = $c{i} GROUP ALL;\n"));
+    }
+    let mut r = store.query(&sql, vars).await?;
     let cases: HashMap<String, Case> = r.rows::<Case>(0)?.into_iter().map(|c| (c.id.clone(), c)).collect();
-    let stats = crate::case::stats(state, caller, &ids).await?;
+    let mut counts: HashMap<String, (u64, u64)> = HashMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        let row = r.rows::<Value>(i + 1)?.into_iter().next().unwrap_or_default();
+        let n = |k: &str| row.get(k).and_then(Value::as_u64).unwrap_or(0);
+        counts.insert(id.clone(), (n("n"), n("iocs")));
+    }
     let similar_cases = ranked
         .into_iter()
         .filter_map(|(id, (iocs, n, observables))| {
             let case = cases.get(&id)?.clone();
-            let s = stats.get(&id).cloned().unwrap_or_default();
-            Some(SimilarCase {
-                case,
-                similar_observable_count: n,
-                similar_ioc_count: iocs,
-                observable_count: s.observables,
-                ioc_count: s.iocs,
-                observables,
-            })
+            let (observable_count, ioc_count) = counts.get(&id).copied().unwrap_or_default();
+            Some(SimilarCase { case, similar_observable_count: n, similar_ioc_count: iocs, observable_count, ioc_count, observables })
         })
         .collect();
     Ok(AlertWithSimilarity { alert, similar_cases })
