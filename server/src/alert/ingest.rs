@@ -8,7 +8,7 @@
 //! to its own transaction and gets its own answer. Alerts with files take that path directly
 //! (their attachments are registered in the same transaction).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use app::model::{AuditEntry, AuditOperation};
@@ -150,14 +150,21 @@ async fn write_batch(store: &Store, bus: &AuditBus, org: &str, jobs: Vec<Job>) {
         alerts.push(Value::Object(row));
         audits.push(audit);
     }
+    // The status counters: one addition per status for the batch (migration 8).
+    let mut per_status: HashMap<String, i64> = HashMap::new();
+    for a in &alerts {
+        *per_status.entry(a.get("status").and_then(Value::as_str).unwrap_or("New").to_string()).or_default() += 1;
+    }
+    let counts: Vec<Value> = per_status.into_iter().map(|(s, n)| json!([s, n])).collect();
     let result = store
         .org(org)
         .query(
             "BEGIN TRANSACTION;
              INSERT INTO alert array::map($alerts, |$a| object::extend($a, { org: $org })) RETURN NONE;
              INSERT INTO audit array::map($audits, |$a| object::extend($a, { org: $org })) RETURN NONE;
+             FOR $c IN $counts { UPSERT type::record('counter', [$org, 'alerts', $c[0]]) SET value += $c[1] RETURN NONE; };
              COMMIT TRANSACTION;",
-            vars! { "alerts" => alerts, "audits" => audits },
+            vars! { "alerts" => alerts, "audits" => audits, "counts" => counts },
         )
         .await;
     match result {

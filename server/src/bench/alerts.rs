@@ -347,6 +347,8 @@ async fn seed(store: &waggle::store::OrgStore, args: &AlertsArgs, rng: &mut StdR
     };
     // One batch at a time: every alert updates the organisation's status counters.
     let rate_alerts = insert_with(&store, "alert", args.alerts, args.batch, 1, make_alert).await?;
+    // Inserted directly: their status counters are counted once from the table.
+    waggle::alert::recount_status_counters(store.store()).await?;
     let (rss_seeded, _) = memory();
     println!();
     println!("Seeding (batched INSERT, {} rows per transaction):", args.batch);

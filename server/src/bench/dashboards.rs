@@ -70,6 +70,8 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
                "severity": i % 4 + 1, "tlp": i % 4, "pap": 2, "tags": [pick(i, &["apt", "spam", "ransom", "c2"])], "title": format!("Alert {i}"), "follow": true})
     })
     .await?;
+    // Inserted directly: their status counters are counted once from the table.
+    crate::alert::recount_status_counters(&store).await?;
     seed(&store, "case", o.cases, |i| {
         let start = now - (i as i64 * 7919 % 180) * DAY;
         let resolved = i % 3 == 0;
