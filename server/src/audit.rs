@@ -118,26 +118,7 @@ impl Tx {
         let mut entries = Vec::with_capacity(docs.len());
         for details in docs {
             let id = new_id();
-            let entry = AuditEntry {
-                id: new_id(),
-                operation: AuditOperation::Creation,
-                object_type: object_type.to_string(),
-                object_id: id.clone(),
-                root_id: root_id.to_string(),
-                request_id: request_id.clone(),
-                start_date: self.now,
-                details: details.clone(),
-                before: None,
-                created_at: self.now,
-                created_by: login.clone(),
-            };
-            let mut stored = serde_json::to_value(&entry).unwrap_or_default();
-            if let Value::Object(m) = &mut stored {
-                m.remove("before");
-                if m.get("requestId").is_some_and(Value::is_null) {
-                    m.remove("requestId");
-                }
-            }
+            let (entry, stored) = creation_entry(object_type, &id, root_id, request_id.clone(), &login, self.now, details.clone());
             entries.push(stored);
             let mut row = details;
             row.insert("id".into(), json!(id));
@@ -203,6 +184,40 @@ impl Tx {
         }
         Ok(resp)
     }
+}
+
+/// The audit entry of a record's creation, built outside SurrealQL (batched writes), and the
+/// document to store for it (without the empty fields).
+pub fn creation_entry(
+    object_type: &str,
+    object_id: &str,
+    root_id: &str,
+    request_id: Option<String>,
+    login: &str,
+    at: i64,
+    details: Map<String, Value>,
+) -> (AuditEntry, Value) {
+    let entry = AuditEntry {
+        id: new_id(),
+        operation: AuditOperation::Creation,
+        object_type: object_type.to_string(),
+        object_id: object_id.to_string(),
+        root_id: root_id.to_string(),
+        request_id,
+        start_date: at,
+        details,
+        before: None,
+        created_at: at,
+        created_by: login.to_string(),
+    };
+    let mut stored = serde_json::to_value(&entry).unwrap_or_default();
+    if let Value::Object(m) = &mut stored {
+        m.remove("before");
+        if m.get("requestId").is_some_and(Value::is_null) {
+            m.remove("requestId");
+        }
+    }
+    (entry, stored)
 }
 
 /// A record as clients see it: without the organisation field, with its plain id.

@@ -11,16 +11,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use app::model::{AuditEntry, AuditOperation};
 use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 use super::TYPE;
-use crate::audit::{AuditBus, AuditEvent, strip_internal};
+use crate::audit::{AuditBus, AuditEvent, creation_entry, strip_internal};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::{Store, new_id};
+use crate::store::Store;
 use crate::vars;
 
 /// The most alerts written in one transaction.
@@ -126,26 +125,7 @@ async fn write_batch(store: &Store, bus: &AuditBus, org: &str, jobs: Vec<Job>) {
         let mut row = j.doc.clone();
         row.insert("id".into(), json!(j.id));
         let created_at = j.doc.get("createdAt").and_then(Value::as_i64).unwrap_or_else(crate::store::now_millis);
-        let entry = AuditEntry {
-            id: new_id(),
-            operation: AuditOperation::Creation,
-            object_type: TYPE.to_string(),
-            object_id: j.id.clone(),
-            root_id: j.id.clone(),
-            request_id: j.request_id.clone(),
-            start_date: created_at,
-            details: j.doc.clone(),
-            before: None,
-            created_at,
-            created_by: j.login.clone(),
-        };
-        let mut audit = serde_json::to_value(&entry).unwrap_or_default();
-        if let Value::Object(m) = &mut audit {
-            m.remove("before");
-            if m.get("requestId").is_some_and(Value::is_null) {
-                m.remove("requestId");
-            }
-        }
+        let (entry, audit) = creation_entry(TYPE, &j.id, &j.id, j.request_id.clone(), &j.login, created_at, j.doc.clone());
         events.push(AuditEvent { org: org.to_string(), entry, object: Some(public(&row)) });
         alerts.push(Value::Object(row));
         audits.push(audit);
