@@ -34,10 +34,10 @@ use crate::state::AppState;
 
 /// Routes that answer without authentication. Every other `/api` route requires a caller (the
 /// `Caller` extractor) and answers 401 without one; a test walks the OpenAPI document to check.
+pub const PUBLIC_ROUTES: &[&str] = &["/api/status", "/api/health", "/api/login", "/api/logout", "/api/openapi.json"];
+
 /// Responses smaller than this are not compressed.
 const COMPRESS_ABOVE_BYTES: u16 = 1024;
-
-pub const PUBLIC_ROUTES: &[&str] = &["/api/status", "/api/health", "/api/login", "/api/logout", "/api/openapi.json"];
 
 #[derive(OpenApi)]
 #[openapi(

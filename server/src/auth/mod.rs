@@ -124,7 +124,7 @@ pub struct AuthGuard {
 /// Coherence: every service function that writes a user or an API key calls
 /// [`AuthGuard::users_changed`] after its write commits, which bumps `epoch` and empties the
 /// maps. A reader remembers the epoch before its database read and keeps what it read only if
-/// no write happened meanwhile, so a stale row can never be cached. `TTL` is a backstop for
+/// no write happened meanwhile, so a stale row can never be cached. The TTL is a backstop for
 /// writes this process cannot see (several Waggle servers on one SurrealDB server). Unknown
 /// keys are never cached: a new key works at once.
 struct UserCache {
@@ -256,7 +256,7 @@ impl AuthGuard {
     /// The user behind an API key.
     pub async fn user_by_key(&self, store: &Store, key: &str) -> Result<Option<Arc<UserRow>>> {
         let hash = password::key_hash_bytes(key);
-        self.users.get_or_load(UserKey::KeyHash(&hash), user::row_by_key(store, key)).await
+        self.users.get_or_load(UserKey::KeyHash(&hash), user::row_by_key_hash(store, &hash)).await
     }
 
     /// A user by id (sessions, cached Basic credentials).
