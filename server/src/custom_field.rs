@@ -12,23 +12,24 @@ use crate::vars;
 
 pub const AUDIT_TYPE: &str = "customField";
 
-pub async fn list_in(store: &OrgStore) -> Result<Vec<CustomFieldDefinition>> {
+/// Every definition of the organisation, from the database (the service reads them through
+/// [`crate::cache::Catalog`]).
+pub(crate) async fn read_all(store: &OrgStore) -> Result<Vec<CustomFieldDefinition>> {
     let mut r = store.query("SELECT * FROM custom_field WHERE org = $org ORDER BY reference", vars! {}).await?;
     r.rows(0)
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<CustomFieldDefinition>> {
-    list_in(&caller.store(state)).await
+    Ok(state.catalog.custom_fields(&caller.store(state)).await?.to_vec())
 }
 
-pub async fn find(store: &OrgStore, reference: &str) -> Result<Option<CustomFieldDefinition>> {
-    let mut r = store.query("SELECT * FROM custom_field WHERE org = $org AND reference = $r", vars! { "r" => reference }).await?;
-    r.one(0)
+async fn find(state: &AppState, store: &OrgStore, reference: &str) -> Result<Option<CustomFieldDefinition>> {
+    Ok(state.catalog.custom_fields(store).await?.iter().find(|d| d.reference == reference).cloned())
 }
 
 /// Whether a definition with this reference exists (`/api/list/custom_fields/_exists`).
 pub async fn exists(state: &AppState, caller: &Caller, reference: &str) -> Result<bool> {
-    Ok(find(&caller.store(state), reference.trim()).await?.is_some())
+    Ok(find(state, &caller.store(state), reference.trim()).await?.is_some())
 }
 
 /// A reference: 1 to 64 letters, digits, spaces, `-` or `_` (no dots: references are paths
@@ -63,7 +64,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: CustomFieldInput) 
     caller.require(Permission::ManageCustomField, "manage custom fields")?;
     let (name, reference) = validate(&input)?;
     let store = caller.store(state);
-    if find(&store, &reference).await?.is_some() {
+    if find(state, &store, &reference).await?.is_some() {
         return Err(Error::Conflict { message: format!("A custom field with the reference {reference} already exists"), object: None });
     }
     let id = new_id();
@@ -76,7 +77,9 @@ pub async fn create(state: &AppState, caller: &Caller, input: CustomFieldInput) 
     tx.push(format!("LET $f = (CREATE type::record('custom_field', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER)[0]"));
     tx.audit(AuditOperation::Creation, AUDIT_TYPE, &vid, &vid, &vdoc, None, Some("$f"));
     let idx = tx.push("$f");
-    tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("custom field not created")))
+    let mut r = tx.run(state, &store).await?;
+    state.catalog.custom_fields_changed();
+    r.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("custom field not created")))
 }
 
 /// Change a definition: name, description, options, mandatory (the reference and type are
@@ -96,7 +99,9 @@ pub async fn update(state: &AppState, caller: &Caller, id: &str, input: CustomFi
         "mandatory": input.mandatory, "updatedAt": tx.now(), "updatedBy": caller.login,
     });
     let idx = tx.update_record("custom_field", AUDIT_TYPE, id, &patch, false);
-    tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::not_found("custom field", id))
+    let mut r = tx.run(state, &store).await?;
+    state.catalog.custom_fields_changed();
+    r.one(idx)?.ok_or_else(|| Error::not_found("custom field", id))
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
@@ -105,6 +110,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let mut tx = Tx::new(caller);
     tx.delete_record("custom_field", AUDIT_TYPE, id, false);
     tx.run(state, &store).await?;
+    state.catalog.custom_fields_changed();
     Ok(())
 }
 
@@ -112,8 +118,8 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
 /// value of its type among its options (TheHive 3's `number` and TheHive 4's `integer`/`float`
 /// are interchangeable when the value fits); references without a definition are kept as given
 /// (TheHive 3 accepted them). With `require_mandatory`, every mandatory field needs a value.
-pub async fn check_values(store: &OrgStore, table: &str, values: &mut CustomFields, require_mandatory: bool) -> Result<()> {
-    let defs = list_in(store).await?;
+pub async fn check_values(state: &AppState, store: &OrgStore, table: &str, values: &mut CustomFields, require_mandatory: bool) -> Result<()> {
+    let defs = state.catalog.custom_fields(store).await?;
     let mut errors = Vec::new();
     for (reference, v) in values.iter_mut() {
         let Some(def) = defs.iter().find(|d| &d.reference == reference) else { continue };

@@ -29,19 +29,20 @@ pub async fn seed_defaults(store: &Store, org_id: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn list_in(store: &OrgStore) -> Result<Vec<ObservableDataType>> {
+/// Every data type of the organisation, from the database (the service reads them through
+/// [`crate::cache::Catalog`]).
+pub(crate) async fn read_all(store: &OrgStore) -> Result<Vec<ObservableDataType>> {
     let mut r = store.query("SELECT * FROM data_type WHERE org = $org ORDER BY name", vars! {}).await?;
     r.rows(0)
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<ObservableDataType>> {
-    list_in(&caller.store(state)).await
+    Ok(state.catalog.data_types(&caller.store(state)).await?.to_vec())
 }
 
 /// The data type named `name`, if the organisation has it.
-pub async fn find(store: &OrgStore, name: &str) -> Result<Option<ObservableDataType>> {
-    let mut r = store.query("SELECT * FROM data_type WHERE org = $org AND name = $name", vars! { "name" => name }).await?;
-    r.one(0)
+pub async fn find(state: &AppState, store: &OrgStore, name: &str) -> Result<Option<ObservableDataType>> {
+    state.catalog.data_type(store, name).await
 }
 
 /// A data type name: 1 to 64 letters, digits, `-`, `_`, `.` or `:`.
@@ -58,7 +59,7 @@ pub async fn create(state: &AppState, caller: &Caller, name: &str, is_attachment
     caller.require(Permission::ManageObservableType, "manage observable types")?;
     let name = validate_name(name)?;
     let store = caller.store(state);
-    if find(&store, &name).await?.is_some() {
+    if find(state, &store, &name).await?.is_some() {
         return Err(Error::Conflict { message: format!("The observable type {name} already exists"), object: None });
     }
     let id = new_id();
@@ -69,6 +70,7 @@ pub async fn create(state: &AppState, caller: &Caller, name: &str, is_attachment
     tx.audit(AuditOperation::Creation, AUDIT_TYPE, &vid, &vid, &vdoc, None, Some("$t"));
     let idx = tx.push("$t");
     let mut r = tx.run(state, &store).await?;
+    state.catalog.data_types_changed();
     r.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("data type not created")))
 }
 
@@ -86,5 +88,6 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let mut tx = Tx::new(caller);
     tx.delete_record("data_type", AUDIT_TYPE, id, false);
     tx.run(state, &store).await?;
+    state.catalog.data_types_changed();
     Ok(())
 }

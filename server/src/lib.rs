@@ -9,6 +9,7 @@ pub mod attachment;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod cache;
 pub mod case;
 pub mod case_template;
 pub mod config;

@@ -64,9 +64,9 @@ pub async fn search(state: &AppState, caller: &Caller, search: &Search, seen: bo
 
 /// Validate observables to add (one per value, or the file) and make their documents
 /// (without `case`, `org`, `id`).
-pub(crate) async fn plan(store: &OrgStore, caller: &Caller, input: &NewObservables, file: Option<&StoredFile>, now: i64) -> Result<Vec<Map<String, Value>>> {
+pub(crate) async fn plan(state: &AppState, store: &OrgStore, caller: &Caller, input: &NewObservables, file: Option<&StoredFile>, now: i64) -> Result<Vec<Map<String, Value>>> {
     let dt_name = input.data_type.trim();
-    let dt = data_type::find(store, dt_name)
+    let dt = data_type::find(state, store, dt_name)
         .await?
         .ok_or_else(|| Error::attribute(TYPE, "dataType", "string", format!("Unknown observable type {dt_name:?}")))?;
     let mut common = Map::new();
@@ -198,7 +198,7 @@ pub async fn add(state: &AppState, caller: &Caller, case_id: &str, input: NewObs
     let store = caller.store(state);
     let case = crate::case::writable(&store, case_id).await?;
     let now = crate::store::now_millis();
-    let docs = plan(&store, caller, &input, None, now).await?;
+    let docs = plan(state, &store, caller, &input, None, now).await?;
     let mut out = Added::default();
     let mut seen = HashSet::new();
     let mut keep = Vec::new();
@@ -271,7 +271,7 @@ pub async fn add_file(state: &AppState, caller: &Caller, case_id: &str, input: N
     let store = caller.store(state);
     let case = crate::case::writable(&store, case_id).await?;
     let mut tx = Tx::new(caller);
-    let docs = plan(&store, caller, &input, Some(&file), tx.now()).await?;
+    let docs = plan(state, &store, caller, &input, Some(&file), tx.now()).await?;
     if let Some(o) = existing(&store, &case.id, &docs).await?.first() {
         return Err(conflict(o));
     }

@@ -24,6 +24,8 @@ pub struct AppState {
     pub alert_ingest: Arc<crate::alert::Ingest>,
     /// Stored files not yet held by a committed record.
     pub blobs: Arc<crate::attachment::Blobs>,
+    /// Each organisation's data types, custom fields and alert source settings, in memory.
+    pub catalog: Arc<crate::cache::Catalog>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             audit: Arc::new(AuditBus::default()),
             alert_ingest: Arc::new(crate::alert::Ingest::default()),
             blobs: Arc::new(crate::attachment::Blobs::default()),
+            catalog: Arc::new(crate::cache::Catalog::default()),
         }
     }
 }

@@ -264,3 +264,64 @@ async fn new_case_v0(admin: &Client, s: &TestServer) -> Value {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     v
 }
+
+/// Data types and custom field definitions are read from memory (`cache::Catalog`): every
+/// change made through the API must take effect on the very next request.
+#[tokio::test]
+async fn data_type_and_custom_field_changes_take_effect_at_once() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let wallet = |r: &str| alert("feed", r, json!([{"dataType": "crypto-wallet", "data": "bc1qexample"}]));
+
+    // Unknown type (and the organisation's types now read once).
+    let (st, v) = post(&admin, &s, "/api/alert", wallet("W-1")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, type_id) = post(&admin, &s, "/api/list/list_artifactDataType", json!({"value": "crypto-wallet"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{type_id}");
+    let (st, v) = post(&admin, &s, "/api/alert", wallet("W-1")).await;
+    assert_eq!(st, StatusCode::CREATED, "a new type is accepted at once: {v}");
+    let (st, case) = post(&admin, &s, "/api/case", json!({"title": "Wallets", "description": "d"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{case}");
+    let case_id = case["id"].as_str().unwrap();
+    let (st, v) = post(&admin, &s, &format!("/api/case/{case_id}/artifact"), json!({"dataType": "crypto-wallet", "data": "bc1qother"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+
+    // A removed type is refused at once.
+    let (st, id2) = post(&admin, &s, "/api/list/list_artifactDataType", json!({"value": "ticket-id"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, _) = post(&admin, &s, "/api/alert", alert("feed", "T-1", json!([{"dataType": "ticket-id", "data": "INC-1"}]))).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, _) = call(&admin, reqwest::Method::DELETE, &s, &format!("/api/list/{}", id2.as_str().unwrap()), None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, v) = post(&admin, &s, "/api/alert", alert("feed", "T-2", json!([{"dataType": "ticket-id", "data": "INC-2"}]))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a removed type is refused at once: {v}");
+    let (st, v) = post(&admin, &s, &format!("/api/case/{case_id}/artifact"), json!({"dataType": "ticket-id", "data": "INC-3"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+
+    // A new mandatory custom field is required at once; made optional, it is not.
+    let (st, field) = post(&admin, &s, "/api/list/custom_fields", json!({"value": {"name": "ticket", "reference": "ticket", "type": "string", "mandatory": true}})).await;
+    assert_eq!(st, StatusCode::CREATED, "{field}");
+    let (st, v) = post(&admin, &s, "/api/case", json!({"title": "No ticket", "description": "d"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a new mandatory field is required at once: {v}");
+    let (st, v) = post(&admin, &s, "/api/case", json!({"title": "Ticket", "description": "d", "customFields": {"ticket": {"string": "INC-9"}}})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = patch(&admin, &s, &format!("/api/list/{}", field.as_str().unwrap()), json!({"value": {"name": "ticket", "reference": "ticket", "type": "string", "mandatory": false}})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = post(&admin, &s, "/api/case", json!({"title": "No ticket", "description": "d"})).await;
+    assert_eq!(st, StatusCode::CREATED, "an optional field is not required: {v}");
+    // Its options are checked as soon as they are set, on alerts too.
+    let (st, v) = patch(&admin, &s, &format!("/api/list/{}", field.as_str().unwrap()), json!({"value": {"name": "ticket", "reference": "ticket", "type": "string", "options": ["A", "B"], "mandatory": false}})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let mut a = alert("feed", "CF-1", json!([]));
+    a["customFields"] = json!({"ticket": {"string": "C"}});
+    let (st, v) = post(&admin, &s, "/api/alert", a).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    // Removed: any value is kept as given (TheHive 3 did).
+    let (st, _) = call(&admin, reqwest::Method::DELETE, &s, &format!("/api/list/{}", field.as_str().unwrap()), None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let mut a = alert("feed", "CF-2", json!([]));
+    a["customFields"] = json!({"ticket": {"string": "C"}});
+    let (st, v) = post(&admin, &s, "/api/alert", a).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    s.stop().await;
+}

@@ -182,9 +182,9 @@ async fn try_merge(state: &AppState, caller: &Caller, store: &OrgStore, ids: &[S
                 Some(att) => {
                     let file = attachment::held(state, store, att).await?;
                     attachment::register(&mut tx, &file);
-                    observable::plan(store, caller, &input, Some(&file), now).await?
+                    observable::plan(state, store, caller, &input, Some(&file), now).await?
                 }
-                None => observable::plan(store, caller, &input, None, now).await?,
+                None => observable::plan(state, store, caller, &input, None, now).await?,
             };
             for d in &docs {
                 observable::push_create(&mut tx, &vcase, d);

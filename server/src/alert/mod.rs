@@ -312,34 +312,26 @@ async fn materialize(
 
 /// The organisation's data types, and the existing alert and the source's upsert setting for
 /// `(kind, source, source_ref)`: one round trip.
-async fn lookup(store: &OrgStore, kind: &str, source: &str, source_ref: &str) -> Result<(DataTypes, Option<Stored>, bool)> {
+/// What creating an alert needs to know: the data types, the alert with the same key if
+/// there is one, and whether its source upserts. Only the duplicate check is a query.
+async fn lookup(state: &AppState, store: &OrgStore, kind: &str, source: &str, source_ref: &str) -> Result<(DataTypes, Option<Stored>, bool)> {
+    let types = data_types(state, store).await?;
+    let upsert = state.catalog.upserts_alerts_from(store, source).await?;
     let mut r = store
         .query(
-            "SELECT name, isAttachment FROM data_type WHERE org = $org;
-             SELECT * FROM alert WHERE org = $org AND type = $t AND source = $s AND sourceRef = $r LIMIT 1;
-             SELECT VALUE `upsert` FROM type::record('alert_source', [$org, $s]) WHERE org = $org;",
+            "SELECT * FROM alert WHERE org = $org AND type = $t AND source = $s AND sourceRef = $r LIMIT 1",
             vars! { "t" => kind, "s" => source, "r" => source_ref },
         )
         .await?;
-    let types = r
-        .rows::<Value>(0)?
-        .into_iter()
-        .filter_map(|t| Some((t.get("name")?.as_str()?.to_string(), t.get("isAttachment").and_then(Value::as_bool).unwrap_or(false))))
-        .collect();
-    let existing = match r.one::<Value>(1)? {
+    let existing = match r.one::<Value>(0)? {
         Some(v) => Some(decode(v)?),
         None => None,
     };
-    let upsert = r.one::<Value>(2)?.and_then(|v| v.as_bool()).unwrap_or(false);
     Ok((types, existing, upsert))
 }
 
-async fn data_types(store: &OrgStore) -> Result<DataTypes> {
-    let mut r = store.query("SELECT name, isAttachment FROM data_type WHERE org = $org", vars! {}).await?;
-    Ok(r.rows::<Value>(0)?
-        .into_iter()
-        .filter_map(|t| Some((t.get("name")?.as_str()?.to_string(), t.get("isAttachment").and_then(Value::as_bool).unwrap_or(false))))
-        .collect())
+async fn data_types(state: &AppState, store: &OrgStore) -> Result<DataTypes> {
+    Ok(state.catalog.data_types(store).await?.iter().map(|t| (t.name.clone(), t.is_attachment)).collect())
 }
 
 /// The fields of an alert given in a create or an update, validated (absent = not given).
@@ -389,11 +381,11 @@ fn scalar_fields(
     Ok(m)
 }
 
-async fn checked_custom_fields(store: &OrgStore, cf: Option<&CustomFields>) -> Result<Option<CustomFields>> {
+async fn checked_custom_fields(state: &AppState, store: &OrgStore, cf: Option<&CustomFields>) -> Result<Option<CustomFields>> {
     match cf {
         Some(cf) if !cf.is_empty() => {
             let mut cf = cf.clone();
-            custom_field::check_values(store, TYPE, &mut cf, false).await?;
+            custom_field::check_values(state, store, TYPE, &mut cf, false).await?;
             Ok(Some(cf))
         }
         Some(_) => Ok(Some(CustomFields::new())),
@@ -455,8 +447,8 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewAlert, upsert: 
     if input.observables.len() > MAX_OBSERVABLES {
         return Err(attr("observables", "array", format!("an alert has at most {MAX_OBSERVABLES} observables, not {}", input.observables.len())));
     }
-    let custom_fields = checked_custom_fields(&store, input.custom_fields.as_ref()).await?.unwrap_or_default();
-    let (types, existing, source_upsert) = lookup(&store, &kind, &source, &source_ref).await?;
+    let custom_fields = checked_custom_fields(state, &store, input.custom_fields.as_ref()).await?.unwrap_or_default();
+    let (types, existing, source_upsert) = lookup(state, &store, &kind, &source, &source_ref).await?;
     let checked = check_observables(&input.observables, &types, state.settings.max_body_bytes, now)?;
 
     if let Some(existing) = existing {
@@ -497,7 +489,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewAlert, upsert: 
                 // Nothing holds the files this alert brought (unless something else does).
                 attachment::discard(state, files).await;
                 if let Error::Conflict { .. } = e {
-                    let (_, existing, source_upsert) = lookup(&store, &kind, &source, &source_ref).await?;
+                    let (_, existing, source_upsert) = lookup(state, &store, &kind, &source, &source_ref).await?;
                     if let Some(existing) = existing {
                         if !upsert.unwrap_or(source_upsert) {
                             return Err(duplicate(&existing.alert));
@@ -713,11 +705,11 @@ pub async fn update(state: &AppState, caller: &Caller, id: &str, patch: AlertPat
     if let Some(f) = patch.follow {
         fields.insert("follow".into(), json!(f));
     }
-    let custom_fields = checked_custom_fields(&store, patch.custom_fields.as_ref()).await?;
+    let custom_fields = checked_custom_fields(state, &store, patch.custom_fields.as_ref()).await?;
     let current = load_or_404(&store, id).await?;
     let (new_obs, files) = match patch.observables.as_deref() {
         Some(list) if !list.is_empty() => {
-            let types = data_types(&store).await?;
+            let types = data_types(state, &store).await?;
             let checked = check_observables(list, &types, state.settings.max_body_bytes, now)?;
             let present: HashSet<(String, String)> = current.alert.observables.iter().map(AlertObservable::identity).collect();
             materialize(state, &current.alert.id, checked, &present).await?
@@ -846,7 +838,7 @@ async fn add_observables_to(
         return Err(attr("observables", "array", "no observable given"));
     }
     let current = load_or_404(&store, alert_id).await?;
-    let types = data_types(&store).await?;
+    let types = data_types(state, &store).await?;
     let checked = match upload {
         None => check_observables(&list, &types, state.settings.max_body_bytes, now)?,
         Some(file) => {
@@ -997,7 +989,9 @@ pub async fn set_source(state: &AppState, caller: &Caller, source: &str, upsert:
     ));
     tx.audit(AuditOperation::Update, "alertSource", &vsrc, &vsrc, &format!("{{ upsert: {vup} }}"), None, Some("$s"));
     let idx = tx.push("$s");
-    tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("alert source not saved")))
+    let mut r = tx.run(state, &store).await?;
+    state.catalog.alert_sources_changed();
+    r.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("alert source not saved")))
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@
 pub mod password;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::model::{CurrentUser, Membership, Permission, Profile, UserStatus};
@@ -17,6 +16,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
+use crate::cache::EpochCache;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::{OrgStore, Store};
@@ -119,79 +119,20 @@ pub struct AuthGuard {
 
 /// Every authenticated request needs its user (status, memberships, profiles). Reading it from
 /// the database cost an engine query per request; the users are few and change rarely, so they
-/// are kept here, by id and by API key hash.
-///
-/// Coherence: every service function that writes a user or an API key calls
-/// [`AuthGuard::users_changed`] after its write commits, which bumps `epoch` and empties the
-/// maps. A reader remembers the epoch before its database read and keeps what it read only if
-/// no write happened meanwhile, so a stale row can never be cached. The TTL is a backstop for
-/// writes this process cannot see (several Waggle servers on one SurrealDB server). Unknown
-/// keys are never cached: a new key works at once.
+/// are kept here, by id and by API key hash, coherent with every user and key write (see
+/// [`crate::cache`]). Unknown keys are never cached: a new key works at once.
 struct UserCache {
-    epoch: AtomicU64,
-    maps: RwLock<UserMaps>,
-}
-
-#[derive(Default)]
-struct UserMaps {
-    by_id: HashMap<String, (Arc<UserRow>, Instant)>,
-    by_key: HashMap<[u8; 32], (Arc<UserRow>, Instant)>,
+    by_id: EpochCache<String, Arc<UserRow>>,
+    by_key: EpochCache<[u8; 32], Arc<UserRow>>,
 }
 
 const USER_CACHE_TTL: Duration = Duration::from_secs(10);
-const USER_CACHE_MAX: usize = 50_000;
-
-#[derive(Clone, Copy)]
-enum UserKey<'a> {
-    Id(&'a str),
-    KeyHash(&'a [u8; 32]),
-}
+const USER_CACHE_MAX: usize = 25_000;
 
 impl UserCache {
-    fn get(&self, key: UserKey) -> Option<Arc<UserRow>> {
-        let maps = self.maps.read().unwrap_or_else(|e| e.into_inner());
-        let hit = match key {
-            UserKey::Id(id) => maps.by_id.get(id),
-            UserKey::KeyHash(h) => maps.by_key.get(h),
-        };
-        hit.filter(|(_, at)| at.elapsed() < USER_CACHE_TTL).map(|(row, _)| row.clone())
-    }
-
-    fn put(&self, key: UserKey, row: Arc<UserRow>, read_at_epoch: u64) {
-        let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
-        // Checked under the lock `changed` takes: a write after our read is never overtaken.
-        if self.epoch.load(Ordering::Acquire) != read_at_epoch {
-            return;
-        }
-        if maps.by_id.len() + maps.by_key.len() > USER_CACHE_MAX {
-            *maps = UserMaps::default();
-        }
-        let now = Instant::now();
-        match key {
-            UserKey::Id(id) => maps.by_id.insert(id.to_string(), (row, now)),
-            UserKey::KeyHash(h) => maps.by_key.insert(*h, (row, now)),
-        };
-    }
-
     fn changed(&self) {
-        let mut maps = self.maps.write().unwrap_or_else(|e| e.into_inner());
-        self.epoch.fetch_add(1, Ordering::AcqRel);
-        *maps = UserMaps::default();
-    }
-
-    /// The user from memory, or read by `load` and remembered.
-    async fn get_or_load<F>(&self, key: UserKey<'_>, load: F) -> Result<Option<Arc<UserRow>>>
-    where
-        F: std::future::Future<Output = Result<Option<UserRow>>>,
-    {
-        if let Some(row) = self.get(key) {
-            return Ok(Some(row));
-        }
-        let epoch = self.epoch.load(Ordering::Acquire);
-        let Some(row) = load.await? else { return Ok(None) };
-        let row = Arc::new(row);
-        self.put(key, row.clone(), epoch);
-        Ok(Some(row))
+        self.by_id.changed();
+        self.by_key.changed();
     }
 }
 
@@ -205,7 +146,7 @@ impl Default for AuthGuard {
         Self {
             failures: Mutex::new(HashMap::new()),
             basic_cache: Mutex::new(HashMap::new()),
-            users: UserCache { epoch: AtomicU64::new(0), maps: RwLock::new(UserMaps::default()) },
+            users: UserCache { by_id: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX), by_key: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX) },
         }
     }
 }
@@ -256,12 +197,12 @@ impl AuthGuard {
     /// The user behind an API key.
     pub async fn user_by_key(&self, store: &Store, key: &str) -> Result<Option<Arc<UserRow>>> {
         let hash = password::key_hash_bytes(key);
-        self.users.get_or_load(UserKey::KeyHash(&hash), user::row_by_key_hash(store, &hash)).await
+        self.users.by_key.get_or_load(&hash, async { Ok(user::row_by_key_hash(store, &hash).await?.map(Arc::new)) }).await
     }
 
     /// A user by id (sessions, cached Basic credentials).
     pub async fn user_by_id(&self, store: &Store, id: &str) -> Result<Option<Arc<UserRow>>> {
-        self.users.get_or_load(UserKey::Id(id), user::row(store, id)).await
+        self.users.by_id.get_or_load(id, async { Ok(user::row(store, id).await?.map(Arc::new)) }).await
     }
 }
 

@@ -156,7 +156,7 @@ pub(crate) async fn plan_create(state: &AppState, caller: &Caller, input: NewCas
     valid_metrics(&metrics)?;
     let mut custom_fields = template.as_ref().map(|t| t.custom_fields.clone()).unwrap_or_default();
     custom_fields.extend(input.custom_fields.clone().unwrap_or_default());
-    custom_field::check_values(&store, TYPE, &mut custom_fields, true).await?;
+    custom_field::check_values(state, &store, TYPE, &mut custom_fields, true).await?;
 
     let mut doc = Map::new();
     doc.insert("title".into(), json!(title));
@@ -206,10 +206,10 @@ pub(crate) async fn plan_create(state: &AppState, caller: &Caller, input: NewCas
     }
     let mut obs_docs = Vec::new();
     for o in &extras.observables {
-        obs_docs.extend(observable::plan(&store, caller, o, None, now).await?);
+        obs_docs.extend(observable::plan(state, &store, caller, o, None, now).await?);
     }
     for (o, f) in &extras.files {
-        obs_docs.extend(observable::plan(&store, caller, o, Some(f), now).await?);
+        obs_docs.extend(observable::plan(state, &store, caller, o, Some(f), now).await?);
         crate::attachment::register(&mut tx, f);
     }
     observable::refuse_duplicates(&obs_docs)?;
@@ -287,7 +287,7 @@ async fn changes(state: &AppState, caller: &Caller, store: &OrgStore, current: &
     }
     if let Some(cf) = &patch.custom_fields {
         let mut given = cf.clone();
-        custom_field::check_values(store, TYPE, &mut given, false).await?;
+        custom_field::check_values(state, store, TYPE, &mut given, false).await?;
         let mut all = current.custom_fields.clone();
         all.extend(given);
         m.insert("customFields".into(), json!(all));

@@ -155,7 +155,7 @@ pub async fn item_exists(State(state): State<AppState>, caller: Caller, Path(nam
         (CUSTOM_FIELDS, "name") => custom_field::list(&state, &caller).await?.iter().any(|f| f.name == value),
         (METRICS, "name") => metric::list(&state, &caller).await?.iter().any(|m| m.name == value),
         (METRICS, "title") => metric::list(&state, &caller).await?.iter().any(|m| m.title == value),
-        (DATA_TYPES, _) => data_type::find(&caller.store(&state), &value).await?.is_some(),
+        (DATA_TYPES, _) => data_type::find(&state, &caller.store(&state), &value).await?.is_some(),
         (CUSTOM_FIELDS | METRICS, _) => return Err(Error::attribute("list", "key", "string", format!("cannot look {name} up by {key}"))),
         _ => return Err(unknown_list(&name)),
     };

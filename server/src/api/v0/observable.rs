@@ -73,7 +73,7 @@ pub async fn create_artifact(State(state): State<AppState>, caller: Caller, Path
             let mut meta: NewObservables = input("case_artifact", &json, CREATE)?;
             // A list is always values; a single string may be a file (`name;type;base64`).
             let is_file = match &data {
-                Some(Value::String(_)) => crate::data_type::find(&caller.store(&state), meta.data_type.trim()).await?.is_some_and(|t| t.is_attachment),
+                Some(Value::String(_)) => crate::data_type::find(&state, &caller.store(&state), meta.data_type.trim()).await?.is_some_and(|t| t.is_attachment),
                 _ => false,
             };
             match data {
