@@ -304,6 +304,29 @@ async fn update_triage_states_bulk_search_and_delete() {
     assert_eq!((counts.new, counts.updated, counts.ignored, counts.imported), (2, 0, 0, 0));
 }
 
+/// Similarity read from the observable value index and from the database, for the admin of
+/// `soc`: the same answer, with `similar` similar cases. Returns both.
+async fn similarity_paths_agree(s: &TestServer, alert_id: &str, similar: usize) -> (Value, Value) {
+    use waggle::alert::similarity::{Lookup, with_similarity_from};
+    let state = &s.running.as_ref().unwrap().state;
+    for _ in 0..200 {
+        if state.stats.is_ready() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(state.stats.is_ready(), "the statistics index loads");
+    let user = waggle::user::row_by_login(&state.store, ADMIN).await.unwrap().unwrap();
+    let caller = waggle::auth::Caller::for_user(&user, None, waggle::auth::AuthMethod::ApiKey).unwrap();
+    let alert = waggle::alert::get(state, &caller, alert_id).await.unwrap();
+    let from_index = with_similarity_from(state, &caller, alert.clone(), Lookup::IndexWhenReady).await.unwrap();
+    let from_db = with_similarity_from(state, &caller, alert, Lookup::Database).await.unwrap();
+    let (a, b) = (serde_json::to_value(&from_index).unwrap(), serde_json::to_value(&from_db).unwrap());
+    assert_eq!(a, b, "index and database disagree");
+    assert_eq!(a["similarCases"].as_array().map(Vec::len), Some(similar), "{a}");
+    (a, b)
+}
+
 #[tokio::test]
 async fn similarity_import_merge_and_isolation() {
     let s = TestServer::start().await;
@@ -348,6 +371,21 @@ async fn similarity_import_merge_and_isolation() {
     // Without the parameter, no similarity.
     let (_, v) = get(&admin, &s, &format!("/api/alert/{aid}")).await;
     assert!(v.get("similarCases").is_none());
+
+    // The observable value index (what the HTTP answer above used once loaded) and the
+    // database agree, through an IOC flag changed, an observable removed and a case deleted.
+    similarity_paths_agree(&s, &aid, 2).await;
+    let (_, c2obs) = search(&admin, &s, "/api/case/artifact/_search", json!({"_parent": {"_type": "case", "_id": id(&c2)}})).await;
+    let (st, _) = patch(&admin, &s, &format!("/api/case/artifact/{}", id(&c2obs[0])), json!({"ioc": true})).await;
+    assert_eq!(st, StatusCode::OK);
+    similarity_paths_agree(&s, &aid, 2).await;
+    let (_, c1obs) = search(&admin, &s, "/api/case/artifact/_search", json!({"_parent": {"_type": "case", "_id": c1id}})).await;
+    let domain = c1obs.iter().find(|o| o["data"] == "evil.example").unwrap();
+    assert_eq!(call(&admin, reqwest::Method::DELETE, &s, &format!("/api/case/artifact/{}", id(domain)), None).await.0, StatusCode::NO_CONTENT);
+    let (_, v) = similarity_paths_agree(&s, &aid, 2).await;
+    assert_eq!((v["similarCases"][0]["observableCount"].clone(), v["similarCases"][0]["iocCount"].clone()), (json!(1), json!(1)), "{v}");
+    assert_eq!(call(&admin, reqwest::Method::DELETE, &s, &format!("/api/case/{}", id(&c2)), None).await.0, StatusCode::NO_CONTENT);
+    similarity_paths_agree(&s, &aid, 1).await;
 
     // Another organisation sees neither the alert nor the cases.
     let carol = s.acme_admin().await;

@@ -16,7 +16,7 @@
 
 mod import;
 mod ingest;
-mod similarity;
+pub mod similarity;
 
 use std::collections::{HashMap, HashSet};
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::agg::HANDLING_DURATION;
+use super::values::ValueIndex;
 use crate::query::{Entity, FieldKind, schema};
 
 /// How a column stores its values.
@@ -76,6 +77,10 @@ impl TableSpec {
                 continue;
             }
             fields.push(crate::query::path(p));
+        }
+        if self.entity == Entity::Observable {
+            // The value index (see `values`): not columns, read at load.
+            fields.extend(["data", "attachment.id", "ignoreSimilarity"].map(crate::query::path));
         }
         if self.entity == Entity::Case {
             for f in ["startDate", "endDate"] {
@@ -178,11 +183,17 @@ pub struct Partition {
     pub free: Vec<u32>,
     pub cols: Vec<Column>,
     pub live: usize,
+    /// Observables only: the value index (alert similarity).
+    pub values: Option<Box<ValueIndex>>,
 }
 
 impl Partition {
     pub fn new(spec: &TableSpec) -> Partition {
-        Partition { keys: Vec::new(), free: Vec::new(), cols: spec.columns.iter().map(|(_, k)| Column::new(*k)).collect(), live: 0 }
+        let values = match (spec.entity, spec.column("case"), spec.column("ioc")) {
+            (Entity::Observable, Some((case, _)), Some((ioc, _))) => Some(Box::new(ValueIndex::new(case, ioc))),
+            _ => None,
+        };
+        Partition { keys: Vec::new(), free: Vec::new(), cols: spec.columns.iter().map(|(_, k)| Column::new(*k)).collect(), live: 0, values }
     }
 
     pub fn len(&self) -> usize {
@@ -206,6 +217,9 @@ impl Partition {
     pub fn release(&mut self, slot: u32) {
         let s = slot as usize;
         if self.keys.get(s).is_some_and(Option::is_some) {
+            if let Some(v) = self.values.as_mut() {
+                v.forget(&self.cols, slot);
+            }
             self.keys[s] = None;
             self.live -= 1;
             self.free.push(slot);
@@ -232,7 +246,7 @@ impl Partition {
     }
 
     pub fn bytes(&self) -> usize {
-        self.keys.capacity() * 16 + self.live * 40 + self.cols.iter().map(Column::bytes).sum::<usize>()
+        self.keys.capacity() * 16 + self.live * 40 + self.cols.iter().map(Column::bytes).sum::<usize>() + self.values.as_ref().map_or(0, |v| v.bytes())
     }
 }
 
@@ -324,8 +338,12 @@ impl TableIndex {
             self.remove(key);
             return;
         };
+        let mut existed = false;
         let slot = match self.slots.get(key) {
-            Some((o, s)) if &**o == org => *s,
+            Some((o, s)) if &**o == org => {
+                existed = true;
+                *s
+            }
             Some(_) => {
                 self.remove(key);
                 return self.upsert(doc);
@@ -343,10 +361,18 @@ impl TableIndex {
             }
         };
         let Some(part) = self.orgs.get_mut(org) else { return };
+        let mut values = part.values.take();
+        if let (Some(v), true) = (values.as_mut(), existed) {
+            v.forget(&part.cols, slot);
+        }
         for (i, (path, kind)) in self.spec.columns.iter().enumerate() {
             let cell = extract(doc, path, *kind, &mut self.dicts[i]);
             part.set(slot, i, cell);
         }
+        if let Some(v) = values.as_mut() {
+            v.remember(&part.cols, slot, doc);
+        }
+        part.values = values;
     }
 
     pub fn remove(&mut self, key: &str) {
