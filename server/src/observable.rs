@@ -265,17 +265,23 @@ pub async fn check_can_add(state: &AppState, caller: &Caller, case_id: &str) -> 
     Ok(())
 }
 
-/// Add a file observable (the file was stored by [`crate::attachment`]).
+/// Add a file observable (the file was stored by [`crate::attachment`]; discarded if the
+/// observable is not created).
 pub async fn add_file(state: &AppState, caller: &Caller, case_id: &str, input: NewObservables, file: StoredFile) -> Result<Observable> {
+    let created = add_stored_file(state, caller, case_id, input, &file).await;
+    crate::attachment::discard_on_error(state, Some(file), created).await
+}
+
+async fn add_stored_file(state: &AppState, caller: &Caller, case_id: &str, input: NewObservables, file: &StoredFile) -> Result<Observable> {
     caller.require(Permission::ManageObservable, "add observables")?;
     let store = caller.store(state);
     let case = crate::case::writable(&store, case_id).await?;
     let mut tx = Tx::new(caller);
-    let docs = plan(state, &store, caller, &input, Some(&file), tx.now()).await?;
+    let docs = plan(state, &store, caller, &input, Some(file), tx.now()).await?;
     if let Some(o) = existing(&store, &case.id, &docs).await?.first() {
         return Err(conflict(o));
     }
-    crate::attachment::register(&mut tx, &file);
+    crate::attachment::register(&mut tx, file);
     let vcase = tx.bind(&case.id);
     let idx = push_create(&mut tx, &vcase, &docs[0]);
     tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("observable not created")))

@@ -53,13 +53,21 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 
     state.connectors.spawn_checker(shutdown.clone());
     {
-        // Files a crash left without a record (written before a transaction that never committed).
+        // Files a crash left without a record (written before a transaction that never committed):
+        // at start, then every hour (for another Waggle process that crashed on the same data).
         let state = state.clone();
+        let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            match crate::attachment::sweep(&state, crate::attachment::SWEEP_MIN_AGE).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "attachment store swept"),
-                Err(e) => tracing::warn!(error = ?e, "sweeping the attachment store failed"),
+            loop {
+                match crate::attachment::sweep(&state, crate::attachment::SWEEP_MIN_AGE).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "attachment store swept"),
+                    Err(e) => tracing::warn!(error = ?e, "sweeping the attachment store failed"),
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(crate::attachment::SWEEP_EVERY) => {}
+                }
             }
         });
     }

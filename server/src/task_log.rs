@@ -50,8 +50,13 @@ pub async fn check_can_add(state: &AppState, caller: &Caller, task_id: &str) -> 
     Ok(())
 }
 
-/// Add a log to a task, with an optional attachment.
+/// Add a log to a task, with an optional attachment (discarded if the log is not created).
 pub async fn create(state: &AppState, caller: &Caller, task_id: &str, message: &str, file: Option<StoredFile>) -> Result<TaskLog> {
+    let created = create_with(state, caller, task_id, message, file.as_ref()).await;
+    crate::attachment::discard_on_error(state, file, created).await
+}
+
+async fn create_with(state: &AppState, caller: &Caller, task_id: &str, message: &str, file: Option<&StoredFile>) -> Result<TaskLog> {
     caller.require(Permission::ManageTask, "add task logs")?;
     let store = caller.store(state);
     let t = task::get_in(&store, task_id).await?.ok_or_else(|| Error::not_found("task", task_id))?;
@@ -68,7 +73,7 @@ pub async fn create(state: &AppState, caller: &Caller, task_id: &str, message: &
     doc.insert("owner".into(), json!(caller.login));
     doc.insert("task".into(), json!(t.id));
     doc.insert("case".into(), json!(t.case_id));
-    if let Some(f) = &file {
+    if let Some(f) = file {
         doc.insert("attachment".into(), json!(f.attachment()));
         crate::attachment::register(&mut tx, f);
     }

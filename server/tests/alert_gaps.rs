@@ -325,3 +325,54 @@ async fn data_type_and_custom_field_changes_take_effect_at_once() {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     s.stop().await;
 }
+
+/// An upload stored before its request fails (bad attributes, a deleted case, a file given to
+/// a value type, a duplicate) leaves no file behind: the request discards what no record took.
+#[tokio::test]
+async fn failed_uploads_leave_no_file() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let form = |json: Value, content: &[u8]| {
+        reqwest::multipart::Form::new()
+            .text("_json", json.to_string())
+            .part("attachment", reqwest::multipart::Part::bytes(content.to_vec()).file_name("x.txt").mime_str("text/plain").unwrap())
+    };
+    let send = |path: String, f: reqwest::multipart::Form| {
+        let (admin, s) = (&admin, &s);
+        async move { json(admin.post(s.url(&path)).multipart(f).send().await.unwrap()).await }
+    };
+    let (_, case) = post(&admin, &s, "/api/case", json!({"title": "Uploads", "description": "d"})).await;
+    let case_id = case["id"].as_str().unwrap().to_string();
+    let (st, task) = post(&admin, &s, &format!("/api/case/{case_id}/task"), json!({"title": "Collect"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{task}");
+    let task_id = task["id"].as_str().unwrap().to_string();
+    let (_, alert_v) = post(&admin, &s, "/api/alert", alert("feed", "U-1", json!([]))).await;
+    let alert_id = alert_v["id"].as_str().unwrap().to_string();
+    let before = stored(s.dir.path());
+
+    let (st, v) = send(format!("/api/case/task/{task_id}/log"), form(json!({"message": "m", "nope": 1}), b"log with a bad attribute")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, v) = send(format!("/api/case/{case_id}/artifact"), form(json!({"dataType": "ip"}), b"a file for a value type")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, v) = send(format!("/api/case/{case_id}/artifact"), form(json!({"dataType": "file", "nope": 1}), b"observable with a bad attribute")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, v) = send(format!("/api/alert/{alert_id}/artifact"), form(json!({"dataType": "file", "nope": 1}), b"alert file with a bad attribute")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(stored(s.dir.path()), before, "nothing kept from refused uploads");
+
+    // A duplicate file in a case: refused, the content kept once (the first record holds it).
+    let (st, v) = send(format!("/api/case/{case_id}/artifact"), form(json!({"dataType": "file"}), b"sample")).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let with_sample = stored(s.dir.path());
+    assert_eq!(with_sample.len(), before.len() + 1);
+    let (st, v) = send(format!("/api/case/{case_id}/artifact"), form(json!({"dataType": "file"}), b"sample")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(stored(s.dir.path()), with_sample);
+
+    // A log on a task of a deleted case.
+    assert_eq!(call(&admin, reqwest::Method::DELETE, &s, &format!("/api/case/{case_id}"), None).await.0, StatusCode::NO_CONTENT);
+    let (st, v) = send(format!("/api/case/task/{task_id}/log"), form(json!({"message": "late"}), b"log on a deleted case")).await;
+    assert!(st.is_client_error(), "{st} {v}");
+    assert_eq!(stored(s.dir.path()), with_sample, "nothing kept from a log the deleted case refused");
+    s.stop().await;
+}

@@ -251,6 +251,15 @@ pub async fn discard(state: &AppState, files: Vec<StoredFile>) {
     }
 }
 
+/// `result`, after discarding `file` when `result` is an error: a request that stored a file
+/// and then failed before a record took it leaves nothing behind.
+pub async fn discard_on_error<T>(state: &AppState, file: Option<StoredFile>, result: Result<T>) -> Result<T> {
+    if result.is_err() {
+        discard(state, file.into_iter().collect()).await;
+    }
+    result
+}
+
 /// Remove the content of `sha256` if no request and no record holds it; whether it was removed.
 async fn remove_if_unheld(state: &AppState, sha256: &str) -> Result<bool> {
     let path = blob_path(state, sha256)?;
@@ -270,9 +279,11 @@ async fn remove_if_unheld(state: &AppState, sha256: &str) -> Result<bool> {
     }
 }
 
-/// Files older than this that no record holds are removed at start (younger ones may belong to
+/// Files older than this that no record holds are removed by a sweep (younger ones may belong to
 /// a transaction of another server process on the same data directory... or a clock skew).
 pub const SWEEP_MIN_AGE: Duration = Duration::from_secs(10 * 60);
+/// How often the store is swept after the start.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Remove what a crash left in the attachment store: files that no record holds and temporary
 /// files, older than `min_age`. Returns how many files were removed.

@@ -330,8 +330,11 @@ pub async fn create_alert_artifact(State(state): State<AppState>, caller: Caller
             let upload = read_upload(&state, m).await?;
             let mut json = upload.json;
             json.remove("data");
-            check_attributes("alert_artifact", &json, ARTIFACT)?;
-            let meta: NewAlertObservable = input("alert_artifact", &json, ARTIFACT)?;
+            let meta = check_attributes("alert_artifact", &json, ARTIFACT).and_then(|_| input::<NewAlertObservable>("alert_artifact", &json, ARTIFACT));
+            let meta = match meta {
+                Ok(m) => m,
+                Err(e) => return crate::attachment::discard_on_error(&state, upload.file, Err(e)).await,
+            };
             let file = upload.file.ok_or_else(|| Error::attribute("alert_artifact", "attachment", "file", "the multipart body has no file"))?;
             alert::add_file_observable(&state, &caller, &id, meta, file).await
         }

@@ -63,7 +63,10 @@ pub async fn create_artifact(State(state): State<AppState>, caller: Caller, Path
             let upload = read_upload(&state, m).await?;
             let mut json = upload.json;
             json.remove("data");
-            let meta: NewObservables = input("case_artifact", &json, CREATE)?;
+            let meta: NewObservables = match input("case_artifact", &json, CREATE) {
+                Ok(m) => m,
+                Err(e) => return attachment::discard_on_error(&state, upload.file, Err(e)).await,
+            };
             let file = upload.file.ok_or_else(|| Error::attribute("case_artifact", "attachment", "file", "the multipart body has no file"))?;
             let o = observable::add_file(&state, &caller, &id, meta, file).await?;
             Ok((StatusCode::CREATED, axum::Json(vec![observable_object(&o)])).into_response())

@@ -140,11 +140,18 @@ pub async fn create_log(State(state): State<AppState>, caller: Caller, Path(id):
             (u.json, u.file)
         }
     };
-    super::check_attributes("case_task_log", &json, &["message"])?;
-    let message = opt_string("case_task_log", &json, "message")?.unwrap_or_default();
-    if message.trim().is_empty() && file.is_none() {
-        return Err(Error::attribute("case_task_log", "message", "string", "message is required"));
-    }
+    let message = (|| {
+        super::check_attributes("case_task_log", &json, &["message"])?;
+        let message = opt_string("case_task_log", &json, "message")?.unwrap_or_default();
+        if message.trim().is_empty() && file.is_none() {
+            return Err(Error::attribute("case_task_log", "message", "string", "message is required"));
+        }
+        Ok(message)
+    })();
+    let message = match message {
+        Ok(m) => m,
+        Err(e) => return crate::attachment::discard_on_error(&state, file, Err(e)).await,
+    };
     let l = task_log::create(&state, &caller, &id, &message, file).await?;
     Ok((StatusCode::CREATED, axum::Json(log_object(&l))))
 }
