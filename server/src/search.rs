@@ -169,9 +169,14 @@ pub async fn run_counted<T: DeserializeOwned>(store: &OrgStore, entity: Entity, 
     };
     if let Some((statuses, name)) = counters {
         // Status totals come from the counters, in the same round trip.
-        params.vars.insert("statuses".into(), Value::from(statuses));
-        params.vars.insert("counter".into(), Value::from(name));
-        let sql = format!("{select}\nSELECT VALUE value FROM array::map($statuses, |$s| type::record('counter', [$org, $counter, $s]));");
+        let statuses: Vec<&str> = statuses.iter().map(String::as_str).collect();
+        let keys: Vec<Value> = match entity {
+            // The alert writers count in several records per status (see `alert::ingest`).
+            Entity::Alert => crate::alert::counter_keys(&statuses),
+            _ => statuses.iter().map(|s| serde_json::json!([name, s])).collect(),
+        };
+        params.vars.insert("counter_keys".into(), Value::from(keys));
+        let sql = format!("{select}\nSELECT VALUE value FROM array::map($counter_keys, |$k| type::record('counter', array::concat([$org], $k)));");
         let mut r = store.query(&sql, params.vars).await?;
         let items: Vec<T> = r.rows(0)?;
         let total = r.value(1)?.as_array().map(|a| a.iter().filter_map(Value::as_i64).sum::<i64>().max(0) as u64).unwrap_or(0);

@@ -497,9 +497,21 @@ async fn status_counters_follow_every_write() {
     assert_eq!(call(&admin, reqwest::Method::DELETE, &s, &format!("/api/alert/{}", ids[1]), None).await.0, StatusCode::NO_CONTENT);
     assert_eq!((total("New").await, total("Ignored").await), (3, 1));
 
+    // Concurrent feeders: several batch writers at once, each counting in its own records.
+    let posts = (0..60).map(|i| {
+        let (admin, s) = (&admin, &s);
+        async move { new_alert(admin, s, alert_body(&format!("CONC-{i}"), json!([{"dataType": "ip", "data": format!("10.8.0.{i}")}]))).await }
+    });
+    futures::future::join_all(posts).await;
+    assert_eq!((total("New").await, total("Ignored").await), (63, 1));
+    let state = &s.running.as_ref().unwrap().state;
+    let org = waggle::org::by_name(&state.store, "soc").await.unwrap().unwrap();
+    let counts = waggle::alert::counts_in(&state.store.org(&org.id)).await.unwrap();
+    assert_eq!((counts.new, counts.ignored), (63, 1), "the status tabs add the writers' records up");
+
     // A recount from the alerts themselves finds the same.
     let store = s.running.as_ref().unwrap().state.store.clone();
     waggle::alert::recount_status_counters(&store).await.unwrap();
-    assert_eq!((total("New").await, total("Ignored").await), (3, 1));
+    assert_eq!((total("New").await, total("Ignored").await), (63, 1));
     s.stop().await;
 }

@@ -3,6 +3,10 @@
 //! feeders costs one commit per batch instead of one per alert. A request is answered only
 //! once its batch is committed (durably, with `surrealkv://...?sync=every`).
 //!
+//! Several writers ([`LANES`]) take batches from the queue, so one batch is being written while
+//! another commits. Each counts its alerts in its own counter records (see [`counter_keys`]):
+//! concurrent batches never write the same record.
+//!
 //! A batch that fails because one of its alerts exists after all (a concurrent creation of the
 //! same `(type, source, sourceRef)`) is not retried as a whole: each of its requests falls back
 //! to its own transaction and gets its own answer. Alerts with files take that path directly
@@ -26,6 +30,22 @@ use crate::vars;
 const MAX_BATCH: usize = 256;
 /// Requests waiting for a batch (beyond this, submitters wait: back-pressure).
 const QUEUE: usize = 8192;
+/// Batches written at once.
+pub(crate) const LANES: usize = 2;
+
+/// The counter record of a status written by writer `lane`, without its leading organisation
+/// (queries prepend `$org`): lane 0 writes `counter:[org, 'alerts', status]` (the record the
+/// `alert_count` event and `recount_status_counters` write too), lane k
+/// `counter:[org, 'alerts', status, k]`.
+fn counter_key(status: &str, lane: usize) -> Value {
+    if lane == 0 { json!(["alerts", status]) } else { json!(["alerts", status, lane]) }
+}
+
+/// Every counter record of these statuses (as [`counter_key`]), status after status, [`LANES`]
+/// records each: a status's total is the sum of its records.
+pub(crate) fn counter_keys(statuses: &[&str]) -> Vec<Value> {
+    statuses.iter().flat_map(|s| (0..LANES).map(move |lane| counter_key(s, lane))).collect()
+}
 
 /// What became of a submitted alert.
 #[derive(Debug)]
@@ -57,7 +77,10 @@ impl Ingest {
     pub(crate) async fn submit(&self, state: &AppState, caller: &Caller, id: &str, doc: Map<String, Value>) -> Outcome {
         let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(writer(state.store.clone(), state.audit.clone(), rx));
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            for lane in 0..LANES {
+                tokio::spawn(writer(state.store.clone(), state.audit.clone(), rx.clone(), lane));
+            }
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -78,22 +101,27 @@ impl Ingest {
 }
 
 /// Take what is waiting (up to [`MAX_BATCH`]) and write it, batch after batch, until every
-/// sender is gone.
-async fn writer(store: Store, bus: Arc<AuditBus>, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
+/// sender is gone. `lane`: which of the [`LANES`] writers this is.
+async fn writer(store: Store, bus: Arc<AuditBus>, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>, lane: usize) {
+    loop {
+        let mut batch = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(j) => batch.push(j),
+                    Err(_) => break,
+                }
             }
-        }
+            batch
+        };
         // One transaction per organisation (the store handle is scoped to one).
         while !batch.is_empty() {
             let org = batch[0].org.clone();
             let (mine, rest): (Vec<Job>, Vec<Job>) = batch.into_iter().partition(|j| j.org == org);
             batch = rest;
-            write_batch(&store, &bus, &org, mine).await;
+            write_batch(&store, &bus, &org, mine, lane).await;
         }
     }
 }
@@ -111,7 +139,7 @@ fn key(doc: &Map<String, Value>) -> (Value, Value, Value) {
     (doc.get("type").cloned().unwrap_or_default(), doc.get("source").cloned().unwrap_or_default(), doc.get("sourceRef").cloned().unwrap_or_default())
 }
 
-async fn write_batch(store: &Store, bus: &AuditBus, org: &str, jobs: Vec<Job>) {
+async fn write_batch(store: &Store, bus: &AuditBus, org: &str, jobs: Vec<Job>, lane: usize) {
     // The same alert twice in a batch: the first is written, the others answered later, alone.
     let mut keys = HashSet::new();
     let (jobs, again): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| keys.insert(key(&j.doc)));
@@ -130,19 +158,20 @@ async fn write_batch(store: &Store, bus: &AuditBus, org: &str, jobs: Vec<Job>) {
         alerts.push(Value::Object(row));
         audits.push(audit);
     }
-    // The status counters: one addition per status for the batch (migration 8).
+    // The status counters: one addition per status for the batch (migration 8), in this lane's
+    // records.
     let mut per_status: HashMap<String, i64> = HashMap::new();
     for a in &alerts {
         *per_status.entry(a.get("status").and_then(Value::as_str).unwrap_or("New").to_string()).or_default() += 1;
     }
-    let counts: Vec<Value> = per_status.into_iter().map(|(s, n)| json!([s, n])).collect();
+    let counts: Vec<Value> = per_status.into_iter().map(|(s, n)| json!([counter_key(&s, lane), n])).collect();
     let result = store
         .org(org)
         .query(
             "BEGIN TRANSACTION;
              INSERT INTO alert array::map($alerts, |$a| object::extend($a, { org: $org })) RETURN NONE;
              INSERT INTO audit array::map($audits, |$a| object::extend($a, { org: $org })) RETURN NONE;
-             FOR $c IN $counts { UPSERT type::record('counter', [$org, 'alerts', $c[0]]) SET value += $c[1] RETURN NONE; };
+             FOR $c IN $counts { UPSERT type::record('counter', array::concat([$org], $c[0])) SET value += $c[1] RETURN NONE; };
              COMMIT TRANSACTION;",
             vars! { "alerts" => alerts, "audits" => audits, "counts" => counts },
         )
