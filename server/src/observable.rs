@@ -349,32 +349,39 @@ pub async fn bulk_delete(state: &AppState, caller: &Caller, ids: &[String]) -> V
     out
 }
 
+/// One statement per value `(dataType, data, file id)`, in order: `fields` of at most `limit`
+/// observables of the organisation holding that value (or file), leaving out those marked
+/// `ignoreSimilarity` (served by the `observable_value` and `observable_attachment` indexes).
+pub(crate) fn same_value_queries<'a>(values: impl Iterator<Item = (&'a str, Option<&'a str>, Option<&'a str>)>, fields: &str, limit: usize) -> (String, Vars) {
+    let mut sql = String::new();
+    let mut vars = Vars::new();
+    vars.insert("same_limit".into(), json!(limit));
+    for (i, (data_type, data, file)) in values.enumerate() {
+        let cond = match (data, file) {
+            (Some(d), _) => {
+                vars.insert(format!("t{i}"), json!(data_type));
+                vars.insert(format!("d{i}"), json!(d));
+                format!("dataType = $t{i} AND data = $d{i}")
+            }
+            (None, Some(f)) => {
+                vars.insert(format!("d{i}"), json!(f));
+                format!("attachment.id = $d{i}")
+            }
+            (None, None) => "false".to_string(),
+        };
+        sql.push_str(&format!("SELECT {fields} FROM observable WHERE org = $org AND {cond} AND (ignoreSimilarity ?? false) = false LIMIT $same_limit;\n"));
+    }
+    (sql, vars)
+}
+
 /// For each observable, the observables with the same value (or file) anywhere in the
 /// organisation, itself excluded, ignoring those marked `ignoreSimilarity`.
 pub async fn matches(store: &OrgStore, list: &[Observable]) -> Result<Vec<Vec<Observable>>> {
     if list.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = String::new();
-    let mut vars = Vars::new();
-    for (i, o) in list.iter().enumerate() {
-        match (&o.data, &o.attachment) {
-            (Some(d), _) => {
-                vars.insert(format!("t{i}"), json!(o.data_type));
-                vars.insert(format!("d{i}"), json!(d));
-                sql.push_str(&format!(
-                    "SELECT * FROM observable WHERE org = $org AND dataType = $t{i} AND data = $d{i} AND (ignoreSimilarity ?? false) = false LIMIT 1000;\n"
-                ));
-            }
-            (None, Some(a)) => {
-                vars.insert(format!("d{i}"), json!(a.id));
-                sql.push_str(&format!(
-                    "SELECT * FROM observable WHERE org = $org AND attachment.id = $d{i} AND (ignoreSimilarity ?? false) = false LIMIT 1000;\n"
-                ));
-            }
-            (None, None) => sql.push_str("SELECT * FROM observable WHERE org = $org AND false;\n"),
-        }
-    }
+    let values = list.iter().map(|o| (o.data_type.as_str(), o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str())));
+    let (sql, vars) = same_value_queries(values, "*", 1000);
     let mut r = store.query(&sql, vars).await?;
     let mut out = Vec::with_capacity(list.len());
     for (i, o) in list.iter().enumerate() {

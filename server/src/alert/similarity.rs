@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::error::Result;
 use crate::state::AppState;
 use crate::stats::values::value_key;
-use crate::store::{OrgStore, Vars};
+use crate::store::OrgStore;
 use crate::vars;
 
 /// How many case observables one alert observable is compared with at most.
@@ -151,28 +151,11 @@ fn matches_from_index(state: &AppState, org: &str, alert: &Alert, compared: &[us
 /// The matches from the database: one indexed query per compared observable, then which of
 /// the cases found are live.
 async fn matches_from_database(store: &OrgStore, alert: &Alert, compared: &[usize]) -> Result<Matches> {
-    let mut sql = String::new();
-    let mut vars = Vars::new();
-    vars.insert("n".into(), json!(MATCHES_PER_OBSERVABLE));
-    for (k, i) in compared.iter().enumerate() {
+    let values = compared.iter().map(|i| {
         let o = &alert.observables[*i];
-        match (&o.data, &o.attachment) {
-            (Some(d), _) => {
-                vars.insert(format!("t{k}"), json!(o.data_type));
-                vars.insert(format!("d{k}"), json!(d));
-                sql.push_str(&format!(
-                    "SELECT case, ioc FROM observable WHERE org = $org AND dataType = $t{k} AND data = $d{k} AND (ignoreSimilarity ?? false) = false LIMIT $n;\n"
-                ));
-            }
-            (None, Some(a)) => {
-                vars.insert(format!("d{k}"), json!(a.id));
-                sql.push_str(&format!(
-                    "SELECT case, ioc FROM observable WHERE org = $org AND attachment.id = $d{k} AND (ignoreSimilarity ?? false) = false LIMIT $n;\n"
-                ));
-            }
-            (None, None) => sql.push_str("RETURN [];\n"),
-        }
-    }
+        (o.data_type.as_str(), o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str()))
+    });
+    let (sql, vars) = crate::observable::same_value_queries(values, "case, ioc", MATCHES_PER_OBSERVABLE);
     let mut r = store.query(&sql, vars).await?;
     let mut found: Vec<HashMap<String, bool>> = Vec::with_capacity(compared.len());
     for k in 0..compared.len() {
