@@ -137,9 +137,6 @@ impl Catalog {
     /// Whether alerts from `source` are upserted (its setting; no setting: no).
     pub async fn upserts_alerts_from(&self, store: &OrgStore, source: &str) -> Result<bool> {
         let key = (store.org_id().to_string(), source.to_string());
-        if let Some(v) = self.alert_sources.get(&key) {
-            return Ok(v);
-        }
         let load = async {
             let mut r = store
                 .query("SELECT VALUE `upsert` FROM type::record('alert_source', [$org, $s]) WHERE org = $org", vars! { "s" => source })

@@ -64,7 +64,8 @@ impl ValueIndex {
         ValueIndex { by_value: HashMap::new(), slot_key: Vec::new(), per_case: HashMap::new(), case_col, ioc_col }
     }
 
-    fn case_and_ioc(&self, cols: &[Column], slot: u32) -> (u32, bool) {
+    /// The case code and the IOC flag of a slot.
+    pub fn case_and_ioc(&self, cols: &[Column], slot: u32) -> (u32, bool) {
         let s = slot as usize;
         let case = match &cols[self.case_col] {
             Column::Code(v) => v.get(s).copied().unwrap_or(0),
@@ -126,11 +127,6 @@ impl ValueIndex {
         self.per_case.get(&case).copied().unwrap_or_default()
     }
 
-    /// The case code and the IOC flag of a slot.
-    pub fn case_of(&self, cols: &[Column], slot: u32) -> (u32, bool) {
-        self.case_and_ioc(cols, slot)
-    }
-
     pub fn bytes(&self) -> usize {
         self.by_value.capacity() * 48 + self.by_value.values().map(|v| v.capacity() * 4).sum::<usize>() + self.slot_key.capacity() * 16 + self.per_case.capacity() * 16
     }
@@ -151,7 +147,7 @@ impl IndexData {
                 .map(|k| {
                     let mut cases: HashMap<String, bool> = HashMap::new();
                     for slot in values.slots(*k).iter().take(limit) {
-                        let (case, ioc) = values.case_of(&part.cols, *slot);
+                        let (case, ioc) = values.case_and_ioc(&part.cols, *slot);
                         if let Some(c) = case_dict.value(case) {
                             *cases.entry(c.to_string()).or_insert(false) |= ioc;
                         }
