@@ -196,7 +196,7 @@ fn conflict(o: &Observable) -> Error {
 pub async fn add(state: &AppState, caller: &Caller, case_id: &str, input: NewObservables) -> Result<Added> {
     caller.require(Permission::ManageObservable, "add observables")?;
     let store = caller.store(state);
-    let case = crate::case::writable(&store, case_id).await?;
+    let (case_id, guard) = crate::case::writable_id(&store, case_id).await?;
     let now = crate::store::now_millis();
     let docs = plan(state, &store, caller, &input, None, now).await?;
     let mut out = Added::default();
@@ -210,14 +210,14 @@ pub async fn add(state: &AppState, caller: &Caller, case_id: &str, input: NewObs
             out.failed.push((v.clone(), Error::Conflict { message: format!("The {dt} observable {v} is given twice"), object: None }));
         }
     }
-    match create_in(state, caller, &store, &case.id, &keep).await {
+    match create_in(state, caller, &store, &case_id, guard, &keep).await {
         Err(Error::Conflict { .. }) => {}
         created => {
             out.created = created?;
             return Ok(out);
         }
     }
-    let present = existing(&store, &case.id, &keep).await?;
+    let present = existing(&store, &case_id, &keep).await?;
     let mut fresh = Vec::new();
     for d in keep {
         let (dt, v) = identity(&d);
@@ -226,17 +226,32 @@ pub async fn add(state: &AppState, caller: &Caller, case_id: &str, input: NewObs
             None => fresh.push(d),
         }
     }
-    out.created = create_in(state, caller, &store, &case.id, &fresh).await?;
+    out.created = create_in(state, caller, &store, &case_id, guard, &fresh).await?;
     Ok(out)
 }
 
 /// Create planned observables in a case, in one transaction (one INSERT for them, one for
-/// their audit entries).
-async fn create_in(state: &AppState, caller: &Caller, store: &OrgStore, case_id: &str, docs: &[Map<String, Value>]) -> Result<Vec<Observable>> {
+/// their audit entries); with `guard`, the transaction first checks that the case may change
+/// ([`crate::case::push_writable_guard`]).
+async fn create_in(
+    state: &AppState,
+    caller: &Caller,
+    store: &OrgStore,
+    case_id: &str,
+    guard: bool,
+    docs: &[Map<String, Value>],
+) -> Result<Vec<Observable>> {
+    let mut tx = Tx::new(caller);
+    if guard {
+        let vcase = tx.bind(case_id);
+        crate::case::push_writable_guard(&mut tx, &vcase);
+    }
     if docs.is_empty() {
+        if guard {
+            tx.run(state, store).await?;
+        }
         return Ok(Vec::new());
     }
-    let mut tx = Tx::new(caller);
     let docs = docs
         .iter()
         .map(|d| {

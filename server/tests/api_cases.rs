@@ -169,6 +169,16 @@ async fn closing_reopening_deleting() {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     let (st, _) = post(&admin, &s, &format!("/api/case/{cid}/task"), json!({"title": "late"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
+    // Observables: the check runs in the writing transaction (by id) or before it (by number).
+    let number = c["caseId"].as_i64().unwrap();
+    for path in [format!("/api/case/{cid}/artifact"), format!("/api/case/{number}/artifact")] {
+        let (st, v) = post(&admin, &s, &path, json!({"dataType": "ip", "data": ["198.51.100.1", "198.51.100.2"]})).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{path}: {v}");
+        assert_eq!(v["type"], "BadRequest", "{v}");
+        assert_eq!(v["message"], format!("Case #{number} is deleted: it cannot change"), "{v}");
+    }
+    let (_, obs) = search(&admin, &s, "/api/case/artifact/_search", json!({"_parent": {"_type": "case", "_id": cid}})).await;
+    assert!(obs.is_empty(), "nothing written to a deleted case: {obs:?}");
     // Forced delete: gone, with its tasks.
     assert_eq!(delete(&admin, &s, &format!("/api/case/{cid}/force")).await, StatusCode::NO_CONTENT);
     let (st, _) = get(&admin, &s, &format!("/api/case/{cid}")).await;
@@ -176,6 +186,15 @@ async fn closing_reopening_deleting() {
     let (total, _) = search(&admin, &s, "/api/case/task/_search", json!({"_parent": {"_type": "case", "_id": cid}})).await;
     assert_eq!(total, 0);
     assert_eq!(delete(&admin, &s, &format!("/api/case/{cid}/force")).await, StatusCode::NOT_FOUND);
+    let (st, v) = post(&admin, &s, &format!("/api/case/{cid}/artifact"), json!({"dataType": "ip", "data": "198.51.100.3"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["type"], "NotFoundError", "{v}");
+    assert_eq!(v["message"], format!("case {cid} not found"), "{v}");
+    // An open case takes observables by id and by number.
+    let open = new_case(&admin, &s, json!({"title": "Still open", "description": "d"})).await;
+    let (st, v) = post(&admin, &s, &format!("/api/case/{}/artifact", open["caseId"]), json!({"dataType": "ip", "data": "198.51.100.4"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["case"], open["id"], "{v}");
     s.stop().await;
 }
 

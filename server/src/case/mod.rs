@@ -66,6 +66,28 @@ pub(crate) async fn writable(store: &OrgStore, id: &str) -> Result<Case> {
     Ok(c)
 }
 
+/// The id of a case named by `id_or_number`, checked by [`push_writable_guard`] in the writing
+/// transaction itself when it is a record id (one round trip instead of a read before the
+/// write); a case number is looked up first ([`writable`]).
+pub(crate) async fn writable_id(store: &OrgStore, id_or_number: &str) -> Result<(String, bool)> {
+    let key = id_or_number.trim();
+    if key.is_empty() || key.strip_prefix('#').unwrap_or(key).parse::<i64>().is_ok() {
+        return Ok((writable(store, key).await?.id, false));
+    }
+    Ok((key.to_string(), true))
+}
+
+/// Abort the transaction unless the case bound as `vcase` exists in the organisation and is not
+/// deleted: the same rule and messages as [`writable`].
+pub(crate) fn push_writable_guard(tx: &mut Tx, vcase: &str) {
+    tx.push(format!("LET $target = (SELECT status, caseId FROM type::record('case', {vcase}) WHERE org = $org)[0]"));
+    tx.push(format!("IF $target = NONE {{ THROW string::concat('waggle:notfound: case ', {vcase}, ' not found') }}"));
+    tx.push(format!(
+        "IF $target.status = '{}' {{ THROW string::concat('waggle:bad: Case #', <string> $target.caseId, ' is deleted: it cannot change') }}",
+        CaseStatus::Deleted.as_str()
+    ));
+}
+
 pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Result<Page<Case>> {
     search::run(&caller.store(state), Entity::Case, search, true).await
 }
