@@ -39,14 +39,21 @@ pub struct CaseExtras {
     pub files: Vec<(NewObservables, StoredFile)>,
 }
 
+/// The case number `key` names (`42` or `#42`), if it is one.
+fn case_number(key: &str) -> Option<i64> {
+    key.strip_prefix('#').unwrap_or(key).parse().ok()
+}
+
+/// What follows "Case #n" when a deleted case is asked to change.
+const DELETED: &str = "is deleted: it cannot change";
+
 /// A case by id, or by number (`42` or `#42`).
 pub async fn get_in(store: &OrgStore, id_or_number: &str) -> Result<Option<Case>> {
     let key = id_or_number.trim();
     if let Some(c) = store.get::<Case>(TABLE, key).await? {
         return Ok(Some(c));
     }
-    let number = key.strip_prefix('#').unwrap_or(key);
-    if let Ok(n) = number.parse::<i64>() {
+    if let Some(n) = case_number(key) {
         let mut r = store.query("SELECT * FROM case WHERE org = $org AND caseId = $n", vars! { "n" => n }).await?;
         return r.one(0);
     }
@@ -61,7 +68,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<Case> {
 pub(crate) async fn writable(store: &OrgStore, id: &str) -> Result<Case> {
     let c = get_in(store, id).await?.ok_or_else(|| Error::not_found("case", id))?;
     if c.status == CaseStatus::Deleted {
-        return Err(Error::BadRequest(format!("Case #{} is deleted: it cannot change", c.case_id)));
+        return Err(Error::BadRequest(format!("Case #{} {DELETED}", c.case_id)));
     }
     Ok(c)
 }
@@ -71,7 +78,7 @@ pub(crate) async fn writable(store: &OrgStore, id: &str) -> Result<Case> {
 /// write); a case number is looked up first ([`writable`]).
 pub(crate) async fn writable_id(store: &OrgStore, id_or_number: &str) -> Result<(String, bool)> {
     let key = id_or_number.trim();
-    if key.is_empty() || key.strip_prefix('#').unwrap_or(key).parse::<i64>().is_ok() {
+    if key.is_empty() || case_number(key).is_some() {
         return Ok((writable(store, key).await?.id, false));
     }
     Ok((key.to_string(), true))
@@ -83,7 +90,7 @@ pub(crate) fn push_writable_guard(tx: &mut Tx, vcase: &str) {
     tx.push(format!("LET $target = (SELECT status, caseId FROM type::record('case', {vcase}) WHERE org = $org)[0]"));
     tx.push(format!("IF $target = NONE {{ THROW string::concat('waggle:notfound: case ', {vcase}, ' not found') }}"));
     tx.push(format!(
-        "IF $target.status = '{}' {{ THROW string::concat('waggle:bad: Case #', <string> $target.caseId, ' is deleted: it cannot change') }}",
+        "IF $target.status = '{}' {{ THROW string::concat('waggle:bad: Case #', <string> $target.caseId, ' {DELETED}') }}",
         CaseStatus::Deleted.as_str()
     ));
 }
