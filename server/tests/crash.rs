@@ -21,8 +21,18 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-fn spawn(data: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_waggle"))
+/// A server process, killed when dropped (a failed assertion must not leave it running).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(data: &std::path::Path, port: u16) -> Running {
+    Running(Command::new(env!("CARGO_BIN_EXE_waggle"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(data)
         .args(["--log", "error"])
@@ -30,7 +40,7 @@ fn spawn(data: &std::path::Path, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("waggle starts")
+        .expect("waggle starts"))
 }
 
 async fn wait_up(base: &str) {
@@ -134,8 +144,8 @@ async fn acknowledged_alerts_survive_sigkill() {
         };
         let feeders = tokio::spawn(feed(base.clone(), k, cycle * 1_000_000, acked.clone()));
         tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1500))).await;
-        child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
-        child.wait().unwrap();
+        child.0.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
+        child.0.wait().unwrap();
         feeders.await.unwrap();
     }
     let port = free_port();
@@ -153,6 +163,6 @@ async fn acknowledged_alerts_survive_sigkill() {
     let body = alert(f.parse().unwrap(), n.parse().unwrap());
     let r = c.post(format!("{base}/api/alert")).bearer_auth(key.as_ref().unwrap()).json(&body).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{}", r.text().await.unwrap_or_default());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
 }
