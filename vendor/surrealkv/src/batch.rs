@@ -27,6 +27,10 @@ pub(crate) struct Batch {
 	// the pipeline overwrites it before the batch is written to WAL.
 	pub(crate) starting_seq_num: u64,
 	pub(crate) size: u64, // Total size of all records (not serialized)
+	/// Waggle patch: the WAL segment this batch was appended to (not serialized), set by the
+	/// commit path and by replay; the memtable that takes the batch then holds data of that
+	/// segment, which must not be deleted before the memtable is flushed.
+	pub(crate) wal_segment: Option<u64>,
 }
 
 impl Default for Batch {
@@ -43,6 +47,7 @@ impl Batch {
 			version: BATCH_VERSION,
 			starting_seq_num,
 			size: 0,
+			wal_segment: None,
 		}
 	}
 
@@ -299,6 +304,7 @@ impl Batch {
 			valueptrs,
 			starting_seq_num: seq_num,
 			size: 0, // Decoded batches don't track size
+			wal_segment: None,
 		})
 	}
 }

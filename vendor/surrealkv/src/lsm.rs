@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::create_dir_all;
 #[cfg(not(target_os = "windows"))]
 use std::fs::File;
@@ -148,6 +148,11 @@ pub(crate) struct CoreInner {
 	/// Visible sequence number - the highest sequence number that is visible to readers.
 	/// Shared with CommitPipeline for coordinated updates.
 	pub(crate) visible_seq_num: Arc<AtomicU64>,
+
+	/// Waggle patch: batches appended to the WAL but not yet in a memtable, counted per WAL
+	/// segment (the commit path applies them outside its write lock). Their segments must
+	/// outlive the flush of the memtable that was active when they were appended.
+	pub(crate) unapplied_batches: parking_lot::Mutex<BTreeMap<u64, usize>>,
 }
 
 impl CoreInner {
@@ -214,7 +219,49 @@ impl CoreInner {
 			lockfile: Mutex::new(lockfile),
 			error_handler: Arc::new(BackgroundErrorHandler::new()),
 			visible_seq_num,
+			unapplied_batches: parking_lot::Mutex::new(BTreeMap::new()),
 		})
+	}
+
+	/// Waggle patch: the first WAL segment still needed once `flushed` is in an SSTable.
+	///
+	/// `flushed` holds every batch of the segments up to `flushed_wal` that no other memtable
+	/// holds, so the answer is `flushed_wal + 1`, unless an older segment still holds batches
+	/// not yet applied to a memtable, or applied to a memtable not yet flushed (a batch
+	/// appended to segment N lands in the memtable that replaced N's when a rotation happens
+	/// between its WAL write and its apply; the batch that fills a memtable always does).
+	/// Upstream deleted segment N as soon as N's memtable was flushed: such batches were
+	/// acknowledged but only in memory, and a crash before the next flush lost them.
+	fn first_wal_needed(&self, flushed: &Arc<MemTable>, flushed_wal: u64) -> Result<u64> {
+		let mut first = flushed_wal + 1;
+		// Read the unapplied batches before the memtables: a batch is recorded in its memtable
+		// (`MemTable::add`) before it leaves this register, so it is seen in one or the other.
+		if let Some(segment) = self.unapplied_batches.lock().keys().next() {
+			first = first.min(*segment);
+		}
+		let active = self.active_memtable.read()?;
+		let immutables = self.immutable_memtables.read()?;
+		let others = std::iter::once(&*active).chain(immutables.iter().map(|e| &e.memtable));
+		for memtable in others {
+			if !Arc::ptr_eq(memtable, flushed) {
+				if let Some(segment) = memtable.min_wal_segment() {
+					first = first.min(segment);
+				}
+			}
+		}
+		Ok(first)
+	}
+
+	fn batch_applied(&self, batch: &Batch) {
+		if let Some(segment) = batch.wal_segment {
+			let mut unapplied = self.unapplied_batches.lock();
+			if let Some(n) = unapplied.get_mut(&segment) {
+				*n -= 1;
+				if *n == 0 {
+					unapplied.remove(&segment);
+				}
+			}
+		}
 	}
 
 	pub(crate) fn immutable_count(&self) -> usize {
@@ -262,7 +309,8 @@ impl CoreInner {
 	/// # Arguments
 	/// * `memtable` - The memtable to flush
 	/// * `table_id` - Table ID for the new SST
-	/// * `wal_number` - WAL number to mark as flushed (log_number = wal_number + 1)
+	/// * `log_number` - the first WAL segment still needed once this memtable is flushed (Waggle
+	///   patch: computed by the caller, `first_wal_needed`, instead of `wal_number + 1`)
 	///
 	/// # Returns
 	/// The flushed SSTable
@@ -270,7 +318,7 @@ impl CoreInner {
 		&self,
 		memtable: Arc<MemTable>,
 		table_id: u64,
-		wal_number: u64,
+		log_number: u64,
 	) -> Result<Arc<Table>> {
 		let collect_bptree = self.versioned_index.is_some();
 
@@ -316,14 +364,9 @@ impl CoreInner {
 		// Step 3: Prepare atomic changeset
 		let mut changeset = ManifestChangeSet::default();
 		changeset.new_tables.push((0, Arc::clone(&table)));
-		changeset.log_number = Some(wal_number + 1);
+		changeset.log_number = Some(log_number);
 
-		log::debug!(
-			"Changeset prepared: table_id={}, log_number={} (WAL #{:020} flushed)",
-			table_id,
-			wal_number + 1,
-			wal_number
-		);
+		log::debug!("Changeset prepared: table_id={}, log_number={}", table_id, log_number);
 
 		// Step 4: Apply changeset atomically
 		// Lock order: level_manifest → immutable_memtables
@@ -336,7 +379,7 @@ impl CoreInner {
 			let error = Error::Other(format!(
 				"Failed to atomically update manifest: table_id={}, log_number={}: {}",
 				table_id,
-				wal_number + 1,
+				log_number,
 				e
 			));
 			self.error_handler.set_error(error.clone(), BackgroundErrorReason::ManifestWrite);
@@ -354,7 +397,7 @@ impl CoreInner {
 		log::info!(
 			"Manifest updated atomically: table_id={}, log_number={}, last_sequence={}",
 			table_id,
-			wal_number + 1,
+			log_number,
 			manifest.get_last_sequence()
 		);
 
@@ -474,15 +517,13 @@ impl CoreInner {
 		);
 
 		// Flush to SST (this also removes from immutable queue and updates manifest)
-		let table = self.flush_immutable_to_sst(
-			Arc::clone(&entry.memtable),
-			entry.table_id,
-			entry.wal_number,
-		)?;
+		let log_number = self.first_wal_needed(&entry.memtable, entry.wal_number)?;
+		let table =
+			self.flush_immutable_to_sst(Arc::clone(&entry.memtable), entry.table_id, log_number)?;
 
 		// Schedule async WAL cleanup
 		let wal_dir = self.wal.read().get_dir_path().to_path_buf();
-		let min_wal_to_keep = entry.wal_number + 1;
+		let min_wal_to_keep = log_number;
 
 		tokio::spawn(async move {
 			match cleanup_old_segments(&wal_dir, min_wal_to_keep) {
@@ -602,11 +643,8 @@ impl CoreInner {
 		};
 
 		// Step 3: Flush the immutable memtable to disk and update manifest
-		let table = self.flush_immutable_to_sst(
-			Arc::clone(&flushed_memtable),
-			table_id,
-			wal_that_was_flushed,
-		)?;
+		let log_number = self.first_wal_needed(&flushed_memtable, wal_that_was_flushed)?;
+		let table = self.flush_immutable_to_sst(Arc::clone(&flushed_memtable), table_id, log_number)?;
 
 		Ok(Some(table))
 	}
@@ -667,11 +705,8 @@ impl CoreInner {
 
 			// Fail-fast: return immediately on error
 			// WAL replay will recover this and subsequent memtables on restart
-			self.flush_immutable_to_sst(
-				Arc::clone(&entry.memtable),
-				entry.table_id,
-				entry.wal_number,
-			)?;
+			let log_number = self.first_wal_needed(&entry.memtable, entry.wal_number)?;
+			self.flush_immutable_to_sst(Arc::clone(&entry.memtable), entry.table_id, log_number)?;
 
 			flushed_count += 1;
 			log::debug!(
@@ -940,8 +975,18 @@ impl CommitEnv for LsmCommitEnv {
 		let enc_bytes = processed_batch.encode()?;
 		let mut wal_guard = self.core.wal.write();
 		wal_guard.append(&enc_bytes)?;
+		// Waggle patch: the batch's segment stays needed until the memtable that takes it is
+		// flushed; registered under the WAL lock, so no rotation comes between (see
+		// `first_wal_needed`).
+		let segment = wal_guard.get_active_log_number();
+		processed_batch.wal_segment = Some(segment);
+		*self.core.unapplied_batches.lock().entry(segment).or_insert(0) += 1;
 		if sync {
-			wal_guard.sync()?;
+			if let Err(e) = wal_guard.sync() {
+				drop(wal_guard);
+				self.core.batch_applied(&processed_batch);
+				return Err(e.into());
+			}
 		}
 		drop(wal_guard);
 
@@ -960,6 +1005,23 @@ impl CommitEnv for LsmCommitEnv {
 	/// `apply()` outside its `write_mutex`, so concurrent calls to this
 	/// function on the same active memtable are routine.
 	fn apply(&self, batch: &Batch) -> Result<()> {
+		let result = self.apply_to_memtable(batch);
+		self.core.batch_applied(batch);
+		result
+	}
+
+	// Check for background errors before committing
+	fn check_background_error(&self) -> Result<()> {
+		self.core.error_handler.check_error()
+	}
+
+	fn oldest_active_start_seq(&self) -> u64 {
+		self.core.oldest_active_start_seq()
+	}
+}
+
+impl LsmCommitEnv {
+	fn apply_to_memtable(&self, batch: &Batch) -> Result<()> {
 		// Try to add to current memtable
 		let result = {
 			let active_memtable = self.core.active_memtable.read()?;
@@ -985,15 +1047,6 @@ impl CommitEnv for LsmCommitEnv {
 			}
 			Err(e) => Err(e),
 		}
-	}
-
-	// Check for background errors before committing
-	fn check_background_error(&self) -> Result<()> {
-		self.core.error_handler.check_error()
-	}
-
-	fn oldest_active_start_seq(&self) -> u64 {
-		self.core.oldest_active_start_seq()
 	}
 }
 
@@ -1124,13 +1177,17 @@ impl Core {
 			return Ok((None, None));
 		}
 
-		// Flush all memtables except the last to SST
+		// Flush all memtables except the last to SST. Waggle patch: what the callback records as
+		// the first WAL segment still needed is the next memtable's segment, not this one's + 1:
+		// a segment that filled more than one memtable continues in the next, and upstream's
+		// `segment + 1` let the next recovery skip the rest of that segment (lost once the
+		// process died again before the last memtable was flushed).
 		let memtable_count = memtables.len();
 		if memtable_count > 1 {
 			log::info!("Recovery: flushing {} intermediate memtables to SST", memtable_count - 1);
-			for (memtable, wal_number) in memtables.iter().take(memtable_count - 1) {
+			for (i, (memtable, _)) in memtables.iter().take(memtable_count - 1).enumerate() {
 				if !memtable.is_empty() {
-					flush_memtable(Arc::clone(memtable), *wal_number)?;
+					flush_memtable(Arc::clone(memtable), memtables[i + 1].1)?;
 				}
 			}
 		}
@@ -1212,14 +1269,14 @@ impl Core {
 			"Database startup",
 			opts.wal_recovery_mode,
 			opts.max_memtable_size,
-			|memtable, wal_number| {
+			|memtable, first_wal_needed| {
 				// Flush intermediate memtable to SST during recovery
 				let table_id = inner.level_manifest.read()?.next_table_id();
-				inner.flush_immutable_to_sst(Arc::clone(&memtable), table_id, wal_number)?;
+				inner.flush_immutable_to_sst(Arc::clone(&memtable), table_id, first_wal_needed)?;
 				log::info!(
-					"Recovery: flushed memtable to SST table_id={}, wal_number={}",
+					"Recovery: flushed memtable to SST table_id={}, first_wal_needed={}",
 					table_id,
-					wal_number
+					first_wal_needed
 				);
 				Ok(())
 			},
@@ -1614,18 +1671,18 @@ impl Tree {
 			"Database restore",
 			self.core.inner.opts.wal_recovery_mode,
 			self.core.inner.opts.max_memtable_size,
-			|memtable, wal_number| {
+			|memtable, first_wal_needed| {
 				// Flush intermediate memtable to SST during recovery
 				let table_id = self.core.inner.level_manifest.read()?.next_table_id();
 				self.core.inner.flush_immutable_to_sst(
 					Arc::clone(&memtable),
 					table_id,
-					wal_number,
+					first_wal_needed,
 				)?;
 				log::info!(
-					"Restore: flushed memtable to SST table_id={}, wal_number={}",
+					"Restore: flushed memtable to SST table_id={}, first_wal_needed={}",
 					table_id,
-					wal_number
+					first_wal_needed
 				);
 				Ok(())
 			},
@@ -1812,7 +1869,16 @@ impl TreeBuilder {
 	}
 
 	/// Sets the maximum memtable size.
+	///
+	/// Waggle patch: `SURREALKV_MAX_MEMTABLE_SIZE` (bytes) overrides the size given, since the
+	/// embedded SurrealDB SDK passes no storage options through; the crash tests use it to rotate
+	/// and flush memtables many times in a short run.
 	pub fn with_max_memtable_size(mut self, size: usize) -> Self {
+		let size = std::env::var("SURREALKV_MAX_MEMTABLE_SIZE")
+			.ok()
+			.and_then(|v| v.parse::<usize>().ok())
+			.filter(|v| *v >= 64 * 1024)
+			.unwrap_or(size);
 		self.opts = self.opts.with_max_memtable_size(size);
 		self
 	}

@@ -79,6 +79,12 @@ pub(crate) struct MemTable {
 	/// to ensure batch-atomic insertion: a batch either fits entirely (reservation
 	/// succeeds) or the memtable is left unchanged (reservation fails with ArenaFull).
 	reserved: AtomicU64,
+	/// Waggle patch: the lowest WAL segment whose batches this memtable holds (`u64::MAX`
+	/// while it holds none). A batch appended to segment N may land in the memtable that
+	/// replaced N's at a rotation (the commit path applies batches outside its write lock, and
+	/// the batch that fills a memtable is retried on the next one), so segment N is needed
+	/// until that memtable is flushed too.
+	min_wal_segment: AtomicU64,
 }
 
 impl Default for MemTable {
@@ -112,6 +118,7 @@ impl MemTable {
 			latest_seq_num: AtomicU64::new(0),
 			wal_number: AtomicU64::new(0),
 			reserved: AtomicU64::new(0),
+			min_wal_segment: AtomicU64::new(u64::MAX),
 		}
 	}
 
@@ -120,6 +127,14 @@ impl MemTable {
 	/// to track which WAL contains its data.
 	pub(crate) fn set_wal_number(&self, wal_number: u64) {
 		self.wal_number.store(wal_number, Ordering::Release);
+	}
+
+	/// The lowest WAL segment holding batches of this memtable, if it holds any.
+	pub(crate) fn min_wal_segment(&self) -> Option<u64> {
+		match self.min_wal_segment.load(Ordering::SeqCst) {
+			u64::MAX => None,
+			n => Some(n),
+		}
 	}
 
 	/// Gets the WAL number associated with this memtable.
@@ -231,6 +246,9 @@ impl MemTable {
 			memtable: self,
 			bytes: needed,
 		};
+		if let Some(segment) = batch.wal_segment {
+			self.min_wal_segment.fetch_min(segment, Ordering::SeqCst);
+		}
 		let highest_seq_num = self.apply_batch_to_memtable(batch)?;
 		self.update_latest_sequence_number(highest_seq_num);
 		Ok(())

@@ -108,7 +108,20 @@ impl Wal {
 		// 4. If memtable flushes (log_number = 6), then crash again
 		// 5. Segment #5 would be skipped, losing the new writes
 		let highest_on_disk = Self::calculate_active_log_number(dir).unwrap_or(0);
-		let active_log_number = std::cmp::max(min_log_number, highest_on_disk);
+		let mut active_log_number = std::cmp::max(min_log_number, highest_on_disk);
+
+		// Waggle patch: never append to a segment an earlier process wrote. A process killed
+		// while its buffered writer had flushed only the first fragments of a record leaves a
+		// torn record at the segment's end; replay reads it as the end of the segment, but
+		// records appended after it would sit behind it, and the next replay (which stops at
+		// the first bad fragment and truncates the segment there) would drop them all: every
+		// write acknowledged since the restart. A new segment keeps a torn tail at the end of
+		// its own segment, where only the unacknowledged record it held is lost.
+		let extension = opts.file_extension.as_deref().unwrap_or("wal");
+		let existing = dir.join(segment_name(active_log_number, extension));
+		if fs::metadata(&existing).map(|m| m.len() > 0).unwrap_or(false) {
+			active_log_number += 1;
+		}
 
 		if active_log_number > min_log_number {
 			log::info!(

@@ -161,7 +161,8 @@ pub(crate) fn replay_wal(
 			match reader.read() {
 				Ok((record_data, offset)) => {
 					last_valid_offset = offset as usize;
-					let batch = Batch::decode(record_data)?;
+					let mut batch = Batch::decode(record_data)?;
+					batch.wal_segment = Some(segment_id);
 					let batch_highest_seq_num = batch.get_highest_seq_num();
 
 					if batch_highest_seq_num > max_seq_num {
