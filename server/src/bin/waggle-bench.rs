@@ -484,6 +484,16 @@ async fn seed(store: &OrgStore, args: &CasesArgs, rng: &mut StdRng) -> anyhow::R
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // A tracing subscriber, as the `waggle` binary installs: without one, `tracing`'s `log`
+    // compatibility records every span's fields, and the engine's trace spans on each key read
+    // and write format the key (a few percent of the CPU of ingestion): the benchmark would
+    // measure a slower server than the one that ships. Warnings and errors only (`WAGGLE_LOG`).
+    let filter = std::env::var("WAGGLE_LOG").unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Cmd::Cases(a) => rt.block_on(cases(a)),
