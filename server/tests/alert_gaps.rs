@@ -376,3 +376,64 @@ async fn failed_uploads_leave_no_file() {
     assert_eq!(stored(s.dir.path()), with_sample, "nothing kept from a log the deleted case refused");
     s.stop().await;
 }
+
+/// A new alert's duplicate check asks the statistics index's alert keys first (no query for a
+/// key it does not know); the index lags the database by a poll of the change feed, so a
+/// duplicate it does not know yet must still be refused (by the unique index when the batch is
+/// written, then created alone and looked up in the database), or upserted.
+#[tokio::test]
+async fn duplicates_are_caught_whether_the_alert_key_index_knows_them_or_not() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let st = state(&s);
+    while !st.stats.is_ready() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let org = waggle::org::by_name(&st.store, "soc").await.unwrap().unwrap().id;
+    let may_exist = |r: &str| st.stats.read().alert_may_exist(&org, waggle::stats::values::alert_key("external", "feed", r));
+
+    // Right after its creation the index does not know the alert yet (a poll is 250 ms).
+    let mut lagging = 0;
+    for i in 0..3 {
+        let body = alert("feed", &format!("F-{i}"), json!([{"dataType": "ip", "data": "10.9.9.9"}]));
+        let (code, created) = post(&admin, &s, "/api/alert", body.clone()).await;
+        assert_eq!(code, StatusCode::CREATED, "{created}");
+        lagging += usize::from(may_exist(&format!("F-{i}")) == Some(false));
+        let (code, v) = post(&admin, &s, "/api/alert", body.clone()).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{v}");
+        assert_error(&v, "ConflictError");
+        assert_eq!(v["object"]["_id"], created["_id"], "the existing alert is answered");
+        let (code, v) = post(&admin, &s, "/api/alert?upsert=true", body).await;
+        assert_eq!((code, v["occurrences"].as_i64(), &v["_id"]), (StatusCode::OK, Some(2), &created["_id"]), "{v}");
+    }
+    assert!(lagging > 0, "the duplicates were sent before the index knew their alerts");
+
+    // Once the index has caught up it knows them: the same answers, through the database.
+    st.stats.catch_up().await.unwrap();
+    assert_eq!(may_exist("F-0"), Some(true));
+    assert_eq!(may_exist("never-sent"), Some(false));
+    let body = alert("feed", "F-0", json!([]));
+    let (code, v) = post(&admin, &s, "/api/alert", body.clone()).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{v}");
+    assert_error(&v, "ConflictError");
+    let (code, v) = post(&admin, &s, "/api/alert?upsert=true", body.clone()).await;
+    assert_eq!((code, v["occurrences"].as_i64()), (StatusCode::OK, Some(3)), "{v}");
+
+    // A deleted alert's key is forgotten: the alert can be created again.
+    let id = v["_id"].as_str().unwrap().to_string();
+    let r = admin.delete(s.url(&format!("/api/alert/{id}"))).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    st.stats.catch_up().await.unwrap();
+    assert_eq!(may_exist("F-0"), Some(false));
+    let (code, v) = post(&admin, &s, "/api/alert", body).await;
+    assert_eq!(code, StatusCode::CREATED, "{v}");
+
+    // Keys are per organisation: another one's alert with the same key is its own.
+    let other = s.acme_admin().await;
+    let (code, v) = post(&other, &s, "/api/alert", alert("feed", "F-1", json!([]))).await;
+    assert_eq!(code, StatusCode::CREATED, "{v}");
+    st.stats.catch_up().await.unwrap();
+    let acme = waggle::org::by_name(&st.store, "acme").await.unwrap().unwrap().id;
+    assert_eq!(st.stats.read().alert_may_exist(&acme, waggle::stats::values::alert_key("external", "feed", "F-2")), Some(false));
+    assert_eq!(st.stats.read().alert_may_exist(&acme, waggle::stats::values::alert_key("external", "feed", "F-1")), Some(true));
+}

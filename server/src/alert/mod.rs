@@ -31,6 +31,7 @@ pub use import::{create_case, merge_into_case};
 pub use ingest::Ingest;
 pub(crate) use ingest::counter_keys;
 pub use similarity::with_similarity;
+use similarity::Lookup;
 
 use crate::attachment::{self, StoredFile};
 use crate::audit::Tx;
@@ -317,9 +318,17 @@ async fn materialize(
 /// `(kind, source, source_ref)`: one round trip.
 /// What creating an alert needs to know: the data types, the alert with the same key if
 /// there is one, and whether its source upserts. Only the duplicate check is a query.
-async fn lookup(state: &AppState, store: &OrgStore, kind: &str, source: &str, source_ref: &str) -> Result<(DataTypes, Option<Stored>, bool)> {
+async fn lookup(state: &AppState, store: &OrgStore, kind: &str, source: &str, source_ref: &str, from: Lookup) -> Result<(DataTypes, Option<Stored>, bool)> {
     let types = data_types(state, store).await?;
     let upsert = state.catalog.upserts_alerts_from(store, source).await?;
+    // Most alerts a feeder sends are new: the statistics index knows every alert's key, so a
+    // key it does not know needs no query. It may lag the database by a poll of the change feed;
+    // an alert it does not know yet is refused by the unique index when it is written (then
+    // created alone, which looks it up here again, in the database).
+    let key = crate::stats::values::alert_key(kind, source, source_ref);
+    if from == Lookup::IndexWhenReady && state.stats.read().alert_may_exist(store.org_id(), key) == Some(false) {
+        return Ok((types, None, upsert));
+    }
     let mut r = store
         .query(
             "SELECT * FROM alert WHERE org = $org AND type = $t AND source = $s AND sourceRef = $r LIMIT 1",
@@ -451,7 +460,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewAlert, upsert: 
         return Err(attr("observables", "array", format!("an alert has at most {MAX_OBSERVABLES} observables, not {}", input.observables.len())));
     }
     let custom_fields = checked_custom_fields(state, &store, input.custom_fields.as_ref()).await?.unwrap_or_default();
-    let (types, existing, source_upsert) = lookup(state, &store, &kind, &source, &source_ref).await?;
+    let (types, existing, source_upsert) = lookup(state, &store, &kind, &source, &source_ref, Lookup::IndexWhenReady).await?;
     let checked = check_observables(&input.observables, &types, state.settings.max_body_bytes, now)?;
 
     if let Some(existing) = existing {
@@ -492,7 +501,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewAlert, upsert: 
                 // Nothing holds the files this alert brought (unless something else does).
                 attachment::discard(state, files).await;
                 if let Error::Conflict { .. } = e {
-                    let (_, existing, source_upsert) = lookup(state, &store, &kind, &source, &source_ref).await?;
+                    let (_, existing, source_upsert) = lookup(state, &store, &kind, &source, &source_ref, Lookup::Database).await?;
                     if let Some(existing) = existing {
                         if !upsert.unwrap_or(source_upsert) {
                             return Err(duplicate(&existing.alert));

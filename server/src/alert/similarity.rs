@@ -23,12 +23,13 @@ pub async fn with_similarity(state: &AppState, caller: &Caller, alert: Alert) ->
     with_similarity_from(state, caller, alert, Lookup::IndexWhenReady).await
 }
 
-/// Where similarity reads the case observables.
+/// Where a read the statistics index can answer is answered: similarity's case observables,
+/// and whether a new alert's key is known (`alert::lookup`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
-    /// The observable value index (`stats::values`) once loaded, the database before.
+    /// The statistics index (`stats::values`) once loaded, the database before.
     IndexWhenReady,
-    /// The database only (the index's reference, in tests).
+    /// The database only (the index's reference in tests; a creation the database refused).
     Database,
 }
 

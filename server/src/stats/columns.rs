@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::agg::HANDLING_DURATION;
-use super::values::ValueIndex;
+use super::values::{AlertKeys, ValueIndex};
 use crate::query::{Entity, FieldKind, schema};
 
 /// How a column stores its values.
@@ -185,6 +185,8 @@ pub struct Partition {
     pub live: usize,
     /// Observables only: the value index (alert similarity).
     pub values: Option<Box<ValueIndex>>,
+    /// Alerts only: their keys (the duplicate check of a new alert).
+    pub alert_keys: Option<Box<AlertKeys>>,
 }
 
 impl Partition {
@@ -193,7 +195,8 @@ impl Partition {
             (Entity::Observable, Some((case, _)), Some((ioc, _))) => Some(Box::new(ValueIndex::new(case, ioc))),
             _ => None,
         };
-        Partition { keys: Vec::new(), free: Vec::new(), cols: spec.columns.iter().map(|(_, k)| Column::new(*k)).collect(), live: 0, values }
+        let alert_keys = (spec.entity == Entity::Alert).then(Box::<AlertKeys>::default);
+        Partition { keys: Vec::new(), free: Vec::new(), cols: spec.columns.iter().map(|(_, k)| Column::new(*k)).collect(), live: 0, values, alert_keys }
     }
 
     pub fn len(&self) -> usize {
@@ -219,6 +222,9 @@ impl Partition {
         if self.keys.get(s).is_some_and(Option::is_some) {
             if let Some(v) = self.values.as_mut() {
                 v.forget(&self.cols, slot);
+            }
+            if let Some(k) = self.alert_keys.as_mut() {
+                k.forget(slot);
             }
             self.keys[s] = None;
             self.live -= 1;
@@ -247,6 +253,7 @@ impl Partition {
 
     pub fn bytes(&self) -> usize {
         self.keys.capacity() * 16 + self.live * 40 + self.cols.iter().map(Column::bytes).sum::<usize>() + self.values.as_ref().map_or(0, |v| v.bytes())
+            + self.alert_keys.as_ref().map_or(0, |k| k.bytes())
     }
 }
 
@@ -373,6 +380,12 @@ impl TableIndex {
             v.remember(&part.cols, slot, doc);
         }
         part.values = values;
+        if let Some(k) = part.alert_keys.as_mut() {
+            if existed {
+                k.forget(slot);
+            }
+            k.remember(slot, doc);
+        }
     }
 
     pub fn remove(&mut self, key: &str) {

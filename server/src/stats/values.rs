@@ -132,6 +132,65 @@ impl ValueIndex {
     }
 }
 
+/// What an alert is known by: `(type, source, sourceRef)`, unique in an organisation.
+pub fn alert_key(kind: &str, source: &str, source_ref: &str) -> u128 {
+    let half = |seed: u8| {
+        let mut h = DefaultHasher::new();
+        (seed, "alert", kind, source, source_ref).hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// One organisation's alerts by key ([`alert_key`]), so that creating an alert knows without a
+/// query that no alert has its key (`alert::create`'s duplicate check). It may lag the database
+/// by a poll of the change feed: an alert it does not know yet is refused by the database's
+/// unique index when it is written, and its batch falls back to one transaction per alert.
+#[derive(Default)]
+pub struct AlertKeys {
+    by_key: HashMap<u128, u32>,
+    /// The key each slot is indexed under (0: none).
+    slot_key: Vec<u128>,
+}
+
+impl AlertKeys {
+    /// Take a slot out (before its record changes or goes).
+    pub fn forget(&mut self, slot: u32) {
+        let key = self.slot_key.get(slot as usize).copied().unwrap_or(0);
+        if key != 0 {
+            if let Some(n) = self.by_key.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    self.by_key.remove(&key);
+                }
+            }
+            self.slot_key[slot as usize] = 0;
+        }
+    }
+
+    /// Put a slot in, from its record.
+    pub fn remember(&mut self, slot: u32, doc: &Value) {
+        let s = slot as usize;
+        if self.slot_key.len() <= s {
+            self.slot_key.resize(s + 1, 0);
+        }
+        let field = |name| at_path(doc, name).and_then(Value::as_str);
+        if let (Some(kind), Some(source), Some(source_ref)) = (field("type"), field("source"), field("sourceRef")) {
+            let key = alert_key(kind, source, source_ref);
+            *self.by_key.entry(key).or_default() += 1;
+            self.slot_key[s] = key;
+        }
+    }
+
+    pub fn contains(&self, key: u128) -> bool {
+        self.by_key.contains_key(&key)
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.by_key.capacity() * 24 + self.slot_key.capacity() * 16
+    }
+}
+
 /// What alert similarity asks the loaded index (`None` from each: not loaded yet; ask the
 /// database).
 impl IndexData {
@@ -156,6 +215,13 @@ impl IndexData {
                 })
                 .collect(),
         )
+    }
+
+    /// Whether an alert of `org` with this key ([`alert_key`]) may exist: `Some(false)` when the
+    /// index knows none (see [`AlertKeys`]), `None` while the alerts are not loaded.
+    pub fn alert_may_exist(&self, org: &str, key: u128) -> Option<bool> {
+        let t = self.table(Entity::Alert)?;
+        Some(t.orgs.get(org).and_then(|p| p.alert_keys.as_ref()).is_some_and(|k| k.contains(key)))
     }
 
     /// Which of these cases of `org` are live (not deleted, not merged away as duplicates).
