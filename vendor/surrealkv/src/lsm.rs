@@ -252,7 +252,9 @@ impl CoreInner {
 		Ok(first)
 	}
 
-	fn batch_applied(&self, batch: &Batch) {
+	/// Take a batch out of the unapplied register: once it is in a memtable, or when its log write
+	/// failed and it will never be applied.
+	fn forget_unapplied(&self, batch: &Batch) {
 		if let Some(segment) = batch.wal_segment {
 			let mut unapplied = self.unapplied_batches.lock();
 			if let Some(n) = unapplied.get_mut(&segment) {
@@ -984,7 +986,7 @@ impl CommitEnv for LsmCommitEnv {
 		if sync {
 			if let Err(e) = wal_guard.sync() {
 				drop(wal_guard);
-				self.core.batch_applied(&processed_batch);
+				self.core.forget_unapplied(&processed_batch);
 				return Err(e.into());
 			}
 		}
@@ -1006,7 +1008,7 @@ impl CommitEnv for LsmCommitEnv {
 	/// function on the same active memtable are routine.
 	fn apply(&self, batch: &Batch) -> Result<()> {
 		let result = self.apply_to_memtable(batch);
-		self.core.batch_applied(batch);
+		self.core.forget_unapplied(batch);
 		result
 	}
 

@@ -82,8 +82,9 @@ impl Wal {
 	/// # Behavior
 	///
 	/// Uses `max(min_log_number, highest_on_disk)` as the actual starting log
-	/// number. This ensures we never write to a log number lower than existing
-	/// segments on disk.
+	/// number, or the next one when that segment already holds records (Waggle
+	/// patch, see below). This ensures we never write to a log number lower than
+	/// existing segments on disk, nor behind what an earlier process wrote.
 	pub(crate) fn open_with_min_log_number(
 		dir: &Path,
 		min_log_number: u64,
