@@ -18,6 +18,9 @@ use crate::store::Store;
 pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// Becomes true once the startup reads are done: the statistics index loaded and the lookup
+    /// indexes warmed (or failed to). Benchmarks measure after it.
+    pub warmed: tokio::sync::watch::Receiver<bool>,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -72,6 +75,26 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         });
     }
     state.stats.spawn(shutdown.clone());
+    let (warmed_tx, warmed) = tokio::sync::watch::channel(false);
+    {
+        // Once the statistics index has read every record (so the two scans do not compete for
+        // the disk), read the lookup indexes into the engine's cache.
+        let state = state.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let _done = warmed_tx;
+            while !state.stats.is_ready() {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+            if let Err(e) = crate::store::warm::lookup_indexes(&state.store).await {
+                tracing::warn!(error = %e, "warming the lookup indexes failed");
+            }
+            let _ = _done.send(true);
+        });
+    }
     {
         let sessions = state.sessions.clone();
         let shutdown = shutdown.clone();
@@ -112,7 +135,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         version = crate::status::VERSION,
         "Waggle is ready"
     );
-    Ok(Running { addr, state, shutdown, task })
+    Ok(Running { addr, state, warmed, shutdown, task })
 }
 
 /// Run until SIGINT or SIGTERM, then shut down cleanly.

@@ -62,3 +62,23 @@ async fn starting_twice_is_harmless() {
     assert_eq!(names, vec!["admin", "soc"], "each organisation is created once");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_lookup_index_is_warmed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_persistent(dir, |_| {}).await;
+    let admin = s.admin_session().await;
+    let (st, case) = post(&admin, &s, "/api/case", json!({"title": "Warm", "description": "d"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{case}");
+    let values = ["198.51.100.7", "198.51.100.8", "198.51.100.9"];
+    let (st, v) = post(&admin, &s, &format!("/api/case/{}/artifact", case["id"].as_str().unwrap()), json!({"dataType": "ip", "data": values})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let dir = s.stop().await;
+
+    // At the next start the warm-up reads every entry of the lookup index, then says it is done.
+    let s = TestServer::start_persistent(dir, |_| {}).await;
+    let running = s.running.as_ref().unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), running.warmed.clone().wait_for(|w| *w)).await.expect("warmed in time").unwrap();
+    assert_eq!(waggle::store::warm::lookup_indexes(&running.state.store).await.unwrap(), values.len() as u64);
+    s.stop().await;
+}

@@ -127,7 +127,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
         seed(&store, &args, &mut rng, now).await?
     };
     // The statistics index of a kept store loads first (a core for a minute or more).
-    waggle::bench::wait_for_stats_index(&running.state).await;
+    waggle::bench::wait_for_startup(&running).await;
 
     // An API key.
     let http = reqwest::Client::builder().cookie_store(true).build()?;

@@ -151,7 +151,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
 async fn browser(store: Store, settings: Settings) -> anyhow::Result<()> {
     drop(store);
     let running = crate::server::start(settings).await?;
-    super::wait_for_stats_index(&running.state).await;
+    super::wait_for_startup(&running).await;
     println!("\nserver on http://{}", running.addr);
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/bench/dashboard-render.mjs");
     let status = tokio::process::Command::new("node")

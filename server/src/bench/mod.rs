@@ -25,6 +25,15 @@ pub async fn wait_for_stats_index(state: &AppState) {
     println!("Statistics index ready after {:.1} s", started.elapsed().as_secs_f64());
 }
 
+/// Wait until the server's startup reads are done (statistics index, lookup indexes): the
+/// figures are those of a server that has finished starting.
+pub async fn wait_for_startup(running: &crate::server::Running) {
+    let started = std::time::Instant::now();
+    wait_for_stats_index(&running.state).await;
+    let _ = running.warmed.clone().wait_for(|w| *w).await;
+    println!("Startup reads done after {:.1} s", started.elapsed().as_secs_f64());
+}
+
 /// p50 and p99 of durations in milliseconds.
 pub fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
     if ms.is_empty() {

@@ -192,7 +192,7 @@ async fn cases(args: CasesArgs) -> anyhow::Result<()> {
     settings.database = format!("surrealkv://{}", dir.join("db").display());
     settings.admin_password = Some(PASSWORD.into());
     let running = waggle::server::start(settings).await?;
-    waggle::bench::wait_for_stats_index(&running.state).await;
+    waggle::bench::wait_for_startup(&running).await;
     let base = format!("http://{}", running.addr);
     let store = running.state.store.clone();
     let org = waggle::org::by_name(&store, "soc").await?.ok_or_else(|| anyhow::anyhow!("no soc organisation"))?;

@@ -6,6 +6,7 @@
 
 mod migrate;
 mod session;
+pub mod warm;
 
 use std::sync::Arc;
 use std::time::Duration;
