@@ -96,7 +96,7 @@ pub(crate) fn push_writable_guard(tx: &mut Tx, vcase: &str) {
 }
 
 pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Result<Page<Case>> {
-    search::run(&caller.store(state), Entity::Case, search, true).await
+    search::run_listed(state, &caller.store(state), Entity::Case, search).await
 }
 
 fn valid_metrics(metrics: &BTreeMap<String, Option<f64>>) -> Result<()> {

@@ -755,25 +755,62 @@ fn sort_slots(view: &View, slots: &mut [u32], sort: &[Sort]) -> Result<(), Error
             .ok_or_else(|| Error::BadRequest(format!("top cannot sort by {}: choose a keyword, number or date field", s.field.path)))?;
         keys.push((col, s.descending));
     }
-    let dicts = view.dicts;
-    slots.sort_by(|a, b| {
-        for (col, desc) in &keys {
-            let (a, b) = (*a as usize, *b as usize);
-            let c = match &view.part.cols[*col] {
-                Column::Code(v) => dicts[*col].value(v[a]).cmp(&dicts[*col].value(v[b])),
-                Column::Num(v) => v[a].partial_cmp(&v[b]).unwrap_or(std::cmp::Ordering::Equal),
-                Column::Date(v) => v[a].cmp(&v[b]),
-                Column::Bool(v) => v[a].cmp(&v[b]),
-                Column::Codes(v) => v[a].len().cmp(&v[b].len()),
-            };
-            let c = if *desc { c.reverse() } else { c };
-            if c != std::cmp::Ordering::Equal {
-                return c;
-            }
-        }
-        std::cmp::Ordering::Equal
-    });
+    slots.sort_by(|a, b| cmp_slots(view, &keys, *a, *b));
     Ok(())
+}
+
+/// Compare two slots on `keys` (column, descending). Absent values come first in ascending
+/// order, as the database orders NONE before any value.
+fn cmp_slots(view: &View, keys: &[(usize, bool)], a: u32, b: u32) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (a, b) = (a as usize, b as usize);
+    for (col, desc) in keys {
+        let c = match &view.part.cols[*col] {
+            Column::Code(v) => view.dicts[*col].value(v[a]).cmp(&view.dicts[*col].value(v[b])),
+            Column::Num(v) => match (v[a].is_nan(), v[b].is_nan()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Less,
+                (false, true) => Ordering::Greater,
+                (false, false) => v[a].total_cmp(&v[b]),
+            },
+            Column::Date(v) => v[a].cmp(&v[b]),
+            Column::Bool(v) => v[a].cmp(&v[b]),
+            Column::Codes(v) => v[a].len().cmp(&v[b].len()),
+        };
+        let c = if *desc { c.reverse() } else { c };
+        if c != Ordering::Equal {
+            return c;
+        }
+    }
+    Ordering::Equal
+}
+
+/// The columns a list sorted by `sort` reads, or `None` when a field is not one the index can
+/// order as the database does (text and tag lists are not columns in that sense).
+pub fn list_order(view: &View, sort: &[Sort]) -> Option<Vec<(usize, bool)>> {
+    sort.iter()
+        .map(|s| match view.col(&s.field.path) {
+            Some((col, kind)) if kind != ColKind::Codes => Some((col, s.descending)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The record keys of `slots` at positions `from..from + limit` in `order`. Ties are broken by
+/// record key, ascending, as the database's index reads order them, so that successive pages
+/// neither overlap nor skip. Only the page is sorted: a selection moves it to the front first.
+pub fn page_keys(view: &View, mut slots: Vec<u32>, order: &[(usize, bool)], from: usize, limit: usize) -> Vec<String> {
+    let end = from.saturating_add(limit).min(slots.len());
+    if from >= end {
+        return Vec::new();
+    }
+    let cmp = |a: &u32, b: &u32| cmp_slots(view, order, *a, *b).then_with(|| view.key(*a).cmp(&view.key(*b)));
+    if end < slots.len() {
+        slots.select_nth_unstable_by(end - 1, cmp);
+        slots.truncate(end);
+    }
+    slots.sort_unstable_by(cmp);
+    slots[from..end].iter().filter_map(|s| view.key(*s)).map(str::to_string).collect()
 }
 
 const DAY: i64 = 86_400_000;

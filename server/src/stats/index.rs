@@ -66,6 +66,8 @@ pub struct StatsIndex {
     ready: AtomicBool,
     load_ms: AtomicU64,
     applied: AtomicU64,
+    /// Pages of lists answered from the index ([`super::list_page`]).
+    lists: AtomicU64,
 }
 
 impl StatsIndex {
@@ -80,11 +82,21 @@ impl StatsIndex {
             ready: AtomicBool::new(false),
             load_ms: AtomicU64::new(0),
             applied: AtomicU64::new(0),
+            lists: AtomicU64::new(0),
         })
     }
 
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
+    }
+
+    /// How many list pages the index answered since the start.
+    pub fn lists_served(&self) -> u64 {
+        self.lists.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn count_list(&self) {
+        self.lists.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, IndexData> {
@@ -199,10 +211,12 @@ impl StatsIndex {
     }
 
     /// Apply what the change feed holds beyond what was applied. Statistics requests call this
-    /// first, so a write acknowledged before the request is counted (read-your-writes).
-    pub async fn catch_up(&self) -> Result<()> {
+    /// first, so a write acknowledged before the request is counted (read-your-writes). Returns
+    /// whether the feed was read to its end (not when the index is still loading, nor under an
+    /// ingest heavier than the pages one call reads).
+    pub async fn catch_up(&self) -> Result<bool> {
         if !self.is_ready() {
-            return Ok(());
+            return Ok(false);
         }
         let mut feed = self.feed.lock().await;
         // A bounded number of pages per call: under a heavy ingest a request answers with what
@@ -227,7 +241,7 @@ impl StatsIndex {
             let sets: Vec<Value> = r.rows(0)?;
             let n = sets.len();
             if n == 0 {
-                break;
+                return Ok(true);
             }
             let mut last = None;
             {
@@ -246,10 +260,10 @@ impl StatsIndex {
                 feed.since = Since::Version(v + 1);
             }
             if n < FEED_PAGE as usize {
-                break;
+                return Ok(true);
             }
         }
-        Ok(())
+        Ok(false)
     }
 }
 

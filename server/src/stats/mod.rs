@@ -201,6 +201,43 @@ pub async fn run_for(state: &AppState, store: &OrgStore, req: Request) -> Result
     Ok(result)
 }
 
+/// A page of a list answered by the index: the record keys in order and how many match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage {
+    pub keys: Vec<String>,
+    pub total: u64,
+}
+
+/// The keys of the records of `entity` matching `filter` at positions `from..from + limit` in
+/// `sort` order, and how many match, from the index alone. `None` when the index cannot answer
+/// exactly as the database would: not loaded yet, behind the change feed, a condition it cannot
+/// decide (free text, custom fields), or a sort on a field it does not hold. The caller then asks
+/// the database.
+pub async fn list_page(state: &AppState, store: &OrgStore, entity: Entity, filter: &Filter, sort: &[query::Sort], from: usize, limit: usize) -> Result<Option<ListPage>> {
+    if !eval::supported(filter, entity) {
+        return Ok(None);
+    }
+    let index = &state.stats;
+    // Read-your-writes: everything acknowledged before this request is in the answer.
+    if !index.catch_up().await? {
+        return Ok(None);
+    }
+    let mut involved = vec![entity];
+    related(filter, &mut involved);
+    let d = index.read();
+    if !involved.iter().all(|e| d.loaded.contains(e)) {
+        return Ok(None);
+    }
+    let org = store.org_id();
+    let view = View::of(&*d, entity, org)?;
+    let Some(order) = eval::list_order(&view, sort) else { return Ok(None) };
+    let pred = eval::compile(filter, &view, &*d, org)?;
+    let sel = eval::select(&view, &pred);
+    let total = sel.len() as u64;
+    index.count_list();
+    Ok(Some(ListPage { keys: eval::page_keys(&view, sel, &order, from, limit), total }))
+}
+
 struct Merged<'a> {
     live: &'a IndexData,
     temps: &'a HashMap<Entity, TableIndex>,
