@@ -97,6 +97,17 @@ fn split_ids(filter: &Filter) -> (Option<Vec<String>>, Filter) {
     }
 }
 
+/// Whether `filter` keeps only the children of one parent named by id (a case's tasks, as
+/// thehive4py asks for them): the database's index on the link reads just those.
+fn names_parent(filter: &Filter) -> bool {
+    match filter {
+        Filter::ParentId(..) => true,
+        Filter::Parent(_, q) => matches!(**q, Filter::Ids(_)),
+        Filter::And(parts) => parts.iter().any(names_parent),
+        _ => false,
+    }
+}
+
 /// Entities whose totals per status the database keeps in counters
 /// (`counter:[org, <name>, status]`, see migrations 2 and 3): the counter name and every status.
 fn status_counters(entity: Entity) -> Option<(&'static str, Vec<String>)> {
@@ -151,6 +162,8 @@ fn default_sort(entity: Entity) -> Option<Vec<Sort>> {
     let key = |path: &str, kind, descending| Sort { field: query::Field { path: path.into(), kind }, descending };
     match entity {
         Entity::Case => Some(vec![key("createdAt", query::FieldKind::Date, true)]),
+        Entity::Alert => Some(vec![key("date", query::FieldKind::Date, true)]),
+        Entity::Task => Some(vec![key("order", query::FieldKind::Number, false), key("createdAt", query::FieldKind::Date, false)]),
         _ => None,
     }
 }
@@ -165,15 +178,16 @@ const INDEXED_PAGE_MAX: usize = 1_000;
 /// its columns. The page's records are then read by id, with the filter checked again. The
 /// lists the database serves well (everything, or some statuses, whose totals are counters)
 /// stay on the database, and so does anything the index cannot answer exactly
-/// ([`crate::stats::list_page`]).
-pub async fn run_listed<T: DeserializeOwned>(state: &AppState, store: &OrgStore, entity: Entity, search: &Search) -> Result<Page<T>> {
-    let served_by_db = counted_statuses(entity, &search.filter).is_some() || split_ids(&search.filter).0.is_some();
+/// ([`crate::stats::list_page`]); those count their matches as `count` says (the index's totals
+/// are always exact).
+pub async fn run_listed<T: DeserializeOwned>(state: &AppState, store: &OrgStore, entity: Entity, search: &Search, count: Count) -> Result<Page<T>> {
+    let served_by_db = counted_statuses(entity, &search.filter).is_some() || split_ids(&search.filter).0.is_some() || names_parent(&search.filter);
     let sort = if search.sort.is_empty() { default_sort(entity) } else { Some(search.sort.clone()) };
     let (Some(sort), false, true) = (sort, served_by_db, search.range.limit() <= INDEXED_PAGE_MAX) else {
-        return run(store, entity, search, true).await;
+        return run_counted(store, entity, search, count).await;
     };
     let Some(found) = crate::stats::list_page(state, store, entity, &search.filter, &sort, search.range.from, search.range.limit()).await? else {
-        return run(store, entity, search, true).await;
+        return run_counted(store, entity, search, count).await;
     };
     if found.keys.is_empty() {
         return Ok(Page { items: Vec::new(), total: found.total, exact: true });
@@ -279,6 +293,16 @@ mod tests {
         assert!(counted_statuses(Entity::Case, &q(json!({"_and": [{"status": "Open"}, {"severity": 2}]}))).is_none());
         assert!(counted_statuses(Entity::Case, &q(json!({"_not": {"status": "Open"}}))).is_none());
         assert!(counted_statuses(Entity::Task, &query::parse(&json!({"status": "Waiting"}), Entity::Task).unwrap()).is_none());
+    }
+
+    #[test]
+    fn children_of_a_named_parent_are_read_through_the_link() {
+        let q = |v| query::parse(&v, Entity::Task).unwrap();
+        assert!(names_parent(&q(json!({"_parent": {"_type": "case", "_id": "c1"}}))));
+        assert!(names_parent(&q(json!({"_parent": {"_type": "case", "_query": {"_id": "c1"}}}))));
+        assert!(names_parent(&q(json!({"_and": [{"status": "Waiting"}, {"_parent": {"_type": "case", "_query": {"_id": "c1"}}}]}))));
+        assert!(!names_parent(&q(json!({"_parent": {"_type": "case", "_query": {"severity": 3}}}))));
+        assert!(!names_parent(&q(json!({"_or": [{"status": "Waiting"}, {"_parent": {"_type": "case", "_query": {"_id": "c1"}}}]}))));
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub async fn list_for_case(state: &AppState, caller: &Caller, case_id: &str) -> 
 }
 
 pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Result<Page<Task>> {
-    search::run(&caller.store(state), Entity::Task, search, true).await
+    search::run_listed(state, &caller.store(state), Entity::Task, search, search::Count::Exact).await
 }
 
 /// Side effects of a status change: dates and the owner.

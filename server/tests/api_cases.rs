@@ -994,15 +994,6 @@ async fn list_totals_follow_every_change() {
 }
 
 /// A page of `/api/case/_search` with its X-Total.
-async fn case_page(c: &Client, s: &TestServer, query: &Value, sort: &[&str], range: &str) -> (u64, Vec<Value>) {
-    let mut params: Vec<(&str, &str)> = sort.iter().map(|k| ("sort", *k)).collect();
-    params.push(("range", range));
-    let r = c.post(s.url("/api/case/_search")).query(&params).json(&json!({"query": query})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{query} {sort:?} {range}");
-    let total: u64 = r.headers()["x-total"].to_str().unwrap().parse().unwrap();
-    (total, r.json().await.unwrap())
-}
-
 /// Lists filtered on several fields are answered from the statistics index (exact totals, pages
 /// in order) and agree with the database's own answer (`range=all`, which the database serves);
 /// a write is in the next list it belongs to.
@@ -1024,13 +1015,7 @@ async fn filtered_lists_from_the_index_agree_with_the_database() {
         assert_eq!(st, StatusCode::OK, "{v}");
     }
     assert_eq!(delete(&admin, &s, &format!("/api/case/{}", ids[29])).await, StatusCode::NO_CONTENT);
-    for _ in 0..200 {
-        if state.stats.is_ready() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(state.stats.is_ready(), "the statistics index loads");
+    stats_ready(&s).await;
 
     let queries = [
         json!({"_and": [{"status": "Open"}, {"_gte": {"severity": 2}}]}),
@@ -1045,33 +1030,9 @@ async fn filtered_lists_from_the_index_agree_with_the_database() {
     let mut pages = 0;
     for q in &queries {
         for sort in sorts {
-            let (db_total, db) = case_page(&admin, &s, q, sort, "all").await;
-            assert_eq!(db_total, db.len() as u64);
-            let mut paged = Vec::new();
-            let mut from = 0;
-            loop {
-                let (total, page) = case_page(&admin, &s, q, sort, &format!("{from}-{}", from + 4)).await;
-                pages += 1;
-                assert_eq!(total, db_total, "{q} {sort:?}: X-Total is exact on every page");
-                if page.is_empty() {
-                    break;
-                }
-                assert!(page.len() <= 4);
-                paged.extend(page);
-                from += 4;
-            }
-            let mut a: Vec<String> = paged.iter().map(id).collect();
-            let mut b: Vec<String> = db.iter().map(id).collect();
-            if sort.is_empty() || sort[0] == "-createdAt" || sort.len() == 2 {
-                // A total order (creation dates differ): the same sequence.
-                assert_eq!(a, b, "{q} {sort:?}");
-            } else {
-                // Ties in tlp: the same records and the same sequence of sort values.
-                assert_eq!(paged.iter().map(|c| c["tlp"].as_i64()).collect::<Vec<_>>(), db.iter().map(|c| c["tlp"].as_i64()).collect::<Vec<_>>());
-                a.sort();
-                b.sort();
-                assert_eq!(a, b, "{q} {sort:?}: pages neither overlap nor skip");
-            }
+            // Creation dates differ: every sort but the TLP alone is a total order.
+            let tie = (sort == ["-tlp"]).then_some("tlp");
+            pages += pages_agree_with_database(&admin, &s, "/api/case/_search", q, sort, tie).await;
         }
     }
     // Every page but the database's `all` came from the index.
@@ -1080,18 +1041,74 @@ async fn filtered_lists_from_the_index_agree_with_the_database() {
     // Read-your-writes: a new case is in the next filtered list; a change moves it out.
     let q = json!({"_and": [{"status": "Open"}, {"_gte": {"severity": 4}}, {"tags": "fresh"}]});
     let c = new_case(&admin, &s, json!({"title": "Fresh", "description": "d", "severity": 4, "tags": ["fresh"]})).await;
-    let (total, page) = case_page(&admin, &s, &q, &[], "0-15").await;
+    let (total, page) = search_page(&admin, &s, "/api/case/_search", &q, &[], "0-15").await;
     assert_eq!((total, page.len()), (1, 1));
     assert_eq!(page[0]["title"], "Fresh");
     patch(&admin, &s, &format!("/api/case/{}", id(&c)), json!({"severity": 1})).await;
-    let (total, page) = case_page(&admin, &s, &q, &[], "0-15").await;
+    let (total, page) = search_page(&admin, &s, "/api/case/_search", &q, &[], "0-15").await;
     assert_eq!((total, page.len()), (0, 0));
     // Free text and text sorts are not the index's: the database answers them, the same way.
     let before = state.stats.lists_served();
-    let (total, _) = case_page(&admin, &s, &json!({"_and": [{"status": "Open"}, {"_like": {"_field": "title", "_value": "Case 0"}}]}), &[], "0-15").await;
+    let (total, _) = search_page(&admin, &s, "/api/case/_search", &json!({"_and": [{"status": "Open"}, {"_like": {"_field": "title", "_value": "Case 0"}}]}), &[], "0-15").await;
     assert!(total > 0);
-    let (_, page) = case_page(&admin, &s, &json!({"_and": [{"status": "Open"}, {"severity": 2}]}), &["+title"], "0-3").await;
+    let (_, page) = search_page(&admin, &s, "/api/case/_search", &json!({"_and": [{"status": "Open"}, {"severity": 2}]}), &["+title"], "0-3").await;
     assert_eq!(page.iter().map(|c| c["title"].as_str().unwrap()).collect::<Vec<_>>(), vec!["Case 01", "Case 05", "Case 09"]);
     assert_eq!(state.stats.lists_served(), before);
+    s.stop().await;
+}
+
+/// Task lists (v0 `case/task/_search`, what "my tasks" scripts ask) are answered from the
+/// statistics index too, with the database's default order (`order`, then creation).
+#[tokio::test]
+async fn filtered_task_lists_from_the_index_agree_with_the_database() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let state = s.running.as_ref().unwrap().state.clone();
+    let mut tasks = Vec::new();
+    for c in 0..2 {
+        let case = new_case(&admin, &s, json!({"title": format!("Case {c}"), "description": "d"})).await;
+        for i in 0..12u64 {
+            let group = ["identification", "containment"][i as usize % 2];
+            let body = json!({"title": format!("Task {c}.{i:02}"), "group": group, "order": i % 3, "flag": i % 4 == 0});
+            let (st, t) = post(&admin, &s, &format!("/api/case/{}/task", id(&case)), body).await;
+            assert_eq!(st, StatusCode::CREATED, "{t}");
+            tasks.push(id(&t));
+            // Distinct creation dates: the default order is total.
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+    }
+    for (n, tid) in tasks.iter().enumerate().filter(|(n, _)| n % 3 == 1) {
+        let status = if n % 2 == 0 { "Completed" } else { "InProgress" };
+        let (st, v) = patch(&admin, &s, &format!("/api/case/task/{tid}"), json!({"status": status})).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    stats_ready(&s).await;
+
+    let queries = [
+        json!({"_and": [{"status": "Waiting"}, {"flag": true}]}),
+        json!({"_and": [{"_in": {"_field": "status", "_values": ["Waiting", "InProgress"]}}, {"group": "containment"}]}),
+        json!({"_or": [{"_gte": {"order": 2}}, {"status": "Completed"}]}),
+        json!({"_and": [{"status": "InProgress"}, {"owner": ADMIN}]}),
+        json!({"status": "Waiting"}),
+    ];
+    let sorts: [&[&str]; 3] = [&[], &["-createdAt"], &["+order"]];
+    let served = state.stats.lists_served();
+    let mut pages = 0;
+    for q in &queries {
+        for sort in sorts {
+            let tie = (sort == ["+order"]).then_some("order");
+            pages += pages_agree_with_database(&admin, &s, "/api/case/task/_search", q, sort, tie).await;
+        }
+    }
+    assert_eq!(state.stats.lists_served() - served, pages, "every page but `range=all` came from the index");
+
+    // Read-your-writes: a task started just now is in the next list of started tasks.
+    let q = json!({"_and": [{"status": "InProgress"}, {"group": "identification"}]});
+    let (before, _) = search_page(&admin, &s, "/api/case/task/_search", &q, &[], "0-4").await;
+    let waiting = tasks.iter().enumerate().find(|(n, _)| n % 3 != 1 && n % 2 == 0).map(|(_, t)| t.clone()).unwrap();
+    patch(&admin, &s, &format!("/api/case/task/{waiting}"), json!({"status": "InProgress"})).await;
+    let (after, page) = search_page(&admin, &s, "/api/case/task/_search", &q, &["-startDate"], "0-1").await;
+    assert_eq!(after, before + 1);
+    assert_eq!(page[0]["id"], waiting.as_str());
     s.stop().await;
 }

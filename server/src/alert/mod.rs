@@ -87,14 +87,14 @@ pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<Alert> {
 
 /// Alerts matching a v0 search, with the exact total (`X-Total`).
 pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Result<Page<Alert>> {
-    search::run(&caller.store(state), Entity::Alert, search, true).await
+    search::run_listed(state, &caller.store(state), Entity::Alert, search, Count::Exact).await
 }
 
-/// The triage list: a page, its total (exact for status filters, capped at [`COUNT_CAP`]
-/// otherwise) and the organisation's counts per status.
+/// The triage list: a page, its total (exact for status filters and for the lists the statistics
+/// index serves, otherwise capped at [`COUNT_CAP`]) and the organisation's counts per status.
 pub async fn list(state: &AppState, caller: &Caller, search: &Search) -> Result<(Page<Alert>, AlertCounts)> {
     let store = caller.store(state);
-    let page = search::run_counted(&store, Entity::Alert, search, Count::AtMost(COUNT_CAP)).await?;
+    let page = search::run_listed(state, &store, Entity::Alert, search, Count::AtMost(COUNT_CAP)).await?;
     Ok((page, counts_in(&store).await?))
 }
 

@@ -23,7 +23,7 @@ use crate::audit::Tx;
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::query::Entity;
-use crate::search::{self, Page, Search};
+use crate::search::{self, Count, Page, Search};
 use crate::state::AppState;
 use crate::store::{OrgStore, new_id};
 use crate::{case_template, custom_field, observable, task, validate, vars};
@@ -96,7 +96,7 @@ pub(crate) fn push_writable_guard(tx: &mut Tx, vcase: &str) {
 }
 
 pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Result<Page<Case>> {
-    search::run_listed(state, &caller.store(state), Entity::Case, search).await
+    search::run_listed(state, &caller.store(state), Entity::Case, search, Count::Exact).await
 }
 
 fn valid_metrics(metrics: &BTreeMap<String, Option<f64>>) -> Result<()> {
