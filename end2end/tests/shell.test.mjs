@@ -1,5 +1,5 @@
 // The foundation's flow: sign in as the first admin, reach the empty cases page, reload it,
-// see the About page, sign out.
+// see the About page, administer users and custom fields, sign out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, ADMIN, PASSWORD, launch, shot } from './helpers.mjs';
@@ -43,6 +43,40 @@ test('login, cases, reload, about, logout', async () => {
     await page.click('button.icon-button');
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     await shot(page, '05-about-dark');
+
+    // Administration: a user created, locked after the confirmation, unlocked; a custom field
+    // added and deleted; a refused creation shown where the user acted.
+    await page.goto(`${BASE}/admin/users`);
+    await page.waitForSelector('table.grid >> text=admin@waggle.local');
+    await page.fill('input[placeholder^="Login"]', 'e2e-analyst@example.org');
+    await page.fill('input[placeholder="Name"] >> nth=-1', 'E2E Analyst');
+    await page.click('button:text-is("Create user")');
+    const row = page.locator('tr', { hasText: 'e2e-analyst@example.org' });
+    await row.waitFor();
+    assert.equal(await page.inputValue('input[placeholder^="Login"]'), '', 'the form is cleared');
+    await row.locator('button:text-is("Lock")').click();
+    await row.locator('button:text-is("Unlock")').waitFor();
+    assert.match(await row.textContent(), /Locked/);
+    await shot(page, '07-admin-users');
+    await row.locator('button:text-is("Unlock")').click();
+    await row.locator('button:text-is("Lock")').waitFor();
+    await page.fill('input[placeholder^="Login"]', 'e2e-second@example.org');
+    await page.fill('input[placeholder="Name"] >> nth=-1', 'Second');
+    await page.fill('input[placeholder^="Password"]', 'short');
+    await page.click('button:text-is("Create user")');
+    const users = page.locator('section.card', { has: page.locator('h2', { hasText: 'Users' }) });
+    assert.match(await users.locator('.error-note').textContent(), /at least/);
+    assert.equal(await page.inputValue('input[placeholder^="Login"]'), 'e2e-second@example.org', 'a refused form keeps what was typed');
+
+    await page.goto(`${BASE}/admin/custom-fields`);
+    await page.waitForSelector('text=No custom fields');
+    await page.fill('input[placeholder="Name"]', 'Business unit');
+    await page.click('button:text-is("Add field")');
+    const field = page.locator('tr', { hasText: 'Business unit' });
+    await field.waitFor();
+    await shot(page, '08-admin-custom-fields');
+    await field.locator('button:text-is("Delete")').click();
+    await page.waitForSelector('text=No custom fields');
 
     await page.click('.usermenu-button');
     await page.click('text=Log out');

@@ -1,6 +1,7 @@
 //! The web UI: an application shell (top bar, footer, sign-in guard) and its pages.
 //! Logic that can be tested without a browser lives in plain functions (see [`format`]).
 
+pub mod action;
 pub mod auth;
 pub mod browser;
 pub mod case_filter;

@@ -3,9 +3,10 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, NewUserInput, UserUpdateInput};
 use crate::model::{ApiError, Organisation, Permission, Profile, User, UserStatus};
+use crate::ui::action::{Settle, confirm, fetched};
 use crate::ui::auth::use_auth;
 use crate::ui::format;
-use crate::ui::widgets::{EmptyState, ErrorNote, Loading};
+use crate::ui::widgets::{EmptyState, ErrorNote};
 
 /// Administration, in tabs (in the URL): users and organisations; case templates, custom
 /// fields, metrics and observable types of the organisation.
@@ -52,7 +53,6 @@ pub fn AdminPage() -> impl IntoView {
 
 #[component]
 fn Organisations() -> impl IntoView {
-    let auth = use_auth();
     let reload = RwSignal::new(0u32);
     let orgs = LocalResource::new(move || {
         reload.track();
@@ -61,20 +61,13 @@ fn Organisations() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         spawn_local(async move {
-            match api::create_org(name.get_untracked(), description.get_untracked()).await {
-                Ok(_) => {
-                    name.set(String::new());
-                    description.set(String::new());
-                    error.set(None);
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => {
-                    auth.check(&e);
-                    error.set(Some(e));
-                }
+            if outcome.settle(api::create_org(name.get_untracked(), description.get_untracked()).await).is_some() {
+                name.set(String::new());
+                description.set(String::new());
             }
         });
     };
@@ -87,21 +80,16 @@ fn Organisations() -> impl IntoView {
                 <button type="submit" class="primary">"Create organisation"</button>
             </form>
             <ErrorNote error=error/>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || orgs.get().map(|r| match r {
-                    Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="grid">
-                            <thead><tr><th>"Name"</th><th>"Description"</th><th>"Created"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|o: Organisation| view! {
-                                    <tr><td>{o.name}</td><td>{o.description}</td><td>{format::datetime(o.created_at)}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                })}
-            </Suspense>
+            {move || fetched(orgs.get(), |list| view! {
+                <table class="grid">
+                    <thead><tr><th>"Name"</th><th>"Description"</th><th>"Created"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|o: Organisation| view! {
+                            <tr><td>{o.name}</td><td>{o.description}</td><td>{format::datetime(o.created_at)}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any())}
         </section>
     }
 }
@@ -119,6 +107,7 @@ fn Users() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let profile = RwSignal::new(Profile::Analyst);
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let in_admin_org = move || auth.current().is_some_and(|u| u.is_platform_admin());
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -130,28 +119,17 @@ fn Users() -> impl IntoView {
             profile: profile.get_untracked(),
         };
         spawn_local(async move {
-            match api::create_user(input).await {
-                Ok(_) => {
-                    login.set(String::new());
-                    name.set(String::new());
-                    password.set(String::new());
-                    error.set(None);
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => {
-                    auth.check(&e);
-                    error.set(Some(e));
-                }
+            if outcome.settle(api::create_user(input).await).is_some() {
+                login.set(String::new());
+                name.set(String::new());
+                password.set(String::new());
             }
         });
     };
     let set_status = move |id: String, status: UserStatus| {
         spawn_local(async move {
             let input = UserUpdateInput { status: Some(status), ..Default::default() };
-            match api::update_user(id, input).await {
-                Ok(_) => reload.update(|n| *n += 1),
-                Err(e) => error.set(Some(e)),
-            }
+            outcome.settle(api::update_user(id, input).await);
         });
     };
     let profiles = move || {
@@ -172,51 +150,47 @@ fn Users() -> impl IntoView {
                 <button type="submit" class="primary">"Create user"</button>
             </form>
             <ErrorNote error=error/>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || users.get().map(|r| match r {
-                    Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <EmptyState title="No users" hint="Create the first one above."/> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="grid">
-                            <thead><tr><th>"Login"</th><th>"Name"</th><th>"Organisations"</th><th>"Status"</th><th>"API key"</th><th></th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|u: User| {
-                                    let id = u.id.clone();
-                                    let locked = u.status == UserStatus::Locked;
-                                    let orgs = u.memberships.iter().map(|m| format!("{} ({})", m.org_name, m.profile.as_str())).collect::<Vec<_>>().join(", ");
-                                    let is_me = auth.current().is_some_and(|me| me.id == u.id);
-                                    view! {
-                                        <tr class:locked=locked>
-                                            <td>{u.login}</td><td>{u.name}</td><td>{orgs}</td>
-                                            <td>{if locked { "Locked" } else { "Active" }}</td>
-                                            <td>{if u.has_key { "yes" } else { "-" }}</td>
-                                            <td>
-                                                <Show when=move || !is_me>
-                                                    {
+            {move || fetched(users.get(), |list| if list.is_empty() {
+                view! { <EmptyState title="No users" hint="Create the first one above."/> }.into_any()
+            } else { view! {
+                    <table class="grid">
+                        <thead><tr><th>"Login"</th><th>"Name"</th><th>"Organisations"</th><th>"Status"</th><th>"API key"</th><th></th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|u: User| {
+                                let id = u.id.clone();
+                                let locked = u.status == UserStatus::Locked;
+                                let orgs = u.memberships.iter().map(|m| format!("{} ({})", m.org_name, m.profile.as_str())).collect::<Vec<_>>().join(", ");
+                                let is_me = auth.current().is_some_and(|me| me.id == u.id);
+                                view! {
+                                    <tr class:locked=locked>
+                                        <td>{u.login}</td><td>{u.name}</td><td>{orgs}</td>
+                                        <td>{if locked { "Locked" } else { "Active" }}</td>
+                                        <td>{if u.has_key { "yes" } else { "-" }}</td>
+                                        <td>
+                                            <Show when=move || !is_me>
+                                                {
+                                                    let id = id.clone();
+                                                    move || {
                                                         let id = id.clone();
-                                                        move || {
-                                                            let id = id.clone();
-                                                            if locked {
-                                                                view! { <button on:click=move |_| set_status(id.clone(), UserStatus::Ok)>"Unlock"</button> }.into_any()
-                                                            } else {
-                                                                view! { <button class="danger" on:click=move |_| {
-                                                                    if window().confirm_with_message("Lock this user? Their sessions end at once.").unwrap_or(false) {
-                                                                        set_status(id.clone(), UserStatus::Locked)
-                                                                    }
-                                                                }>"Lock"</button> }.into_any()
-                                                            }
+                                                        if locked {
+                                                            view! { <button on:click=move |_| set_status(id.clone(), UserStatus::Ok)>"Unlock"</button> }.into_any()
+                                                        } else {
+                                                            view! { <button class="danger" on:click=move |_| {
+                                                                if confirm("Lock this user? Their sessions end at once.") {
+                                                                    set_status(id.clone(), UserStatus::Locked)
+                                                                }
+                                                            }>"Lock"</button> }.into_any()
                                                         }
                                                     }
-                                                </Show>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                })}
-            </Suspense>
+                                                }
+                                            </Show>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any() })}
         </section>
     }
 }

@@ -6,10 +6,11 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::model::*;
+use crate::ui::action::{Settle, fetched, refresh};
 use crate::ui::auth::use_auth;
 use crate::ui::format;
 use crate::ui::pages::alerts_filter::AlertFilter;
-use crate::ui::widgets::{EmptyState, ErrorNote, Loading};
+use crate::ui::widgets::{EmptyState, ErrorNote};
 
 /// The alerts list filtered to one source (every status).
 pub fn source_link(source: &str) -> String {
@@ -23,6 +24,7 @@ pub fn AlertSourcesAdmin() -> impl IntoView {
     let can_change = move || auth.current().is_some_and(|u| u.can(Permission::ManageAlert));
     let reload = RwSignal::new(0u32);
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let notice = RwSignal::new(None::<String>);
     let sources = LocalResource::new(move || {
         reload.track();
@@ -30,21 +32,15 @@ pub fn AlertSourcesAdmin() -> impl IntoView {
     });
     let set = move |source: String, upsert: bool| {
         spawn_local(async move {
-            match api::set_alert_source(source.clone(), upsert).await {
-                Ok(_) => {
-                    error.set(None);
-                    notice.set(Some(if upsert {
-                        format!("Alerts sent again by “{source}” now update the existing alert")
-                    } else {
-                        format!("Alerts sent again by “{source}” are now refused as duplicates")
-                    }));
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => {
-                    use_auth().check(&e);
-                    error.set(Some(e));
-                    reload.update(|n| *n += 1);
-                }
+            if outcome.settle(api::set_alert_source(source.clone(), upsert).await).is_some() {
+                notice.set(Some(if upsert {
+                    format!("Alerts sent again by “{source}” now update the existing alert")
+                } else {
+                    format!("Alerts sent again by “{source}” are now refused as duplicates")
+                }));
+            } else {
+                // The toggle the user flipped shows the setting as it is again.
+                refresh(reload);
             }
         });
     };
@@ -77,11 +73,10 @@ pub fn AlertSourcesAdmin() -> impl IntoView {
             </Show>
             <ErrorNote error=error/>
             {move || notice.get().map(|n| view! { <div class="ok-note block" role="status">{n}</div> })}
-            {move || match sources.get() {
-                None => view! { <Loading/> }.into_any(),
-                Some(Err(e)) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => view! { <EmptyState title="No alert sources yet" hint="Sources appear here with the first alert a feeder sends; you can also name one in advance."/> }.into_any(),
-                Some(Ok(list)) => view! {
+            {move || fetched(sources.get(), |list| if list.is_empty() {
+                view! { <EmptyState title="No alert sources yet" hint="Sources appear here with the first alert a feeder sends; you can also name one in advance."/> }.into_any()
+            } else {
+                view! {
                     <table class="grid alert-sources">
                         <thead><tr><th>"Source"</th><th class="num">"Alerts"</th><th>"Duplicates"</th><th>"Changed"</th></tr></thead>
                         <tbody>{list.into_iter().map(|s| {
@@ -107,8 +102,8 @@ pub fn AlertSourcesAdmin() -> impl IntoView {
                             }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            }}
+                }.into_any()
+            })}
         </section>
     }
 }

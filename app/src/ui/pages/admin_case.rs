@@ -7,29 +7,13 @@ use serde_json::Value;
 
 use crate::api::{self, CaseLookups};
 use crate::model::*;
-use crate::ui::auth::use_auth;
+use crate::ui::action::{Settle, confirm, fetched};
 use crate::ui::browser;
 use crate::ui::case_filter::parse_tags;
 use crate::ui::format;
-use crate::ui::widgets::{EmptyState, ErrorNote, Loading, SeverityBadge, Tags};
+use crate::ui::widgets::{EmptyState, ErrorNote, SeverityBadge, Tags};
 
 const IMPORT_INPUT: &str = "template-import-file";
-
-/// Handle a server call's result: refresh on success, show the error where the user acted.
-fn finish<T>(r: Result<T, ApiError>, error: RwSignal<Option<ApiError>>, reload: RwSignal<u32>) -> bool {
-    match r {
-        Ok(_) => {
-            error.set(None);
-            reload.update(|n| *n += 1);
-            true
-        }
-        Err(e) => {
-            use_auth().check(&e);
-            error.set(Some(e));
-            false
-        }
-    }
-}
 
 /// A default custom field value of a template being edited: the text of its input.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +129,7 @@ impl ListOp {
 pub fn TemplatesAdmin() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let notice = RwSignal::new(None::<String>);
     let lookups = LocalResource::new(move || {
         reload.track();
@@ -164,7 +149,7 @@ pub fn TemplatesAdmin() -> impl IntoView {
             if let Ok(t) = &r {
                 notice.set(Some(format!("Imported “{}” ({} tasks)", t.name, t.tasks.len())));
             }
-            finish(r, error, reload);
+            outcome.settle(r);
         });
     };
     let export = move |id: String| {
@@ -176,10 +161,10 @@ pub fn TemplatesAdmin() -> impl IntoView {
         });
     };
     let delete = move |t: CaseTemplate| {
-        if !window().confirm_with_message(&format!("Delete the template “{}”? Cases made from it keep their tasks.", t.name)).unwrap_or(false) {
+        if !confirm(&format!("Delete the template “{}”? Cases made from it keep their tasks.", t.name)) {
             return;
         }
-        spawn_local(async move { finish(api::delete_template(t.id).await, error, reload); });
+        spawn_local(async move { outcome.settle(api::delete_template(t.id).await); });
     };
     let save = move |d: TemplateDraft| {
         let input = match d.input() {
@@ -194,7 +179,7 @@ pub fn TemplatesAdmin() -> impl IntoView {
                 Some(id) => api::update_template(id, input).await,
                 None => api::create_template(input).await,
             };
-            if finish(r, error, reload) {
+            if outcome.settle(r).is_some() {
                 draft.set(None);
                 notice.set(Some(format!("Saved “{}”", d.name.trim())));
             }
@@ -214,10 +199,9 @@ pub fn TemplatesAdmin() -> impl IntoView {
                 view! { <TemplateEditor draft=d lookups=l error=error on_save=Callback::new(save) on_cancel=Callback::new(move |_| { error.set(None); draft.set(None) })/> }
             })}
             {move || draft.with(Option::is_none).then(|| view! { <ErrorNote error=error/> })}
-            {move || lookups.get().map(|r| match r {
-                Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                Ok(l) if l.templates.is_empty() => view! { <EmptyState title="No case templates" hint="Create one, or import a TheHive Case-Template__<name>.json file."/> }.into_any(),
-                Ok(l) => view! {
+            {move || fetched(lookups.get(), |l| if l.templates.is_empty() {
+                    view! { <EmptyState title="No case templates" hint="Create one, or import a TheHive Case-Template__<name>.json file."/> }.into_any()
+                } else { view! {
                     <table class="grid templates">
                         <thead><tr><th>"Name"</th><th>"Title prefix"</th><th>"Severity"</th><th>"Tags"</th><th>"Tasks"</th><th></th></tr></thead>
                         <tbody>{l.templates.into_iter().map(|t| {
@@ -239,8 +223,7 @@ pub fn TemplatesAdmin() -> impl IntoView {
                             }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            })}
+                }.into_any() })}
         </section>
     }
 }
@@ -467,6 +450,7 @@ fn TemplateEditor(
 pub fn CustomFieldsAdmin() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let lookups = LocalResource::new(move || {
         reload.track();
         async move { api::get_case_lookups().await }
@@ -499,7 +483,7 @@ pub fn CustomFieldsAdmin() -> impl IntoView {
             mandatory: mandatory.get_untracked(),
         };
         spawn_local(async move {
-            if finish(api::create_custom_field(input).await, error, reload) {
+            if outcome.settle(api::create_custom_field(input).await).is_some() {
                 name.set(String::new());
                 reference.set(String::new());
                 options.set(String::new());
@@ -507,8 +491,8 @@ pub fn CustomFieldsAdmin() -> impl IntoView {
         });
     };
     let delete = move |d: CustomFieldDefinition| {
-        if window().confirm_with_message(&format!("Delete the custom field “{}”?", d.name)).unwrap_or(false) {
-            spawn_local(async move { finish(api::delete_custom_field(d.id).await, error, reload); });
+        if confirm(&format!("Delete the custom field “{}”?", d.name)) {
+            spawn_local(async move { outcome.settle(api::delete_custom_field(d.id).await); });
         }
     };
     view! {
@@ -525,10 +509,9 @@ pub fn CustomFieldsAdmin() -> impl IntoView {
                 <button type="submit" class="primary">"Add field"</button>
             </form>
             <ErrorNote error=error/>
-            {move || lookups.get().map(|r| match r {
-                Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                Ok(l) if l.custom_fields.is_empty() => view! { <EmptyState title="No custom fields" hint="Fields analysts fill in on every case (business unit, CVSS…)."/> }.into_any(),
-                Ok(l) => view! {
+            {move || fetched(lookups.get(), |l| if l.custom_fields.is_empty() {
+                    view! { <EmptyState title="No custom fields" hint="Fields analysts fill in on every case (business unit, CVSS…)."/> }.into_any()
+                } else { view! {
                     <table class="grid">
                         <thead><tr><th>"Name"</th><th>"Reference"</th><th>"Type"</th><th>"Options"</th><th>"Mandatory"</th><th></th></tr></thead>
                         <tbody>{l.custom_fields.into_iter().map(|d| {
@@ -543,8 +526,7 @@ pub fn CustomFieldsAdmin() -> impl IntoView {
                             }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            })}
+                }.into_any() })}
         </section>
     }
 }
@@ -553,6 +535,7 @@ pub fn CustomFieldsAdmin() -> impl IntoView {
 pub fn MetricsAdmin() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let lookups = LocalResource::new(move || {
         reload.track();
         async move { api::get_case_lookups().await }
@@ -563,15 +546,15 @@ pub fn MetricsAdmin() -> impl IntoView {
         ev.prevent_default();
         let input = MetricInput { name: name.get_untracked(), title: Some(title.get_untracked()).filter(|t| !t.trim().is_empty()), description: None };
         spawn_local(async move {
-            if finish(api::create_metric(input).await, error, reload) {
+            if outcome.settle(api::create_metric(input).await).is_some() {
                 name.set(String::new());
                 title.set(String::new());
             }
         });
     };
     let delete = move |m: MetricDefinition| {
-        if window().confirm_with_message(&format!("Delete the metric “{}”?", m.title)).unwrap_or(false) {
-            spawn_local(async move { finish(api::delete_metric(m.id).await, error, reload); });
+        if confirm(&format!("Delete the metric “{}”?", m.title)) {
+            spawn_local(async move { outcome.settle(api::delete_metric(m.id).await); });
         }
     };
     view! {
@@ -583,10 +566,9 @@ pub fn MetricsAdmin() -> impl IntoView {
                 <button type="submit" class="primary">"Add metric"</button>
             </form>
             <ErrorNote error=error/>
-            {move || lookups.get().map(|r| match r {
-                Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                Ok(l) if l.metrics.is_empty() => view! { <EmptyState title="No metrics" hint="Numbers measured on cases (hours to contain, systems affected…)."/> }.into_any(),
-                Ok(l) => view! {
+            {move || fetched(lookups.get(), |l| if l.metrics.is_empty() {
+                    view! { <EmptyState title="No metrics" hint="Numbers measured on cases (hours to contain, systems affected…)."/> }.into_any()
+                } else { view! {
                     <table class="grid">
                         <thead><tr><th>"Name"</th><th>"Title"</th><th></th></tr></thead>
                         <tbody>{l.metrics.into_iter().map(|m| {
@@ -594,8 +576,7 @@ pub fn MetricsAdmin() -> impl IntoView {
                             view! { <tr><td><code>{m.name.clone()}</code></td><td>{m.title.clone()}</td><td><button class="small danger" on:click=move |_| delete(m2.clone())>"Delete"</button></td></tr> }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            })}
+                }.into_any() })}
         </section>
     }
 }
@@ -604,6 +585,7 @@ pub fn MetricsAdmin() -> impl IntoView {
 pub fn DataTypesAdmin() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let lookups = LocalResource::new(move || {
         reload.track();
         async move { api::get_case_lookups().await }
@@ -614,14 +596,14 @@ pub fn DataTypesAdmin() -> impl IntoView {
         ev.prevent_default();
         let (n, f) = (name.get_untracked(), is_file.get_untracked());
         spawn_local(async move {
-            if finish(api::create_data_type(n, f).await, error, reload) {
+            if outcome.settle(api::create_data_type(n, f).await).is_some() {
                 name.set(String::new());
             }
         });
     };
     let delete = move |t: ObservableDataType| {
-        if window().confirm_with_message(&format!("Delete the observable type “{}”?", t.name)).unwrap_or(false) {
-            spawn_local(async move { finish(api::delete_data_type(t.id).await, error, reload); });
+        if confirm(&format!("Delete the observable type “{}”?", t.name)) {
+            spawn_local(async move { outcome.settle(api::delete_data_type(t.id).await); });
         }
     };
     view! {
@@ -633,10 +615,7 @@ pub fn DataTypesAdmin() -> impl IntoView {
                 <button type="submit" class="primary">"Add type"</button>
             </form>
             <ErrorNote error=error/>
-            {move || match lookups.get() {
-                None => view! { <Loading/> }.into_any(),
-                Some(Err(e)) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                Some(Ok(l)) => view! {
+            {move || fetched(lookups.get(), |l| view! {
                     <table class="grid">
                         <thead><tr><th>"Name"</th><th>"Kind"</th><th></th></tr></thead>
                         <tbody>{l.data_types.into_iter().map(|t| {
@@ -644,8 +623,7 @@ pub fn DataTypesAdmin() -> impl IntoView {
                             view! { <tr><td><code>{t.name.clone()}</code></td><td>{if t.is_attachment { "file" } else { "value" }}</td><td><button class="small danger" on:click=move |_| delete(t2.clone())>"Delete"</button></td></tr> }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            }}
+                }.into_any())}
         </section>
     }
 }

@@ -11,6 +11,7 @@ use super::alerts_filter::{AlertFilter, PAGE_SIZE, SORTS, select};
 use super::alerts_preview::{AlertPreviewPanel, MergePicker};
 use crate::api::{self, CaseChoice, TriageAction};
 use crate::model::{AlertPage, AlertStatus, AlertSummary, ApiError, BulkOutcome};
+use crate::ui::action::confirm;
 use crate::ui::auth::use_auth;
 use crate::ui::format;
 use crate::ui::widgets::{EmptyState, ErrorNote, Loading, SeverityBadge, TlpBadge};
@@ -84,7 +85,7 @@ pub fn AlertsPage() -> impl IntoView {
             return;
         }
         if action == TriageAction::Delete
-            && !window().confirm_with_message(&format!("Delete {} alert(s) for good?", chosen.len())).unwrap_or(false)
+            && !confirm(&format!("Delete {} alert(s) for good?", chosen.len()))
         {
             return;
         }

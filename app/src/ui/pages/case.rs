@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::api::{self, CaseDetail, CaseLookups};
 use crate::model::*;
+use crate::ui::action::confirm;
 use crate::ui::auth::use_auth;
 use crate::ui::case_filter::parse_tags;
 use crate::ui::format;
@@ -124,7 +125,7 @@ fn CaseHeader() -> impl IntoView {
     let case = move || ctx.case();
     let delete = move || {
         let Some(c) = case() else { return };
-        if !window().confirm_with_message(&format!("Delete case #{} “{}”? It stays readable, marked Deleted.", c.case_id, c.title)).unwrap_or(false) {
+        if !confirm(&format!("Delete case #{} “{}”? It stays readable, marked Deleted.", c.case_id, c.title)) {
             return;
         }
         let navigate = navigate.clone();
@@ -700,7 +701,7 @@ fn MergeDialog(on_close: Callback<()>) -> impl IntoView {
             return;
         }
         let numbers: Vec<String> = list.iter().map(|c| format!("#{}", c.case_id)).collect();
-        if !window().confirm_with_message(&format!("Merge {} into a new case? They are then closed as duplicates.", numbers.join(", "))).unwrap_or(false) {
+        if !confirm(&format!("Merge {} into a new case? They are then closed as duplicates.", numbers.join(", "))) {
             return;
         }
         let ids: Vec<String> = list.into_iter().map(|c| c.id).collect();

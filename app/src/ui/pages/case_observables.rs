@@ -10,6 +10,7 @@ use leptos_router::components::A;
 
 use crate::api::{self, BulkOutcome, Sighting};
 use crate::model::*;
+use crate::ui::action::{Settle, confirm};
 use crate::ui::auth::use_auth;
 use crate::ui::browser;
 use crate::ui::case_filter::parse_tags;
@@ -53,11 +54,11 @@ pub fn outcome_text(what: &str, out: &BulkOutcome) -> String {
 #[component]
 pub fn ObservablesTab() -> impl IntoView {
     let ctx = use_case();
-    let auth = use_auth();
     let error = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     let selected = RwSignal::new(HashSet::<String>::new());
     let reload = RwSignal::new(0u32);
+    let outcome = Settle::new(error, reload);
     let list = LocalResource::new(move || {
         reload.track();
         ctx.reload.track();
@@ -67,17 +68,11 @@ pub fn ObservablesTab() -> impl IntoView {
     let items = move || list.get().and_then(|r| r.ok()).unwrap_or_default();
     let writable = move || ctx.case().is_some_and(|c| c.status != CaseStatus::Deleted);
     let case_number = move || ctx.case().map(|c| c.case_id).unwrap_or_default();
-    let done = move |r: Result<BulkOutcome, ApiError>, what: &'static str| match r {
-        Ok(out) => {
-            error.set(None);
+    let done = move |r: Result<BulkOutcome, ApiError>, what: &'static str| {
+        if let Some(out) = outcome.settle(r) {
             notice.set(Some(outcome_text(what, &out)));
             selected.set(HashSet::new());
-            reload.update(|n| *n += 1);
             ctx.refresh();
-        }
-        Err(e) => {
-            auth.check(&e);
-            error.set(Some(e));
         }
     };
     let patch_ids = move |ids: Vec<String>, patch: ObservablePatch, what: &'static str| {
@@ -86,7 +81,7 @@ pub fn ObservablesTab() -> impl IntoView {
     let bulk_patch = move |patch: ObservablePatch, what: &'static str| patch_ids(selected.get_untracked().into_iter().collect(), patch, what);
     let bulk_delete = move |_| {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
-        if !window().confirm_with_message(&format!("Delete {} observable(s)?", ids.len())).unwrap_or(false) {
+        if !confirm(&format!("Delete {} observable(s)?", ids.len())) {
             return;
         }
         spawn_local(async move { done(api::delete_observables(ids).await, "Deleted") });

@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::{self, TaskDetail};
 use crate::model::*;
+use crate::ui::action::{Settle, confirm};
 use crate::ui::auth::use_auth;
 use crate::ui::browser;
 use crate::ui::case_filter::day_start;
@@ -133,7 +134,7 @@ pub fn TasksTab() -> impl IntoView {
         });
     };
     let delete = move |id: String, title: String| {
-        if !window().confirm_with_message(&format!("Delete the task “{title}” and its logs? This cannot be undone.")).unwrap_or(false) {
+        if !confirm(&format!("Delete the task “{title}” and its logs? This cannot be undone.")) {
             return;
         }
         spawn_local(async move {
@@ -254,22 +255,14 @@ pub fn TaskPage() -> impl IntoView {
     });
     let lookups = LocalResource::new(|| async { api::get_case_lookups().await.unwrap_or_default() });
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let file_name = RwSignal::new(None::<String>);
     let update = move |patch: TaskPatch| {
         let id = task_id.get_untracked();
         spawn_local(async move {
-            match api::update_task(id, patch).await {
-                Ok(_) => {
-                    error.set(None);
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => {
-                    auth.check(&e);
-                    error.set(Some(e));
-                }
-            }
+            outcome.settle(api::update_task(id, patch).await);
         });
     };
     let add_log = move |ev: leptos::ev::SubmitEvent| {
@@ -288,18 +281,10 @@ pub fn TaskPage() -> impl IntoView {
                 None => api::add_task_log(id, text).await.map(|_| ()),
             };
             busy.set(false);
-            match r {
-                Ok(()) => {
-                    message.set(String::new());
-                    file_name.set(None);
-                    browser::clear_file(LOG_FILE_INPUT);
-                    error.set(None);
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => {
-                    auth.check(&e);
-                    error.set(Some(e));
-                }
+            if outcome.settle(r).is_some() {
+                message.set(String::new());
+                file_name.set(None);
+                browser::clear_file(LOG_FILE_INPUT);
             }
         });
     };
@@ -335,7 +320,7 @@ pub fn TaskPage() -> impl IntoView {
     };
     let navigate = use_navigate();
     let delete_task = move |case_number: i64, title: String| {
-        if !window().confirm_with_message(&format!("Delete the task “{title}” and its logs? This cannot be undone.")).unwrap_or(false) {
+        if !confirm(&format!("Delete the task “{title}” and its logs? This cannot be undone.")) {
             return;
         }
         let id = task_id.get_untracked();
@@ -352,14 +337,11 @@ pub fn TaskPage() -> impl IntoView {
     };
     let delete_task = StoredValue::new(delete_task);
     let delete_log = move |id: String| {
-        if !window().confirm_with_message("Delete this log?").unwrap_or(false) {
+        if !confirm("Delete this log?") {
             return;
         }
         spawn_local(async move {
-            match api::delete_task_log(id).await {
-                Ok(()) => reload.update(|n| *n += 1),
-                Err(e) => error.set(Some(e)),
-            }
+            outcome.settle(api::delete_task_log(id).await);
         });
     };
     view! {

@@ -12,6 +12,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, CaseLookups, CasePage};
 use crate::model::{ApiError, Case, CasePatch, CaseStatus, ImpactStatus, ResolutionStatus};
+use crate::ui::action::Settle;
 use crate::ui::auth::use_auth;
 use crate::ui::case_filter::{CaseFilter, parse_tags};
 use crate::ui::format;
@@ -78,6 +79,7 @@ pub fn CasesPage() -> impl IntoView {
     let cursor = RwSignal::new(0usize);
     let last_clicked = RwSignal::new(None::<usize>);
     let error = RwSignal::new(None::<ApiError>);
+    let outcome = Settle::new(error, reload);
     let notice = RwSignal::new(None::<String>);
     let new_open = RwSignal::new(false);
     let close_open = RwSignal::new(false);
@@ -130,22 +132,14 @@ pub fn CasesPage() -> impl IntoView {
     let bulk = move |patch: CasePatch, what: &'static str| {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
         spawn_local(async move {
-            match api::bulk_update_cases(ids, patch).await {
-                Ok(out) => {
-                    error.set(None);
-                    let failed = out.failed.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>();
-                    notice.set(Some(if failed.is_empty() {
-                        format!("{what}: {} case(s)", out.done)
-                    } else {
-                        format!("{what}: {} case(s); {} refused: {}", out.done, failed.len(), failed.join("; "))
-                    }));
-                    selected.set(HashSet::new());
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => {
-                    auth.check(&e);
-                    error.set(Some(e));
-                }
+            if let Some(out) = outcome.settle(api::bulk_update_cases(ids, patch).await) {
+                let failed = out.failed.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>();
+                notice.set(Some(if failed.is_empty() {
+                    format!("{what}: {} case(s)", out.done)
+                } else {
+                    format!("{what}: {} case(s); {} refused: {}", out.done, failed.len(), failed.join("; "))
+                }));
+                selected.set(HashSet::new());
             }
         });
     };
@@ -160,18 +154,10 @@ pub fn CasesPage() -> impl IntoView {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
         let (add, del) = if remove { (Vec::new(), tags) } else { (tags, Vec::new()) };
         spawn_local(async move {
-            match api::change_case_tags(ids, add, del).await {
-                Ok(out) => {
-                    error.set(None);
-                    notice.set(Some(format!("{}: {} case(s) changed", if remove { "Tags removed" } else { "Tags added" }, out.done)));
-                    bulk_tag.set(String::new());
-                    selected.set(HashSet::new());
-                    reload.update(|n| *n += 1);
-                }
-                Err(e) => {
-                    auth.check(&e);
-                    error.set(Some(e));
-                }
+            if let Some(out) = outcome.settle(api::change_case_tags(ids, add, del).await) {
+                notice.set(Some(format!("{}: {} case(s) changed", if remove { "Tags removed" } else { "Tags added" }, out.done)));
+                bulk_tag.set(String::new());
+                selected.set(HashSet::new());
             }
         });
     };

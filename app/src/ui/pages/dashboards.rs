@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, DashboardInput};
 use crate::model::{ApiError, Container, Dashboard, DashboardStatus, Definition, Permission, Series, WIDGET_TYPES, Widget, WidgetOptions, PERIODS};
+use crate::ui::action::confirm;
 use crate::ui::auth::use_auth;
 use crate::ui::charts::{self, Chart, Theme};
 use crate::ui::format;
@@ -276,7 +277,7 @@ pub fn DashboardPage() -> impl IntoView {
     };
     let nav = navigate.clone();
     let remove = move |_| {
-        if !window().confirm_with_message("Delete this dashboard? Everyone it is shared with loses it.").unwrap_or(false) {
+        if !confirm("Delete this dashboard? Everyone it is shared with loses it.") {
             return;
         }
         let nav = nav.clone();
@@ -444,7 +445,7 @@ fn DashRow(
                     <span class="drag-handle" title="Drag to move this row">"⠿ row "{index + 1}</span>
                     <button on:click=move |_| editor.set(Some((index, None, Widget { kind: "donut".into(), id: new_widget_id(), options: WidgetOptions { entity: Some("case".into()), field: Some("status".into()), query: Some(json!({})), ..Default::default() }, extra: Default::default() })))>"+ Widget"</button>
                     <button class="danger" on:click=move |_| {
-                        if window().confirm_with_message("Remove this row and its widgets?").unwrap_or(false) {
+                        if confirm("Remove this row and its widgets?") {
                             state.update(|s| if let Some(s) = s { if index < s.def.items.len() { s.def.items.remove(index); } });
                             dirty.set(true);
                         }
@@ -568,7 +569,7 @@ fn WidgetCard(
                             view! {
                                 <button class="tool" title="Edit" on:click=move |_| editor.set(Some((row, Some(index), wid.clone())))>"✎"</button>
                                 <button class="tool danger" title="Remove" on:click=move |_| {
-                                    if window().confirm_with_message("Remove this widget?").unwrap_or(false) {
+                                    if confirm("Remove this widget?") {
                                         state.update(|s| if let Some(s) = s { if let Some(r) = s.def.items.get_mut(row) { if index < r.items.len() { r.items.remove(index); } } });
                                         dirty.set(true);
                                     }

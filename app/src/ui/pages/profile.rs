@@ -3,6 +3,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::model::ApiError;
+use crate::ui::action;
 use crate::ui::auth::use_auth;
 use crate::ui::widgets::ErrorNote;
 
@@ -68,7 +69,7 @@ pub fn ProfilePage() -> impl IntoView {
         } else {
             "Make an API key?"
         };
-        if !window().confirm_with_message(question).unwrap_or(false) {
+        if !action::confirm(question) {
             return;
         }
         spawn_local(async move {
@@ -86,7 +87,7 @@ pub fn ProfilePage() -> impl IntoView {
         });
     };
     let revoke = move |_| {
-        if !window().confirm_with_message("Revoke your API key? Scripts using it stop working.").unwrap_or(false) {
+        if !action::confirm("Revoke your API key? Scripts using it stop working.") {
             return;
         }
         spawn_local(async move {
