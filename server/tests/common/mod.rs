@@ -249,3 +249,19 @@ pub async fn pages_agree_with_database(c: &Client, s: &TestServer, path: &str, q
     }
     pages
 }
+
+/// [`pages_agree_with_database`] for every query in every sort, and every page but the
+/// database's `range=all` answered by the statistics index. `tied`: the one sort whose order has
+/// ties, and its field.
+pub async fn index_lists_agree(c: &Client, s: &TestServer, path: &str, queries: &[Value], sorts: &[&[&str]], tied: (&[&str], &str)) {
+    let state = &s.running.as_ref().unwrap().state;
+    let served = state.stats.lists_served();
+    let mut pages = 0;
+    for q in queries {
+        for sort in sorts {
+            let tie = (*sort == tied.0).then_some(tied.1);
+            pages += pages_agree_with_database(c, s, path, q, sort, tie).await;
+        }
+    }
+    assert_eq!(state.stats.lists_served() - served, pages, "{path}: every page but `range=all` came from the index");
+}
