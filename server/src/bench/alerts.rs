@@ -276,7 +276,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
         ("alerts list: status=New, -date, 0-15", json!({"query": {"status": "New"}})),
         ("alerts list: all, -date, 0-15", json!({"query": {}})),
         // Filters on several fields are answered by the statistics index (`search::run_listed`).
-        ("alerts list: New from misp, severity>=3, -date, 0-15", json!({"query": {"_and": [{"status": "New"}, {"source": "misp"}, {"_gte": {"severity": 3}}]}})),
+        ("alerts list: New, severity>=3, tag bench, -date, 0-15", json!({"query": {"_and": [{"status": "New"}, {"_gte": {"severity": 3}}, {"tags": "bench"}]}})),
         ("alerts list: source in (splunk, qradar), tag bench, -date, 0-15", json!({"query": {"_and": [{"_in": {"_field": "source", "_values": ["splunk", "qradar"]}}, {"tags": "bench"}]}})),
     ]
     .into_iter()
