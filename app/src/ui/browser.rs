@@ -62,12 +62,22 @@ pub fn download_text(name: &str, mime: &str, content: &str) {
     opts.set_type(mime);
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    if let Some(a) = document().create_element("a").ok().and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
-        a.set_href(&url);
-        a.set_download(name);
-        a.click();
-    }
+    click_download(&url, name);
     let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Download what `href` points to (an object or data URL) as a file named `name`: a link is
+/// added to the page, clicked and removed (some browsers ignore clicks on detached links).
+pub fn click_download(href: &str, name: &str) {
+    if let Some(a) = document().create_element("a").ok().and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
+        a.set_href(href);
+        a.set_download(name);
+        if let Some(body) = document().body() {
+            let _ = body.append_child(&a);
+            a.click();
+            let _ = body.remove_child(&a);
+        }
+    }
 }
 
 /// Whether a key event comes from a field the user types in (shortcuts stay out of its way).

@@ -1,10 +1,19 @@
-//! The web UI: an application shell (top bar, footer, sign-in guard) and its pages.
-//! Logic that can be tested without a browser lives in plain functions (see [`format`]).
+//! The web UI (Leptos components only; the logic they share with the server lives outside
+//! `ui`: [`crate::chart`], [`crate::date`], [`crate::url`], [`crate::csv`]).
+//!
+//! - [`App`]: the routes. [`shell`]: top bar, footer, sign-in guard, keyboard, theme.
+//! - [`pages`]: one folder per area (cases, alerts, dashboards, admin) and the single pages.
+//! - [`widgets`]: badges, tags, modal, markdown editor... shared by pages.
+//! - [`action`]: what every action does with its answer; [`auth`]: the session;
+//!   [`browser`]: uploads, downloads and other browser-only helpers.
+//! - [`format`]: presentation rules (labels, colours, dates) as plain, unit-tested functions.
+//!
+//! Logic that can be tested without a browser lives in plain functions next to the components
+//! that use it (e.g. `pages::cases::filter`; the cases list's keys, selection and notices).
 
 pub mod action;
 pub mod auth;
 pub mod browser;
-pub mod case_filter;
 pub mod charts;
 pub mod format;
 pub mod pages;
@@ -16,7 +25,13 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use auth::AuthState;
-use pages::{about::AboutPage, admin::AdminPage, alerts::AlertsPage, case::CasePage, case_tasks::TaskPage, cases::CasesPage, dashboards::{DashboardPage, DashboardsPage}, login::LoginPage, profile::ProfilePage};
+use pages::about::AboutPage;
+use pages::admin::AdminPage;
+use pages::alerts::AlertsPage;
+use pages::cases::{CasePage, CasesPage, TaskPage};
+use pages::dashboards::{DashboardPage, DashboardsPage};
+use pages::login::LoginPage;
+use pages::profile::ProfilePage;
 use shell::{NotFound, Shell};
 
 /// The whole application.

@@ -5,8 +5,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api;
 use crate::model::ApiError;
 use crate::ui::auth::use_auth;
-use crate::ui::shell::{decode_component, safe_next};
+use crate::ui::shell::safe_next;
 use crate::ui::widgets::ErrorNote;
+use crate::url::decode_component;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {

@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use super::alerts_filter::{AlertFilter, PAGE_SIZE, SORTS, select};
-use super::alerts_preview::{AlertPreviewPanel, MergePicker};
+use super::filter::{AlertFilter, PAGE_SIZE, SORTS, select};
+use super::preview::{AlertPreviewPanel, MergePicker};
 use crate::api::{self, CaseChoice, TriageAction};
 use crate::model::{AlertPage, AlertStatus, AlertSummary, ApiError, BulkOutcome};
 use crate::ui::action::confirm;

@@ -5,8 +5,9 @@
 
 use serde_json::{Value, json};
 
-use super::format;
-use super::shell::{decode_component, encode_component};
+use crate::date::{day_end, day_start};
+use crate::ui::format;
+use crate::url::{query_pairs, query_string};
 
 /// Rows per page of the cases list.
 pub const PAGE_SIZE: u64 = 25;
@@ -61,9 +62,7 @@ impl CaseFilter {
         }
         let mut f = CaseFilter::default();
         let mut status_given = false;
-        for pair in qs.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = decode_component(v);
+        for (k, v) in query_pairs(qs) {
             match k {
                 "status" => {
                     status_given = true;
@@ -74,8 +73,8 @@ impl CaseFilter {
                 "tag" if !v.trim().is_empty() && !f.tags.contains(&v) => f.tags.push(v),
                 "owner" if !v.trim().is_empty() => f.owner = Some(v),
                 "text" => f.text = v,
-                "from" if valid_day(&v) => f.from = Some(v),
-                "to" if valid_day(&v) => f.to = Some(v),
+                "from" if day_start(&v).is_some() => f.from = Some(v),
+                "to" if day_start(&v).is_some() => f.to = Some(v),
                 "flagged" => f.flagged = v == "true" || v == "1",
                 "q" if !v.trim().is_empty() => f.q = Some(v),
                 "sort" => f.sort = v,
@@ -95,8 +94,8 @@ impl CaseFilter {
         if *self == Self::default_view() {
             return String::new();
         }
-        let mut parts: Vec<String> = Vec::new();
-        let mut push = |k: &str, v: &str| parts.push(format!("{k}={}", encode_component(v)));
+        let mut parts: Vec<(&str, String)> = Vec::new();
+        let mut push = |k: &'static str, v: &str| parts.push((k, v.to_string()));
         match &self.status {
             Some(s) if s == "Open" && self.q.is_none() => {}
             Some(s) => push("status", s),
@@ -136,7 +135,7 @@ impl CaseFilter {
         if self.page > 0 {
             push("page", &self.page.to_string());
         }
-        parts.join("&")
+        query_string(parts)
     }
 
     /// The v0 query for the server.
@@ -173,7 +172,7 @@ impl CaseFilter {
             }
         }
         let from = self.from.as_deref().and_then(day_start);
-        let to = self.to.as_deref().and_then(day_start).map(|d| d + 86_400_000 - 1);
+        let to = self.to.as_deref().and_then(day_end);
         if from.is_some() || to.is_some() {
             and.push(json!({ "_between": { "_field": "startDate", "_from": from, "_to": to } }));
         }
@@ -273,6 +272,16 @@ impl CaseFilter {
         f
     }
 
+    /// The filter with the tags typed in the tag box (`a, b`) added, back to page 1.
+    pub fn add_tags(&mut self, typed: &str) {
+        for t in format::parse_tags(typed) {
+            if !self.tags.contains(&t) {
+                self.tags.push(t);
+            }
+        }
+        self.page = 0;
+    }
+
     /// Pages for `total` rows (at least one).
     pub fn page_count(total: u64) -> u64 {
         total.div_ceil(PAGE_SIZE).max(1)
@@ -283,43 +292,10 @@ fn shorten(s: &str, n: usize) -> String {
     if s.chars().count() <= n { s.to_string() } else { s.chars().take(n).collect::<String>() + "…" }
 }
 
-fn valid_day(s: &str) -> bool {
-    day_start(s).is_some()
-}
-
-/// Epoch milliseconds of a `YYYY-MM-DD` day's start (UTC).
-pub fn day_start(s: &str) -> Option<i64> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: i64 = it.next()?.parse().ok()?;
-    let m: i64 = it.next()?.parse().ok()?;
-    let d: i64 = it.next()?.parse().ok()?;
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400_000)
-}
-
-/// Tags typed as `a, b c`: split on commas, trimmed, without blanks or repeats.
-pub fn parse_tags(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        if !out.iter().any(|x| x == t) {
-            out.push(t.to_string());
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::url::encode_component;
 
     #[test]
     fn default_view_is_open_cases_and_an_empty_url() {
@@ -417,13 +393,24 @@ mod tests {
     }
 
     #[test]
-    fn paging_and_days() {
+    fn typed_tags_are_added_once() {
+        let mut f = CaseFilter::from_query("tag=a&page=2");
+        f.add_tags("b, a ,c");
+        assert_eq!(f.tags, vec!["a", "b", "c"]);
+        assert_eq!(f.page, 0);
+        assert_eq!(f.to_v0()["_and"].as_array().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn until_is_the_end_of_the_day() {
+        let f = CaseFilter::from_query("status=any&to=2026-01-31");
+        assert_eq!(f.to_v0()["_between"]["_to"], json!(1_769_903_999_999i64));
+    }
+
+    #[test]
+    fn paging() {
         assert_eq!(CaseFilter::page_count(0), 1);
         assert_eq!(CaseFilter::page_count(26), 2);
         assert_eq!(CaseFilter::from_query("page=2").range(), (50, 75));
-        assert_eq!(day_start("1970-01-02"), Some(86_400_000));
-        assert_eq!(day_start("2000-02-29"), Some(951_782_400_000));
-        assert_eq!(day_start("2000-02"), None);
-        assert_eq!(parse_tags(" a, b,,a , c d "), vec!["a", "b", "c d"]);
     }
 }

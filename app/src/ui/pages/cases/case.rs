@@ -8,15 +8,14 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::Value;
 
+use super::observables::ObservablesTab;
+use super::tasks::TasksTab;
 use crate::api::{self, CaseDetail, CaseLookups};
 use crate::model::*;
 use crate::ui::action::confirm;
 use crate::ui::auth::use_auth;
-use crate::ui::case_filter::parse_tags;
-use crate::ui::format;
-use crate::ui::pages::alerts_preview::CaseAlerts;
-use crate::ui::pages::case_observables::ObservablesTab;
-use crate::ui::pages::case_tasks::TasksTab;
+use crate::ui::format::{self, parse_tags};
+use crate::ui::pages::alerts::preview::CaseAlerts;
 use crate::ui::widgets::{ErrorNote, Loading, MarkdownEditor, Modal, SeverityBadge, Tags, TlpBadge};
 
 /// What the tabs of a case page share.
@@ -399,7 +398,7 @@ fn CustomFieldsCard(case: Case, deleted: bool, error: RwSignal<Option<ApiError>>
 pub fn field_text(kind: CustomFieldType, v: &Value) -> String {
     match (kind, v) {
         (_, Value::Null) => String::new(),
-        (CustomFieldType::Date, Value::Number(n)) => n.as_i64().map(|ms| format::datetime(ms)[..10].to_string()).unwrap_or_default(),
+        (CustomFieldType::Date, Value::Number(n)) => n.as_i64().map(crate::date::day).unwrap_or_default(),
         (_, Value::String(s)) => s.clone(),
         (_, other) => other.to_string(),
     }
@@ -418,7 +417,7 @@ pub fn field_value(kind: CustomFieldType, raw: &str) -> Result<Value, &'static s
         CustomFieldType::Number | CustomFieldType::Float => {
             raw.parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::from).ok_or("a number is expected")
         }
-        CustomFieldType::Date => crate::ui::case_filter::day_start(raw).map(Value::from).ok_or("a date (YYYY-MM-DD) is expected"),
+        CustomFieldType::Date => crate::date::day_start(raw).map(Value::from).ok_or("a date (YYYY-MM-DD) is expected"),
     }
 }
 
@@ -686,7 +685,7 @@ fn MergeDialog(on_close: Callback<()>) -> impl IntoView {
     let candidates = LocalResource::new(move || {
         let t = text.get();
         async move {
-            let f = crate::ui::case_filter::CaseFilter { text: t, ..crate::ui::case_filter::CaseFilter::default_view() };
+            let f = super::filter::CaseFilter { text: t, ..super::filter::CaseFilter::default_view() };
             api::list_cases(f.to_v0(), f.sort_keys(), 0, 10).await
         }
     });

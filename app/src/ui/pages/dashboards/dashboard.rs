@@ -1,6 +1,5 @@
-//! Dashboards: the list (mine and shared), and a dashboard's rows of widgets drawn with
-//! plotters (SVG), with the period, auto-refresh, an editor (query builder, drag to reorder),
-//! drill-down to the cases/alerts lists, and exports (PNG, SVG, CSV, JSON).
+//! A dashboard: its rows of widgets (drag to reorder), the period and auto-refresh, each
+//! widget's chart with its drill-down and downloads.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,121 +7,16 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 
+use super::editor::WidgetEditor;
+use super::export::{download_png, file_name};
+use super::{CHART_H, CHART_W};
 use crate::api::{self, DashboardInput};
-use crate::model::{ApiError, Container, Dashboard, DashboardStatus, Definition, Permission, Series, WIDGET_TYPES, Widget, WidgetOptions, PERIODS};
+use crate::chart::{self as charts, Chart, Theme};
+use crate::model::{ApiError, Container, Dashboard, DashboardStatus, Definition, PERIODS, Permission, Widget, WidgetOptions};
 use crate::ui::action::confirm;
 use crate::ui::auth::use_auth;
-use crate::ui::charts::{self, Chart, Theme};
-use crate::ui::format;
-use crate::ui::shell::encode_component;
-use crate::ui::widgets::{EmptyState, ErrorNote, Loading};
-
-/// Size charts are drawn at (the SVG scales to its card).
-pub const CHART_W: u32 = 560;
-pub const CHART_H: u32 = 300;
-
-#[component]
-pub fn DashboardsPage() -> impl IntoView {
-    let auth = use_auth();
-    let navigate = use_navigate();
-    let reload = RwSignal::new(0u32);
-    let list = LocalResource::new(move || {
-        reload.track();
-        async move { api::list_dashboards().await }
-    });
-    let title = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let can = move || auth.current().is_some_and(|u| u.can(Permission::ManageDashboard));
-    let nav = navigate.clone();
-    let create = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let nav = nav.clone();
-        let input = DashboardInput {
-            id: None,
-            title: title.get_untracked(),
-            description: String::new(),
-            status: DashboardStatus::Private,
-            definition: serde_json::to_string(&Definition { items: vec![Container::default()], ..Default::default() }).unwrap_or_default(),
-        };
-        spawn_local(async move {
-            match api::save_dashboard(input).await {
-                Ok(d) => nav(&format!("/dashboards/{}?edit=1", d.id), Default::default()),
-                Err(e) => {
-                    auth.check(&e);
-                    error.set(Some(e));
-                }
-            }
-        });
-    };
-    let nav = navigate.clone();
-    let import = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
-        let nav = nav.clone();
-        spawn_local(async move {
-            let text = match wasm_bindgen_futures_text(&file).await {
-                Some(t) => t,
-                None => return error.set(Some(ApiError::new(crate::model::ErrorKind::BadRequest, "This file cannot be read"))),
-            };
-            match api::import_dashboard(text).await {
-                Ok(d) => nav(&format!("/dashboards/{}", d.id), Default::default()),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
-    view! {
-        <div class="list-page">
-            <div class="page-header">
-                <h1>"Dashboards"</h1>
-                <Show when=can>
-                    <form class="inline-form" on:submit=create.clone()>
-                        <input type="text" placeholder="New dashboard title" required prop:value=title on:input=move |ev| title.set(event_target_value(&ev))/>
-                        <button type="submit" class="primary">"Create"</button>
-                        <label class="button-like">"Import JSON…"<input type="file" accept=".json,application/json" class="hidden-file" on:change=import.clone()/></label>
-                    </form>
-                </Show>
-            </div>
-            <ErrorNote error=error/>
-            <Suspense fallback=|| view! { <Loading/> }>
-                {move || list.get().map(|r| match r {
-                    Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <EmptyState title="No dashboards" hint="Create one, or import a TheHive dashboard file."/> }.into_any(),
-                    Ok(list) => {
-                        let nav = navigate.clone();
-                        view! {
-                            <table class="grid dashboards">
-                                <thead><tr><th>"Title"</th><th>"Description"</th><th>"Visibility"</th><th>"Owner"</th><th>"Updated"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|d: Dashboard| {
-                                        let href = format!("/dashboards/{}", d.id);
-                                        let nav = nav.clone();
-                                        let go = href.clone();
-                                        view! {
-                                            <tr class="clickable" on:click=move |_| nav(&go, Default::default())>
-                                                <td><a href=href.clone()>{d.title.clone()}</a></td>
-                                                <td>{d.description.clone()}</td>
-                                                <td><span class=format!("badge status-{}", d.status.as_str().to_lowercase())>{d.status.as_str()}</span></td>
-                                                <td>{d.created_by.clone()}</td>
-                                                <td>{format::datetime(d.updated_at.unwrap_or(d.created_at))}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any()
-                    }
-                })}
-            </Suspense>
-        </div>
-    }
-}
-
-/// Read a file's text in the browser.
-async fn wasm_bindgen_futures_text(file: &web_sys::File) -> Option<String> {
-    let promise = file.text();
-    let v = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
-    v.as_string()
-}
+use crate::ui::browser;
+use crate::ui::widgets::{ErrorNote, Loading};
 
 fn now() -> i64 {
     js_sys::Date::now() as i64
@@ -133,60 +27,11 @@ fn theme() -> Theme {
     if crate::ui::shell::theme::is_dark() { Theme::dark() } else { Theme::light() }
 }
 
-/// Download `data` as a file.
-fn download(name: &str, mime: &str, data: &str) {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(data));
-    let bag = web_sys::BlobPropertyBag::new();
-    bag.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &bag) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    click_link(&url, name);
-    let _ = web_sys::Url::revoke_object_url(&url);
-}
-
-fn click_link(href: &str, name: &str) {
-    if let Some(a) = document().create_element("a").ok().and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
-        a.set_href(href);
-        a.set_download(name);
-        if let Some(body) = document().body() {
-            let _ = body.append_child(&a);
-            a.click();
-            let _ = body.remove_child(&a);
-        }
-    }
-}
-
-/// Rasterise an SVG in a canvas (2x for crisp images) and download it as PNG.
-fn download_png(svg: String, w: u32, h: u32, name: String) {
-    use wasm_bindgen::closure::Closure;
-    let Ok(img) = web_sys::HtmlImageElement::new() else { return };
-    let img2 = img.clone();
-    let onload = Closure::once(move || {
-        let Some(canvas) = document().create_element("canvas").ok().and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok()) else { return };
-        canvas.set_width(w * 2);
-        canvas.set_height(h * 2);
-        let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok()) else { return };
-        let _ = ctx.scale(2.0, 2.0);
-        let _ = ctx.draw_image_with_html_image_element(&img2, 0.0, 0.0);
-        if let Ok(url) = canvas.to_data_url_with_type("image/png") {
-            click_link(&url, &name);
-        }
-    });
-    img.set_onload(Some(onload.as_ref().unchecked_ref()));
-    onload.forget();
-    img.set_src(&format!("data:image/svg+xml;charset=utf-8,{}", encode_component(&svg)));
-}
-
-fn file_name(s: &str) -> String {
-    let n: String = s.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
-    if n.is_empty() { "widget".into() } else { n }
-}
-
 /// What the editor works on: the dashboard and its parsed definition.
 #[derive(Clone)]
-struct Editing {
-    dashboard: Dashboard,
-    def: Definition,
+pub(super) struct Editing {
+    pub(super) dashboard: Dashboard,
+    pub(super) def: Definition,
 }
 
 #[component]
@@ -303,7 +148,7 @@ pub fn DashboardPage() -> impl IntoView {
             let definition = saved.unwrap_or_else(|| serde_json::to_value(&s.def).unwrap_or(Value::Null));
             let file = json!({"title": s.dashboard.title, "description": s.dashboard.description, "status": s.dashboard.status.as_str(),
                               "definition": definition});
-            download(&format!("{}.json", file_name(&s.dashboard.title)), "application/json", &serde_json::to_string_pretty(&file).unwrap_or_default());
+            browser::download_text(&format!("{}.json", file_name(&s.dashboard.title)), "application/json", &serde_json::to_string_pretty(&file).unwrap_or_default());
         }
     };
     let esc = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -461,7 +306,7 @@ fn DashRow(
 
 /// The drawing width of a chart in a row of `n` widgets: the text keeps about its size on
 /// screen whatever the number of columns (the SVG scales to its card).
-pub fn chart_width(n: usize) -> u32 {
+fn chart_width(n: usize) -> u32 {
     match n {
         0 | 1 => 1000,
         2 => CHART_W,
@@ -543,12 +388,12 @@ fn WidgetCard(
     };
     let export_svg = move |_| {
         if let Some(Ok(c)) = chart.get_untracked() {
-            download(&format!("{n2}.svg"), "image/svg+xml", &charts::svg(&c, width, CHART_H, &Theme::light(), None));
+            browser::download_text(&format!("{n2}.svg"), "image/svg+xml", &charts::svg(&c, width, CHART_H, &Theme::light(), None));
         }
     };
     let export_csv = move |_| {
         if let Some(Ok(c)) = chart.get_untracked() {
-            download(&format!("{n3}.csv"), "text/csv", &charts::csv(&c, true));
+            browser::download_text(&format!("{n3}.csv"), "text/csv", &charts::csv(&c, true));
         }
     };
     let is_text = widget.kind == "text";
@@ -585,126 +430,6 @@ fn WidgetCard(
                 Some(Ok(Chart::Text { text })) if is_text => view! { <div class="widget-text">{text}</div> }.into_any(),
                 Some(Ok(_)) => view! { <div class="chart" inner_html=svg on:click=click.clone()></div> }.into_any(),
             }}
-        </div>
-    }
-}
-
-/// Field choices of the query builder and the widget editor, per entity.
-fn fields_of(entity: &str) -> &'static [&'static str] {
-    match entity {
-        "case" => &["status", "severity", "tlp", "pap", "owner", "tags", "resolutionStatus", "impactStatus", "flag", "createdBy", "createdAt", "startDate", "endDate"],
-        "alert" => &["status", "type", "source", "severity", "tlp", "pap", "tags", "follow", "caseTemplate", "createdBy", "createdAt", "date"],
-        "case_artifact" => &["dataType", "tlp", "tags", "ioc", "sighted", "status", "attachment.contentType", "createdBy", "createdAt", "startDate"],
-        "case_task" => &["status", "group", "owner", "flag", "createdBy", "createdAt", "startDate", "endDate", "dueDate"],
-        "case_artifact_job" => &["analyzerId", "analyzerName", "cortexId", "status", "dataType", "createdBy", "createdAt", "startDate", "endDate"],
-        _ => &["createdBy", "createdAt"],
-    }
-}
-
-const ENTITIES: &[(&str, &str)] = &[("case", "Cases"), ("alert", "Alerts"), ("case_artifact", "Observables"), ("case_task", "Tasks"), ("case_artifact_job", "Analyzer jobs")];
-
-/// The widget editor: type, entity, fields, and a query builder (or a typed v0 query).
-#[component]
-fn WidgetEditor(
-    row: usize,
-    index: Option<usize>,
-    widget: Widget,
-    state: RwSignal<Option<Editing>>,
-    dirty: RwSignal<bool>,
-    editor: RwSignal<Option<(usize, Option<usize>, Widget)>>,
-) -> impl IntoView {
-    let w = RwSignal::new(widget.clone());
-    let query_text = RwSignal::new(widget.options.query.clone().map(|q| q.to_string()).unwrap_or_else(|| "{}".into()));
-    let series_text = RwSignal::new(serde_json::to_string(&widget.options.series.clone().unwrap_or_default()).unwrap_or_else(|_| "[]".into()));
-    let cond_field = RwSignal::new(String::new());
-    let cond_value = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let set = move |f: &dyn Fn(&mut WidgetOptions)| w.update(|w| f(&mut w.options));
-    let entity = move || w.with(|w| w.options.entity.clone().unwrap_or_else(|| "case".into()));
-    let add_condition = move |_| {
-        let (f, v) = (cond_field.get_untracked(), cond_value.get_untracked());
-        if f.is_empty() {
-            return;
-        }
-        let value = match v.as_str() {
-            "true" | "false" => Value::Bool(v == "true"),
-            _ => v.parse::<i64>().map(Value::from).unwrap_or(Value::String(v.clone())),
-        };
-        let current: Value = serde_json::from_str(&query_text.get_untracked()).unwrap_or(json!({}));
-        let q = charts::and(vec![Some(current), Some(json!({"_field": f, "_value": value}))]);
-        query_text.set(q.to_string());
-        cond_value.set(String::new());
-    };
-    let apply = move |_| {
-        let q: Value = match serde_json::from_str(&query_text.get_untracked()) {
-            Ok(q) => q,
-            Err(e) => return error.set(Some(ApiError::new(crate::model::ErrorKind::BadRequest, format!("The query is not valid JSON: {e}")))),
-        };
-        let series: Vec<Series> = match serde_json::from_str(&series_text.get_untracked()) {
-            Ok(s) => s,
-            Err(e) => return error.set(Some(ApiError::new(crate::model::ErrorKind::BadRequest, format!("The series are not valid JSON: {e}")))),
-        };
-        let mut widget = w.get_untracked();
-        widget.options.query = Some(q);
-        widget.options.series = if series.is_empty() { None } else { Some(series) };
-        state.update(|s| {
-            if let Some(s) = s {
-                while s.def.items.len() <= row {
-                    s.def.items.push(Container::default());
-                }
-                let items = &mut s.def.items[row].items;
-                match index {
-                    Some(i) if i < items.len() => items[i] = widget.clone(),
-                    _ => items.push(widget.clone()),
-                }
-            }
-        });
-        dirty.set(true);
-        editor.set(None);
-    };
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    view! {
-        <div class="card widget-editor" role="dialog" aria-label="Widget editor">
-            <h2>{if index.is_some() { "Edit widget" } else { "New widget" }}</h2>
-            <div class="editor-grid">
-                <label>"Type"<select name="type" on:change=move |ev| { let t = event_target_value(&ev); w.update(|w| w.kind = t) }>
-                    {WIDGET_TYPES.iter().map(|t| view! { <option value=*t selected=widget.kind == *t>{*t}</option> }).collect_view()}
-                </select></label>
-                <label>"Title"<input type="text" name="title" prop:value=opt(widget.options.title.clone()) on:input=move |ev| { let v = event_target_value(&ev); set(&|o| o.title = Some(v.clone())) }/></label>
-                <label>"Entity"<select name="entity" on:change=move |ev| { let v = event_target_value(&ev); set(&|o| o.entity = Some(v.clone())) }>
-                    {ENTITIES.iter().map(|(k, l)| view! { <option value=*k selected=widget.options.entity.as_deref() == Some(*k)>{*l}</option> }).collect_view()}
-                </select></label>
-                <label>"Field"<input type="text" name="field" list="field-choices" prop:value=opt(widget.options.field.clone()) on:input=move |ev| { let v = event_target_value(&ev); set(&|o| o.field = Some(v.clone())) }/></label>
-                <label>"Date field"<input type="text" name="dateField" list="field-choices" prop:value=opt(widget.options.date_field.clone()) on:input=move |ev| { let v = event_target_value(&ev); set(&|o| o.date_field = Some(v.clone()).filter(|v| !v.is_empty())) }/></label>
-                <label>"Interval"<select name="interval" on:change=move |ev| { let v = event_target_value(&ev); set(&|o| o.interval = Some(v.clone())) }>
-                    {["1d", "1w", "1M", "1y"].iter().map(|i| view! { <option value=*i selected=widget.options.interval.as_deref().unwrap_or("1w") == *i>{*i}</option> }).collect_view()}
-                </select></label>
-                <label class="check"><input type="checkbox" name="stacked" prop:checked=widget.options.stacked.unwrap_or(true) on:change=move |ev| { let v = event_target_checked(&ev); set(&|o| o.stacked = Some(v)) }/>"Stacked"</label>
-                <label>"Sort"<select name="sort" on:change=move |ev| { let v = event_target_value(&ev); set(&|o| o.sort = Some(v.clone())) }>
-                    <option value="-_count">"Most first"</option><option value="+_count">"Fewest first"</option><option value="+_term">"By value"</option>
-                </select></label>
-                <label>"Limit"<input type="number" name="limit" min="1" max="100" prop:value=widget.options.limit.clone().map(|l| l.to_string()).unwrap_or_else(|| "10".into()) on:input=move |ev| { let v = event_target_value(&ev); set(&|o| o.limit = v.parse::<u64>().ok().map(Value::from)) }/></label>
-            </div>
-            <datalist id="field-choices">{move || fields_of(&entity()).iter().map(|f| view! { <option value=*f/> }).collect_view()}</datalist>
-            <div class="query-builder">
-                <span class="muted">"Filter: "</span>
-                <select aria-label="Condition field" on:change=move |ev| cond_field.set(event_target_value(&ev))>
-                    <option value="">"field…"</option>
-                    {move || fields_of(&entity()).iter().map(|f| view! { <option value=*f>{*f}</option> }).collect_view()}
-                </select>
-                <span>"="</span>
-                <input type="text" aria-label="Condition value" placeholder="value" prop:value=cond_value on:input=move |ev| cond_value.set(event_target_value(&ev))/>
-                <button on:click=add_condition>"Add condition"</button>
-                <button on:click=move |_| query_text.set("{}".into())>"Clear"</button>
-            </div>
-            <label class="block">"Query (TheHive v0 JSON)"<textarea name="query" rows="2" prop:value=query_text on:input=move |ev| query_text.set(event_target_value(&ev))></textarea></label>
-            <label class="block">"Series (line, multi-line, counter, text): [{\"agg\":\"count\",\"label\":\"…\",\"query\":{…}}]"<textarea name="series" rows="2" prop:value=series_text on:input=move |ev| series_text.set(event_target_value(&ev))></textarea></label>
-            <label class="block">"Text template (text widget: {{agg_1}})"<textarea name="template" rows="2" prop:value=opt(widget.options.template.clone()) on:input=move |ev| { let v = event_target_value(&ev); set(&|o| o.template = Some(v.clone())) }></textarea></label>
-            <ErrorNote error=error/>
-            <div class="inline-form">
-                <button class="primary apply" on:click=apply>"Apply"</button>
-                <button on:click=move |_| editor.set(None)>"Cancel (Esc)"</button>
-            </div>
         </div>
     }
 }

@@ -9,8 +9,7 @@ use crate::api::{self, CaseLookups};
 use crate::model::*;
 use crate::ui::action::{Settle, confirm, fetched};
 use crate::ui::browser;
-use crate::ui::case_filter::parse_tags;
-use crate::ui::format;
+use crate::ui::format::{self, parse_tags};
 use crate::ui::widgets::{EmptyState, ErrorNote, SeverityBadge, Tags};
 
 const IMPORT_INPUT: &str = "template-import-file";
@@ -62,7 +61,7 @@ impl TemplateDraft {
             tasks: t.tasks.clone(),
             custom_fields: fields
                 .into_iter()
-                .map(|(k, f)| FieldDefault { reference: k.clone(), kind: f.kind, value: crate::ui::pages::case::field_text(f.kind, &f.value) })
+                .map(|(k, f)| FieldDefault { reference: k.clone(), kind: f.kind, value: crate::ui::pages::cases::case::field_text(f.kind, &f.value) })
                 .collect(),
             metrics: t.metrics.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         }
@@ -86,7 +85,7 @@ impl TemplateDraft {
             .collect();
         let mut custom_fields = CustomFields::new();
         for (i, f) in self.custom_fields.iter().enumerate() {
-            let value = crate::ui::pages::case::field_value(f.kind, &f.value).map_err(|m| format!("Default of {}: {m}", f.reference))?;
+            let value = crate::ui::pages::cases::case::field_value(f.kind, &f.value).map_err(|m| format!("Default of {}: {m}", f.reference))?;
             custom_fields.insert(f.reference.clone(), CustomFieldValue { kind: f.kind, value, order: Some(i as i64) });
         }
         Ok(TemplateInput {
@@ -268,7 +267,7 @@ fn ListEditor(
 #[component]
 fn DefaultValueInput(kind: CustomFieldType, options: Vec<Value>, value: String, label: String, on_change: Callback<String>) -> impl IntoView {
     let change = move |ev: leptos::ev::Event| on_change.run(event_target_value(&ev));
-    let field_text = crate::ui::pages::case::field_text;
+    let field_text = crate::ui::pages::cases::case::field_text;
     if !options.is_empty() || kind == CustomFieldType::Boolean {
         let choices: Vec<(String, String)> = if options.is_empty() {
             vec![("true".into(), "yes".into()), ("false".into(), "no".into())]
@@ -465,7 +464,7 @@ pub fn CustomFieldsAdmin() -> impl IntoView {
         let k = kind.get_untracked();
         let opts: Result<Vec<Value>, &str> = parse_tags(&options.get_untracked())
             .into_iter()
-            .map(|o| crate::ui::pages::case::field_value(k, &o))
+            .map(|o| crate::ui::pages::cases::case::field_value(k, &o))
             .collect();
         let opts = match opts {
             Ok(o) => o,
@@ -519,7 +518,7 @@ pub fn CustomFieldsAdmin() -> impl IntoView {
                             view! {
                                 <tr>
                                     <td>{d.name.clone()}</td><td><code>{d.reference.clone()}</code></td><td>{d.kind.as_str()}</td>
-                                    <td>{d.options.iter().map(|o| crate::ui::pages::case::field_text(d.kind, o)).collect::<Vec<_>>().join(", ")}</td>
+                                    <td>{d.options.iter().map(|o| crate::ui::pages::cases::case::field_text(d.kind, o)).collect::<Vec<_>>().join(", ")}</td>
                                     <td>{if d.mandatory { "yes" } else { "-" }}</td>
                                     <td><button class="small danger" on:click=move |_| delete(d2.clone())>"Delete"</button></td>
                                 </tr>

@@ -1,3 +1,9 @@
+//! Administration: the page's tabs, organisations and users here; the case settings (templates,
+//! custom fields, metrics, observable types) in [`case`]; alert sources in [`alert`].
+
+pub mod alert;
+pub mod case;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -33,11 +39,11 @@ pub fn AdminPage() -> impl IntoView {
                 }).collect_view()}
             </nav>
             {move || match tab.get().as_str() {
-                "templates" => view! { <super::admin_case::TemplatesAdmin/> }.into_any(),
-                "custom-fields" => view! { <super::admin_case::CustomFieldsAdmin/> }.into_any(),
-                "metrics" => view! { <super::admin_case::MetricsAdmin/> }.into_any(),
-                "observable-types" => view! { <super::admin_case::DataTypesAdmin/> }.into_any(),
-                "alert-sources" => view! { <super::admin_alert::AlertSourcesAdmin/> }.into_any(),
+                "templates" => view! { <case::TemplatesAdmin/> }.into_any(),
+                "custom-fields" => view! { <case::CustomFieldsAdmin/> }.into_any(),
+                "metrics" => view! { <case::MetricsAdmin/> }.into_any(),
+                "observable-types" => view! { <case::DataTypesAdmin/> }.into_any(),
+                "alert-sources" => view! { <alert::AlertSourcesAdmin/> }.into_any(),
                 _ => view! {
                     <Show when=move || me().is_some_and(|u| u.can(Permission::ManageOrganisation))>
                         <Organisations/>

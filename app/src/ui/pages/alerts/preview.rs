@@ -282,7 +282,7 @@ pub fn CaseAlerts(#[prop(into)] case_id: String) -> impl IntoView {
                                 {list.into_iter().map(|a| view! {
                                     <tr>
                                         <td><SeverityBadge severity=a.severity/></td>
-                                        <td><a href=format!("/alerts?status=all&q={}", crate::ui::shell::encode_component(&serde_json::json!({"_id": a.id}).to_string()))>{a.title}</a></td>
+                                        <td><a href=format!("/alerts?status=all&q={}", crate::url::encode_component(&serde_json::json!({"_id": a.id}).to_string()))>{a.title}</a></td>
                                         <td>{a.kind}</td><td>{a.source}</td><td class="mono">{a.source_ref}</td><td>{format::datetime(a.date)}</td>
                                     </tr>
                                 }).collect_view()}

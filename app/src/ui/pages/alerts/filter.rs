@@ -3,8 +3,9 @@
 
 use serde_json::{Value, json};
 
+use crate::date::{DAY_MS, day_start};
 use crate::model::AlertStatus;
-use crate::ui::shell::{decode_component, encode_component};
+use crate::url::{query_pairs, query_string};
 
 /// Rows per page.
 pub const PAGE_SIZE: u64 = 25;
@@ -38,9 +39,7 @@ impl AlertFilter {
     /// parse is ignored.
     pub fn from_query_string(qs: &str) -> AlertFilter {
         let mut f = AlertFilter { status: Some(AlertStatus::New), sort: "-date".into(), ..Default::default() };
-        for pair in qs.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = decode_component(v);
+        for (k, v) in query_pairs(qs) {
             match k {
                 "status" => f.status = AlertStatus::parse(&v),
                 "type" => f.kind = v,
@@ -89,7 +88,7 @@ impl AlertFilter {
         if self.page > 0 {
             p.push(("page", self.page.to_string()));
         }
-        p.iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect::<Vec<_>>().join("&")
+        query_string(p)
     }
 
     /// The v0 query of this filter.
@@ -114,7 +113,7 @@ impl AlertFilter {
             all.push(json!({ "_gte": { "date": from } }));
         }
         if let Some(to) = day_start(&self.to) {
-            all.push(json!({ "_lt": { "date": to + DAY } }));
+            all.push(json!({ "_lt": { "date": to + DAY_MS } }));
         }
         if !self.observable.trim().is_empty() {
             all.push(json!({ "observables.data": self.observable.trim() }));
@@ -175,25 +174,6 @@ impl AlertFilter {
     }
 }
 
-const DAY: i64 = 24 * 3600 * 1000;
-
-/// Midnight UTC of `YYYY-MM-DD`, in epoch milliseconds.
-pub fn day_start(s: &str) -> Option<i64> {
-    let mut it = s.trim().splitn(3, '-');
-    let (y, m, d): (i64, i64, i64) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?.parse().ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * DAY)
-}
-
 /// The selection after a click on row `i` of `ids`: a plain click toggles it, a shift-click
 /// selects the range from the last clicked row.
 pub fn select(selected: &[String], ids: &[String], i: usize, last: Option<usize>, shift: bool) -> Vec<String> {
@@ -223,6 +203,7 @@ pub fn select(selected: &[String], ids: &[String], i: usize, last: Option<usize>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::url::encode_component;
 
     #[test]
     fn url_round_trip_and_default() {
@@ -257,14 +238,6 @@ mod tests {
         assert!(g.tags.is_empty());
         assert_eq!(g.page, 0);
         assert_eq!(g.without("source").query(), json!({}));
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(day_start("1970-01-01"), Some(0));
-        assert_eq!(day_start("2000-03-01"), Some(951_868_800_000));
-        assert_eq!(day_start("2024-13-01"), None);
-        assert_eq!(day_start("yesterday"), None);
     }
 
     #[test]

@@ -7,14 +7,14 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
+use super::case::use_case;
 use crate::api::{self, TaskDetail};
+use crate::date::day_end;
 use crate::model::*;
 use crate::ui::action::{Settle, confirm};
 use crate::ui::auth::use_auth;
 use crate::ui::browser;
-use crate::ui::case_filter::day_start;
 use crate::ui::format;
-use crate::ui::pages::case::use_case;
 use crate::ui::widgets::{EmptyState, ErrorNote, Loading, MarkdownEditor};
 
 /// Tasks grouped by their group, groups in the order of their first task.
@@ -48,12 +48,12 @@ pub fn reorder(tasks: &[Task], i: usize, delta: isize) -> Vec<(String, i64)> {
 /// A due date from a date picker's day (`YYYY-MM-DD`): the last millisecond of that day (UTC),
 /// so a task is overdue only once its day is over.
 pub fn due_from_day(day: &str) -> Option<Millis> {
-    day_start(day).map(|d| d + 86_400_000 - 1)
+    day_end(day)
 }
 
 /// The day (`YYYY-MM-DD`, UTC) of a due date, as a date picker shows it.
 pub fn day_of(ms: Millis) -> String {
-    format::datetime(ms).split(' ').next().unwrap_or_default().to_string()
+    crate::date::day(ms)
 }
 
 /// The change a date picker makes: a day sets the due date, an empty value clears it; `None`
@@ -436,7 +436,7 @@ pub fn TaskPage() -> impl IntoView {
                                             <div class="markdown" inner_html=l.html.clone()></div>
                                             {l.log.attachment.clone().map(|a| view! {
                                                 <div class="attachment">
-                                                    "File: "<a href=format!("/api/datastore/{}?name={}", a.id, crate::ui::shell::encode_component(&a.name)) download=a.name.clone()>{a.name.clone()}</a>
+                                                    "File: "<a href=format!("/api/datastore/{}?name={}", a.id, crate::url::encode_component(&a.name)) download=a.name.clone()>{a.name.clone()}</a>
                                                     <span class="muted">{format!(" {} · {} · sha256 {}", format::size(a.size), a.content_type, a.id)}</span>
                                                 </div>
                                             })}
@@ -481,7 +481,7 @@ mod tests {
     fn due_dates_from_the_date_picker() {
         let due = due_from_day("2026-03-01").unwrap();
         assert_eq!(day_of(due), "2026-03-01");
-        assert_eq!(due + 1, day_start("2026-03-02").unwrap());
+        assert_eq!(due + 1, crate::date::day_start("2026-03-02").unwrap());
         assert_eq!(due_patch("2026-03-01").unwrap().due_date, Some(due));
         assert_eq!(due_patch("").unwrap(), TaskPatch { clear_due_date: Some(true), ..Default::default() });
         assert_eq!(due_patch("03/01/2026"), None);

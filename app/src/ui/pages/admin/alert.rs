@@ -9,7 +9,7 @@ use crate::model::*;
 use crate::ui::action::{Settle, fetched, refresh};
 use crate::ui::auth::use_auth;
 use crate::ui::format;
-use crate::ui::pages::alerts_filter::AlertFilter;
+use crate::ui::pages::alerts::filter::AlertFilter;
 use crate::ui::widgets::{EmptyState, ErrorNote};
 
 /// The alerts list filtered to one source (every status).

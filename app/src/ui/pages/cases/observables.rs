@@ -8,37 +8,37 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
+use super::case::use_case;
 use crate::api::{self, BulkOutcome, Sighting};
+use crate::csv::Csv;
 use crate::model::*;
 use crate::ui::action::{Settle, confirm};
 use crate::ui::auth::use_auth;
 use crate::ui::browser;
-use crate::ui::case_filter::parse_tags;
-use crate::ui::format;
-use crate::ui::pages::case::use_case;
+use crate::ui::format::{self, parse_tags};
 use crate::ui::widgets::{EmptyState, ErrorNote, Modal, Tags, TlpBadge};
 
 const FILE_INPUT: &str = "observable-file";
 
-/// Observables as CSV: a header, one line per observable.
+/// Observables as CSV: a header, one line per observable (through the one CSV writer, which
+/// neutralises formulas).
 pub fn to_csv(list: &[Observable]) -> String {
-    let mut out = String::from("dataType,data,tlp,ioc,sighted,tags,message,seenInOtherCases,createdAt\n");
+    let mut csv = Csv::new(',');
+    csv.row(["dataType", "data", "tlp", "ioc", "sighted", "tags", "message", "seenInOtherCases", "createdAt"]);
     for o in list {
-        let line = [
-            format::csv_field(&o.data_type),
-            format::csv_field(o.display_value()),
+        csv.row([
+            o.data_type.clone(),
+            o.display_value().to_string(),
             format::tlp(o.tlp).0.to_string(),
             o.ioc.to_string(),
             o.sighted.to_string(),
-            format::csv_field(&o.tags.join(";")),
-            format::csv_field(o.message.as_deref().unwrap_or("")),
+            o.tags.join(";"),
+            o.message.clone().unwrap_or_default(),
             o.seen.unwrap_or(0).to_string(),
             format::datetime(o.created_at),
-        ];
-        out.push_str(&line.join(","));
-        out.push('\n');
+        ]);
     }
-    out
+    csv.finish()
 }
 
 /// What a bulk action did, in words.
@@ -316,8 +316,8 @@ fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, writable: b
     };
     let value = match &o.attachment {
         Some(a) => view! {
-            <span class="file">"File: "<a href=format!("/api/datastore/{}?name={}", a.id, crate::ui::shell::encode_component(&a.name))>{a.name.clone()}</a>
-                " "<a class="muted small" href=format!("/api/datastorezip/{}?name={}", a.id, crate::ui::shell::encode_component(&a.name)) title="Zip protected with the password “malware”">"(zip)"</a></span>
+            <span class="file">"File: "<a href=format!("/api/datastore/{}?name={}", a.id, crate::url::encode_component(&a.name))>{a.name.clone()}</a>
+                " "<a class="muted small" href=format!("/api/datastorezip/{}?name={}", a.id, crate::url::encode_component(&a.name)) title="Zip protected with the password “malware”">"(zip)"</a></span>
         }.into_any(),
         None => view! { <code class="value">{o.display_value().to_string()}</code> }.into_any(),
     };

@@ -1,0 +1,12 @@
+//! Cases: the list ([`list`]) and its filter in the URL ([`filter`]); a case's page ([`case`])
+//! with its tasks ([`tasks`]) and observables ([`observables`]) tabs.
+
+pub mod case;
+pub mod filter;
+pub mod list;
+pub mod observables;
+pub mod tasks;
+
+pub use case::CasePage;
+pub use list::CasesPage;
+pub use tasks::TaskPage;
