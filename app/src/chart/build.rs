@@ -41,7 +41,7 @@ fn number(v: Option<&Value>) -> f64 {
     v.and_then(Value::as_f64).unwrap_or(0.0)
 }
 
-/// Build a widget's chart from the answers to [`requests`] (same order).
+/// Build a widget's chart from the answers to [`requests`](super::requests) (same order).
 pub fn build(w: &Widget, answers: &[Value]) -> Chart {
     let o = &w.options;
     let first = answers.first().cloned().unwrap_or(Value::Null);

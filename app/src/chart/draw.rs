@@ -1,5 +1,5 @@
 //! Drawing a chart with plotters on any backend: SVG in the browser, a bitmap (PNG) on the
-//! server. The geometry is shared with hit-testing ([`super::hit`]).
+//! server. The geometry is shared with hit-testing ([`super::hit()`]).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -3,8 +3,9 @@
 //! bitmap, PNG, on the server), what a click hits and where it drills down to, and its data as
 //! CSV. Plain Rust without Leptos or browser APIs: unit-tested, shared by both sides.
 //!
-//! - [`requests`] -> answers from the server's statistics -> [`build`] -> [`Chart`]
-//! - [`draw`] / [`svg`] the chart; [`hit`] and [`drill_down`] for clicks; [`csv`] for export.
+//! - [`requests`] -> answers from the server's statistics -> [`build()`] -> [`Chart`]
+//! - [`draw()`] / [`svg`] the chart; [`hit()`] and [`drill_down`] for clicks; [`csv()`] for
+//!   export.
 
 mod build;
 mod draw;

@@ -6,7 +6,7 @@
 //! - [`widgets`]: badges, tags, modal, markdown editor... shared by pages.
 //! - [`action`]: what every action does with its answer; [`auth`]: the session;
 //!   [`browser`]: uploads, downloads and other browser-only helpers.
-//! - [`format`]: presentation rules (labels, colours, dates) as plain, unit-tested functions.
+//! - [`format`](mod@format): presentation rules (labels, colours, dates) as plain, unit-tested functions.
 //!
 //! Logic that can be tested without a browser lives in plain functions next to the components
 //! that use it (e.g. `pages::cases::filter`; the cases list's keys, selection and notices).

@@ -1,7 +1,7 @@
-//! Dashboards: the list (mine and shared; [`list`]), and a dashboard's rows of widgets drawn
-//! with plotters (SVG) by [`crate::chart`], with the period, auto-refresh, drill-down to the
-//! cases/alerts lists ([`dashboard`]), the widget editor with its query builder ([`editor`]),
-//! and exports: PNG, SVG, CSV, JSON ([`export`]).
+//! Dashboards: the list (mine and shared; `list`), and a dashboard's rows of widgets drawn with
+//! plotters (SVG) by [`crate::chart`], with the period, auto-refresh, drill-down to the
+//! cases/alerts lists (`dashboard`), the widget editor with its query builder (`editor`), and
+//! exports: PNG (`export`), SVG, CSV, JSON.
 
 mod dashboard;
 mod editor;

@@ -3,8 +3,8 @@
 //! actions (assign, add/remove tags, flag, close, merge), keyboard navigation.
 //!
 //! The page holds the state and the keyboard; its parts are components: the header and the
-//! filter bar with its chips ([`toolbar`]), the table with its pager ([`table`]), the bulk
-//! action bar and its dialogs ([`bulk`]). What they decide is in plain, tested functions.
+//! filter bar with its chips (`toolbar`), the table with its pager (`table`), the bulk action
+//! bar and its dialogs (`bulk`). What they decide is in plain, tested functions.
 
 mod bulk;
 mod table;
