@@ -153,6 +153,11 @@ pub(crate) struct CoreInner {
 	/// segment (the commit path applies them outside its write lock). Their segments must
 	/// outlive the flush of the memtable that was active when they were appended.
 	pub(crate) unapplied_batches: parking_lot::Mutex<BTreeMap<u64, usize>>,
+
+	/// Waggle patch: held while the oldest immutable memtable is flushed, so the background
+	/// flush and a forced one (`create_checkpoint`, `Tree::flush`) never flush the same memtable
+	/// at once (both wrote the same SSTable file; the second reader found a bad checksum).
+	flush_lock: parking_lot::Mutex<()>,
 }
 
 impl CoreInner {
@@ -220,6 +225,7 @@ impl CoreInner {
 			error_handler: Arc::new(BackgroundErrorHandler::new()),
 			visible_seq_num,
 			unapplied_batches: parking_lot::Mutex::new(BTreeMap::new()),
+			flush_lock: parking_lot::Mutex::new(()),
 		})
 	}
 
@@ -487,6 +493,10 @@ impl CoreInner {
 	/// 2. Flushes it to SST via flush_immutable_to_sst (which also removes from queue)
 	/// 3. Schedules async WAL cleanup
 	fn flush_oldest_immutable_to_sst(&self) -> Result<Option<Arc<Table>>> {
+		// Waggle patch: one flush of the queue at a time (see `flush_lock`); the entry is read
+		// under it, so a second flusher sees the next entry once the first one is removed.
+		let _flushing = self.flush_lock.lock();
+
 		// Get the oldest immutable entry (clone to release lock before I/O)
 		let entry = {
 			let guard = self.immutable_memtables.read()?;

@@ -970,10 +970,14 @@ mod tests {
 			let active = wal.get_active_log_number();
 			log::info!("After open_with_min_log_number(1): active_log_number = {}", active);
 
-			// KEY ASSERTION: WAL should open at highest segment, not min_log_number
+			// KEY ASSERTION: WAL should open past the highest segment, not at min_log_number.
+			// Waggle patch: upstream expected 3 (append to the highest segment); segment 3
+			// holds a record an earlier writer left, and a reopened log never appends behind
+			// it (a torn tail there would hide the new records from the next replay), so it
+			// starts segment 4.
 			assert_eq!(
-				active, 3,
-				"WAL should open at highest existing segment (3), not at min_log_number (1)"
+				active, 4,
+				"WAL should open after the highest existing segment (3), not at min_log_number (1)"
 			);
 
 			wal.close().unwrap();
