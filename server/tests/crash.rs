@@ -8,6 +8,10 @@
 //! with 1 MiB memtables, so memtables are rotated, flushed to SSTables and their WAL segments
 //! removed while the feeders post and the kills land.
 //!
+//! The small-memtable run checks on disk that memtables really were rotated and flushed (SSTable
+//! files, log segments beyond those the restarts start), so it cannot pass without exercising
+//! them if the engine stopped reading `SURREALKV_MAX_MEMTABLE_SIZE`.
+//!
 //! A third test is deterministic: it leaves the write-ahead log the way a kill in the middle of
 //! a write does (a record whose first fragment reached the file, the rest not), restarts, and
 //! checks that what is acknowledged after that restart survives the next kill.
@@ -190,6 +194,17 @@ async fn crash_cycles(engine: Engine) {
     assert!(!acked.is_empty(), "some alerts were acknowledged");
     let n = check(&base, key.as_ref().unwrap(), &acked).await;
     eprintln!("after {cycles} kills: {n} alerts stored, {} acknowledged", acked.len());
+    let disk = on_disk(&data);
+    eprintln!("on disk: {} SSTables, newest log segment {}", disk.sstables, disk.newest_wal_segment);
+    if let Some(bytes) = engine.memtable_bytes {
+        // Each start opens a new log segment (vendor/README.md, fix 1): `cycles + 1` starts reach
+        // segment `cycles`; anything beyond is a memtable rotation.
+        assert!(
+            disk.sstables > 0 && disk.newest_wal_segment > cycles as u64,
+            "with {bytes}-byte memtables the engine rotated and flushed memtables ({disk:?}); \
+             is SURREALKV_MAX_MEMTABLE_SIZE still read (vendor/README.md)?"
+        );
+    }
     // Feeders sending again what was not acknowledged: told it exists, or created; never twice.
     let c = Client::new();
     let one = acked.iter().next().unwrap();
@@ -212,22 +227,47 @@ async fn post_alerts(base: &str, key: &str, feeder: usize, numbers: std::ops::Ra
     acked
 }
 
-/// The newest write-ahead log segment of the store under `data`.
-fn newest_wal_segment(data: &std::path::Path) -> std::path::PathBuf {
-    fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+/// The files under `dir` (recursively) whose name ends in `.{extension}`.
+fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, extension: &str, found: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             if path.is_dir() {
-                walk(&path, found);
-            } else if path.extension().is_some_and(|e| e == "wal") {
+                walk(&path, extension, found);
+            } else if path.extension().is_some_and(|e| e == extension) {
                 found.push(path);
             }
         }
     }
     let mut found = Vec::new();
-    walk(data, &mut found);
+    walk(dir, extension, &mut found);
+    found
+}
+
+/// The newest write-ahead log segment of the store under `data` (segments are named by their
+/// number, zero-padded).
+fn newest_wal_segment(data: &std::path::Path) -> std::path::PathBuf {
+    let mut found = files_with_extension(data, "wal");
     found.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
     found.pop().expect("the store has a write-ahead log")
+}
+
+/// What the storage engine left on disk under `data`.
+#[derive(Debug)]
+struct OnDisk {
+    /// SSTable files: written by memtable flushes (and the compactions of their tables).
+    sstables: usize,
+    /// The number of the newest log segment: one more at each memtable rotation and each start.
+    newest_wal_segment: u64,
+}
+
+fn on_disk(data: &std::path::Path) -> OnDisk {
+    let segment = newest_wal_segment(data);
+    let number = segment.file_stem().and_then(|s| s.to_str()).and_then(|s| s.parse().ok());
+    OnDisk {
+        sstables: files_with_extension(data, "sst").len(),
+        newest_wal_segment: number.unwrap_or_else(|| panic!("a log segment is named by its number: {}", segment.display())),
+    }
 }
 
 /// Leaves `segment` as a process killed in the middle of a write leaves it: the log's writer
