@@ -13,6 +13,15 @@ ensure_wasm_toolchain
 ensure_chromium
 ensure_node_packages
 
+# The patched storage engine's own tests (upstream's suite and one test per Waggle fix:
+# vendor/README.md). A crate of its own (not a workspace member), with its own Cargo.lock and
+# target directory; ~1 min built, 20-50 s run. The crash tests' memtable override must not
+# reach it.
+log "storage engine tests (vendor/surrealkv)"
+(cd "$ROOT/vendor/surrealkv" \
+    && env -u SURREALKV_MAX_MEMTABLE_SIZE CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/vendor" \
+        cargo test --locked -q)
+
 build_ui
 log "building the server and its tests"
 cargo build -p server --bins --tests
