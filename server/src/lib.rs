@@ -1,40 +1,22 @@
 //! Waggle's server: the `waggle` binary's library.
 //!
-//! Where a request goes: [`api`] (router, layers, adapters per dialect) -> a service module named
-//! for its resource ([`user`], [`org`], ...) -> [`store`] (SurrealDB, scoped per organisation).
+//! Three layers, and the arrows between them go one way (`tests/layers.rs` checks it):
+//!
+//! - [`api`]: adapters only. The router and its layers, TheHive's v0 dialect (`api::v0`) and the
+//!   UI's server functions (`api::ui`) translate shapes and call the domain.
+//! - [`domain`]: every rule, one folder per area (alert, case, catalog, dashboard, identity,
+//!   platform). An area may use the areas below it in [`domain`]'s order, never those above.
+//! - [`core`]: infrastructure that knows no domain: the state, errors, the store, the query
+//!   language, search, the statistics index, audit, authentication, attachments.
+//!
+//! [`server`] and [`config`] are the composition root: they build the state and the router.
+//! Where a request goes: `api::v0::case::create_case` -> `domain::case::create` ->
+//! `core::store::OrgStore` (SurrealDB, scoped to the caller's organisation).
 
-pub mod alert;
 pub mod api;
-pub mod attachment;
-pub mod audit;
-pub mod auth;
-pub mod bench;
-pub mod cache;
-pub mod case;
-pub mod case_template;
 pub mod config;
-pub mod connector;
-pub mod custom_field;
-pub mod dashboard;
-pub mod data_type;
-pub mod error;
-pub mod markdown;
-pub mod metric;
-pub mod observable;
-pub mod org;
-pub mod query;
-pub mod render;
-pub mod search;
-pub mod seed;
+pub mod core;
+pub mod domain;
 pub mod server;
-pub mod state;
-pub mod stats;
-pub mod status;
-pub mod store;
-pub mod task;
-pub mod task_log;
-pub mod ui_pref;
-pub mod user;
-pub mod validate;
 
-pub use status::VERSION;
+pub use domain::platform::status::VERSION;

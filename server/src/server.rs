@@ -11,8 +11,9 @@ use tokio_util::sync::CancellationToken;
 use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::config::Settings;
-use crate::state::AppState;
-use crate::store::Store;
+use crate::core::state::AppState;
+use crate::domain::platform::connector::Connectors;
+use crate::core::store::Store;
 
 /// A started server: its address, its state, and how to stop it.
 pub struct Running {
@@ -43,9 +44,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let started = Instant::now();
     let store = Store::open(&settings.database, settings.database_user.as_deref(), settings.database_password.as_deref()).await?;
     let info = store.info().clone();
-    tracing::info!(engine = %info.engine, location = %info.location, sync = %info.sync, schema = crate::store::SCHEMA_VERSION, "database open");
-    crate::user::bootstrap(&store, &settings).await.map_err(|e| anyhow::anyhow!("bootstrap failed: {e:?}"))?;
-    crate::dashboard::seed_existing(&store).await.map_err(|e| anyhow::anyhow!("seeding dashboards failed: {e:?}"))?;
+    tracing::info!(engine = %info.engine, location = %info.location, sync = %info.sync, schema = crate::core::store::SCHEMA_VERSION, "database open");
+    crate::domain::platform::setup::at_start(&store, &settings).await.map_err(|e| anyhow::anyhow!("setting the platform up failed: {e:?}"))?;
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
 
@@ -54,7 +54,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let state = AppState::new(store, settings);
     let shutdown = CancellationToken::new();
 
-    state.connectors.spawn_checker(shutdown.clone());
+    state.service::<Connectors>().spawn_checker(shutdown.clone());
     {
         // Files a crash left without a record (written before a transaction that never committed):
         // at start, then every hour (for another Waggle process that crashed on the same data).
@@ -62,14 +62,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
             loop {
-                match crate::attachment::sweep(&state, crate::attachment::SWEEP_MIN_AGE).await {
+                match crate::core::attachment::sweep(&state, crate::core::attachment::SWEEP_MIN_AGE).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(removed = n, "attachment store swept"),
                     Err(e) => tracing::warn!(error = ?e, "sweeping the attachment store failed"),
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = tokio::time::sleep(crate::attachment::SWEEP_EVERY) => {}
+                    _ = tokio::time::sleep(crate::core::attachment::SWEEP_EVERY) => {}
                 }
             }
         });
@@ -89,7 +89,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
                     _ = tokio::time::sleep(Duration::from_millis(200)) => {}
                 }
             }
-            if let Err(e) = crate::store::warm::lookup_indexes(&state.store).await {
+            if let Err(e) = crate::core::store::warm::lookup_indexes(&state.store).await {
                 tracing::warn!(error = %e, "warming the lookup indexes failed");
             }
             let _ = _done.send(true);
@@ -132,7 +132,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     tracing::info!(
         url = %format!("http://{addr}"),
         started_ms = started.elapsed().as_millis() as u64,
-        version = crate::status::VERSION,
+        version = crate::domain::platform::status::VERSION,
         "Waggle is ready"
     );
     Ok(Running { addr, state, warmed, shutdown, task })

@@ -52,7 +52,7 @@ fn stored(dir: &Path) -> BTreeSet<String> {
     out
 }
 
-fn state(s: &TestServer) -> &waggle::state::AppState {
+fn state(s: &TestServer) -> &waggle::core::state::AppState {
     &s.running.as_ref().expect("running").state
 }
 
@@ -188,7 +188,7 @@ async fn the_start_sweep_removes_only_old_files_nothing_holds() {
     std::fs::write(&part, b"interrupted upload").unwrap();
     std::fs::File::options().write(true).open(&part).unwrap().set_modified(hour_ago).unwrap();
 
-    let removed = waggle::attachment::sweep(state(&s), Duration::from_secs(600)).await.unwrap();
+    let removed = waggle::core::attachment::sweep(state(&s), Duration::from_secs(600)).await.unwrap();
     assert_eq!(removed, 2, "the old orphan and the interrupted upload");
     assert_eq!(stored(s.dir.path()), BTreeSet::from([held_sha, young]));
     assert!(!part.exists());
@@ -389,8 +389,8 @@ async fn duplicates_are_caught_whether_the_alert_key_index_knows_them_or_not() {
     while !st.stats.is_ready() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let org = waggle::org::by_name(&st.store, "soc").await.unwrap().unwrap().id;
-    let may_exist = |r: &str| st.stats.read().alert_may_exist(&org, waggle::stats::values::alert_key("external", "feed", r));
+    let org = waggle::domain::identity::org::by_name(&st.store, "soc").await.unwrap().unwrap().id;
+    let may_exist = |r: &str| st.stats.read().alert_may_exist(&org, waggle::core::stats::values::alert_key("external", "feed", r));
 
     // Right after its creation the index does not know the alert yet (a poll is 250 ms).
     let mut lagging = 0;
@@ -433,7 +433,7 @@ async fn duplicates_are_caught_whether_the_alert_key_index_knows_them_or_not() {
     let (code, v) = post(&other, &s, "/api/alert", alert("feed", "F-1", json!([]))).await;
     assert_eq!(code, StatusCode::CREATED, "{v}");
     st.stats.catch_up().await.unwrap();
-    let acme = waggle::org::by_name(&st.store, "acme").await.unwrap().unwrap().id;
-    assert_eq!(st.stats.read().alert_may_exist(&acme, waggle::stats::values::alert_key("external", "feed", "F-2")), Some(false));
-    assert_eq!(st.stats.read().alert_may_exist(&acme, waggle::stats::values::alert_key("external", "feed", "F-1")), Some(true));
+    let acme = waggle::domain::identity::org::by_name(&st.store, "acme").await.unwrap().unwrap().id;
+    assert_eq!(st.stats.read().alert_may_exist(&acme, waggle::core::stats::values::alert_key("external", "feed", "F-2")), Some(false));
+    assert_eq!(st.stats.read().alert_may_exist(&acme, waggle::core::stats::values::alert_key("external", "feed", "F-1")), Some(true));
 }

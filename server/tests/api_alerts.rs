@@ -299,15 +299,15 @@ async fn update_triage_states_bulk_search_and_delete() {
     new_alert(&admin, &s, alert_body("U-1", json!([]))).await;
     // The per-status counts (the list's tabs), kept by the database through all of it.
     let state = &s.running.as_ref().unwrap().state;
-    let org = waggle::org::by_name(&state.store, "soc").await.unwrap().unwrap();
-    let counts = waggle::alert::counts_in(&state.store.org(&org.id)).await.unwrap();
+    let org = waggle::domain::identity::org::by_name(&state.store, "soc").await.unwrap().unwrap();
+    let counts = waggle::domain::alert::counts_in(&state.store.org(&org.id)).await.unwrap();
     assert_eq!((counts.new, counts.updated, counts.ignored, counts.imported), (2, 0, 0, 0));
 }
 
 /// Similarity read from the observable value index and from the database, for the admin of
 /// `soc`: the same answer, with `similar` similar cases. Returns both.
 async fn similarity_paths_agree(s: &TestServer, alert_id: &str, similar: usize) -> (Value, Value) {
-    use waggle::alert::similarity::{Lookup, with_similarity_from};
+    use waggle::domain::alert::similarity::{Lookup, with_similarity_from};
     let state = &s.running.as_ref().unwrap().state;
     for _ in 0..200 {
         if state.stats.is_ready() {
@@ -316,9 +316,9 @@ async fn similarity_paths_agree(s: &TestServer, alert_id: &str, similar: usize) 
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     assert!(state.stats.is_ready(), "the statistics index loads");
-    let user = waggle::user::row_by_login(&state.store, ADMIN).await.unwrap().unwrap();
-    let caller = waggle::auth::Caller::for_user(&user, None, waggle::auth::AuthMethod::ApiKey).unwrap();
-    let alert = waggle::alert::get(state, &caller, alert_id).await.unwrap();
+    let user = waggle::domain::identity::user::row_by_login(&state.store, ADMIN).await.unwrap().unwrap();
+    let caller = waggle::core::auth::Caller::for_user(&user, None, waggle::core::auth::AuthMethod::ApiKey).unwrap();
+    let alert = waggle::domain::alert::get(state, &caller, alert_id).await.unwrap();
     let from_index = with_similarity_from(state, &caller, alert.clone(), Lookup::IndexWhenReady).await.unwrap();
     let from_db = with_similarity_from(state, &caller, alert, Lookup::Database).await.unwrap();
     let (a, b) = (serde_json::to_value(&from_index).unwrap(), serde_json::to_value(&from_db).unwrap());
@@ -505,13 +505,13 @@ async fn status_counters_follow_every_write() {
     futures::future::join_all(posts).await;
     assert_eq!((total("New").await, total("Ignored").await), (63, 1));
     let state = &s.running.as_ref().unwrap().state;
-    let org = waggle::org::by_name(&state.store, "soc").await.unwrap().unwrap();
-    let counts = waggle::alert::counts_in(&state.store.org(&org.id)).await.unwrap();
+    let org = waggle::domain::identity::org::by_name(&state.store, "soc").await.unwrap().unwrap();
+    let counts = waggle::domain::alert::counts_in(&state.store.org(&org.id)).await.unwrap();
     assert_eq!((counts.new, counts.ignored), (63, 1), "the status tabs add the writers' records up");
 
     // A recount from the alerts themselves finds the same.
     let store = s.running.as_ref().unwrap().state.store.clone();
-    waggle::alert::recount_status_counters(&store).await.unwrap();
+    waggle::domain::alert::recount_status_counters(&store).await.unwrap();
     assert_eq!((total("New").await, total("Ignored").await), (63, 1));
     s.stop().await;
 }

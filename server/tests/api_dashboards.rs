@@ -132,7 +132,7 @@ async fn fixtures_import_render_export_reimport() {
         let mut widgets = 0;
         for row in &def.items {
             for w in &row.items {
-                let requests = app::ui::charts::requests(w, &def, 1_718_000_000_000);
+                let requests = app::chart::requests(w, &def, 1_718_000_000_000);
                 assert!(!requests.is_empty(), "{} has statistics", w.kind);
                 for (model, body) in requests {
                     let (st, v) = json(admin.post(s.url(&format!("/api/{model}/_stats"))).json(&body).send().await.unwrap()).await;

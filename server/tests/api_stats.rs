@@ -13,7 +13,7 @@ const DAY: i64 = 86_400_000;
 /// Monday 2024-01-01 00:00 UTC.
 const T0: i64 = 1_704_067_200_000;
 
-fn state(s: &TestServer) -> &waggle::state::AppState {
+fn state(s: &TestServer) -> &waggle::core::state::AppState {
     &s.running.as_ref().expect("running").state
 }
 

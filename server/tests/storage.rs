@@ -79,6 +79,6 @@ async fn the_lookup_index_is_warmed_at_start() {
     let s = TestServer::start_persistent(dir, |_| {}).await;
     let running = s.running.as_ref().unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(30), running.warmed.clone().wait_for(|w| *w)).await.expect("warmed in time").unwrap();
-    assert_eq!(waggle::store::warm::lookup_indexes(&running.state.store).await.unwrap(), values.len() as u64);
+    assert_eq!(waggle::core::store::warm::lookup_indexes(&running.state.store).await.unwrap(), values.len() as u64);
     s.stop().await;
 }

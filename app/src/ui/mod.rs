@@ -14,7 +14,6 @@
 pub mod action;
 pub mod auth;
 pub mod browser;
-pub mod charts;
 pub mod format;
 pub mod pages;
 pub mod shell;

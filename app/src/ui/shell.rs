@@ -145,8 +145,6 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-// TODO(layout): remove once the server imports app::url
-pub use crate::url::decode_component;
 
 /// Only same-site paths are valid `next` targets after login (no open redirect).
 pub fn safe_next(next: Option<String>) -> String {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::error::Error;
+use crate::core::error::Error;
 
 pub fn error_body(kind: ErrorKind, message: &str) -> serde_json::Value {
     json!({ "type": kind.as_str(), "message": message })

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::core::error::Error;
 
 pub struct ApiJson<T>(pub T);
 

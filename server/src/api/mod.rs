@@ -2,7 +2,7 @@
 //! functions under `/ui`, the embedded UI everywhere else).
 //!
 //! A request goes: layers (request id, trace, security headers, error shape, compression, body
-//! limit, CSRF, session) -> route -> adapter handler -> service (`crate::<resource>`) -> store.
+//! limit, CSRF, session) -> route -> adapter handler -> domain service (`crate::domain::<area>`) -> core -> store.
 
 pub mod assets;
 pub mod error;
@@ -30,7 +30,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+use crate::core::state::AppState;
 
 /// Routes that answer without authentication. Every other `/api` route requires a caller (the
 /// `Caller` extractor) and answers 401 without one; a test walks the OpenAPI document to check.

@@ -6,29 +6,29 @@ use app::model::*;
 use serde_json::Value;
 
 use super::{R, UiBackend};
-use crate::{case_template, custom_field, data_type, metric};
+use crate::{domain::case::template, domain::catalog::custom_field, domain::catalog::data_type, domain::catalog::metric};
 
 #[async_trait::async_trait]
 impl CaseAdminBackend for UiBackend {
     async fn create_template(&self, input: TemplateInput) -> R<CaseTemplate> {
-        Ok(case_template::create(&self.state, self.caller()?, input).await?)
+        Ok(template::create(&self.state, self.caller()?, input).await?)
     }
 
     async fn update_template(&self, id: String, input: TemplateInput) -> R<CaseTemplate> {
-        Ok(case_template::update(&self.state, self.caller()?, &id, input).await?)
+        Ok(template::update(&self.state, self.caller()?, &id, input).await?)
     }
 
     async fn delete_template(&self, id: String) -> R<()> {
-        Ok(case_template::delete(&self.state, self.caller()?, &id).await?)
+        Ok(template::delete(&self.state, self.caller()?, &id).await?)
     }
 
     async fn import_template(&self, file: Value) -> R<CaseTemplate> {
-        Ok(case_template::import(&self.state, self.caller()?, &file).await?)
+        Ok(template::import(&self.state, self.caller()?, &file).await?)
     }
 
     async fn export_template(&self, id: String) -> R<(String, Value)> {
-        let t = case_template::get(&self.state, self.caller()?, &id).await?;
-        Ok(case_template::export(&t))
+        let t = template::get(&self.state, self.caller()?, &id).await?;
+        Ok(template::export(&t))
     }
 
     async fn create_custom_field(&self, input: CustomFieldInput) -> R<CustomFieldDefinition> {

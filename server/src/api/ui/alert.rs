@@ -5,9 +5,9 @@ use app::model::*;
 use serde_json::{Value, json};
 
 use super::{R, UiBackend};
-use crate::query::Entity;
-use crate::search::Search;
-use crate::{alert, case, case_template, markdown};
+use crate::core::query::Entity;
+use crate::core::search::Search;
+use crate::{domain::alert, domain::case, domain::case::template, core::markdown};
 
 /// The most rows a page of the list has.
 const MAX_PAGE: u64 = 200;
@@ -62,7 +62,7 @@ impl AlertBackend for UiBackend {
 
     async fn templates(&self) -> R<Vec<String>> {
         let caller = self.caller()?;
-        let mut names: Vec<String> = case_template::list(&self.state, caller).await?.into_iter().map(|t| t.name).collect();
+        let mut names: Vec<String> = template::list(&self.state, caller).await?.into_iter().map(|t| t.name).collect();
         names.sort();
         Ok(names)
     }

@@ -5,12 +5,12 @@ use app::model::*;
 use serde_json::Value;
 
 use super::{R, UiBackend};
-use crate::query::Entity;
-use crate::search::Search;
-use crate::{audit, case, case_template, custom_field, data_type, markdown, metric, ui_pref, user};
+use crate::core::query::Entity;
+use crate::core::search::Search;
+use crate::{core::audit, domain::case, domain::case::template, domain::catalog::custom_field, domain::catalog::data_type, core::markdown, domain::catalog::metric, domain::identity::ui_pref, domain::identity::user};
 
 /// `(id, result)` pairs of a bulk service call as the UI's outcome.
-pub(crate) fn outcome<T>(results: Vec<(String, crate::error::Result<T>)>) -> BulkOutcome {
+pub(crate) fn outcome<T>(results: Vec<(String, crate::core::error::Result<T>)>) -> BulkOutcome {
     let mut out = BulkOutcome::default();
     for (id, r) in results {
         match r {
@@ -109,7 +109,7 @@ impl CaseBackend for UiBackend {
             .map(|u| Member { login: u.login, name: u.name })
             .collect();
         Ok(CaseLookups {
-            templates: case_template::list(&self.state, caller).await?,
+            templates: template::list(&self.state, caller).await?,
             custom_fields: custom_field::list(&self.state, caller).await?,
             metrics: metric::list(&self.state, caller).await?,
             data_types: data_type::list(&self.state, caller).await?,

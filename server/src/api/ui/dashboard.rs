@@ -5,10 +5,10 @@ use app::model::*;
 use serde_json::Value;
 
 use super::{R, UiBackend};
-use crate::dashboard::{self, DashboardPatch, NewDashboard};
-use crate::error::Error;
-use crate::query::Range;
-use crate::stats;
+use crate::domain::dashboard::{self, DashboardPatch, NewDashboard};
+use crate::core::error::Error;
+use crate::core::query::Range;
+use crate::core::stats;
 
 #[async_trait::async_trait]
 impl DashboardBackend for UiBackend {

@@ -19,9 +19,9 @@ use axum::response::IntoResponse;
 use leptos::prelude::provide_context;
 use tower_sessions::Session;
 
-use crate::auth::Caller;
-use crate::error::Error;
-use crate::state::AppState;
+use crate::core::auth::Caller;
+use crate::core::error::Error;
+use crate::core::state::AppState;
 
 /// One request's backend: the state, the caller (or why there is none) and the session.
 pub(crate) struct UiBackend {

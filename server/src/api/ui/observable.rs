@@ -5,7 +5,7 @@ use app::model::*;
 
 use super::case::outcome;
 use super::{R, UiBackend};
-use crate::{case, observable};
+use crate::{domain::case, domain::case::observable};
 
 #[async_trait::async_trait]
 impl ObservableBackend for UiBackend {

@@ -4,9 +4,9 @@ use app::api::{Backend, NewUserInput, UserUpdateInput};
 use app::model::*;
 
 use super::{R, UiBackend};
-use crate::auth::{self, Caller, SESSION_ORG};
-use crate::error::Error;
-use crate::{org, status, user};
+use crate::core::auth::{self, Caller, SESSION_ORG};
+use crate::core::error::Error;
+use crate::{domain::identity::org, domain::platform::status, domain::identity::user};
 
 #[async_trait::async_trait]
 impl Backend for UiBackend {
@@ -94,6 +94,6 @@ impl Backend for UiBackend {
     }
 
     async fn create_org(&self, name: String, description: String) -> R<Organisation> {
-        Ok(org::create(&self.state, self.caller()?, &name, &description).await?)
+        Ok(crate::domain::platform::setup::create_organisation(&self.state, self.caller()?, &name, &description).await?)
     }
 }

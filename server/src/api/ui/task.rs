@@ -5,7 +5,7 @@ use app::model::*;
 
 use super::case::outcome;
 use super::{R, UiBackend};
-use crate::{case, markdown, task, task_log};
+use crate::{domain::case, core::markdown, domain::case::task, domain::case::task_log};
 
 #[async_trait::async_trait]
 impl TaskBackend for UiBackend {

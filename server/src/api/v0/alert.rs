@@ -11,13 +11,13 @@ use utoipa_axum::routes;
 use super::case::{bulk_ids, case_object};
 use super::support::{JsonOrMultipart, check_list_attributes, input, list_response, multi_response, query_param, read_upload, search_args};
 use super::{check_attributes, object};
-use crate::alert::{self, Created};
+use crate::domain::alert::{self, Created};
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::error::{Error, Result};
-use crate::query::Entity;
-use crate::search::Search;
-use crate::state::AppState;
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::core::query::Entity;
+use crate::core::search::Search;
+use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -333,7 +333,7 @@ pub async fn create_alert_artifact(State(state): State<AppState>, caller: Caller
             let meta = check_attributes("alert_artifact", &json, ARTIFACT).and_then(|_| input::<NewAlertObservable>("alert_artifact", &json, ARTIFACT));
             let meta = match meta {
                 Ok(m) => m,
-                Err(e) => return crate::attachment::discard_on_error(&state, upload.file, Err(e)).await,
+                Err(e) => return crate::core::attachment::discard_on_error(&state, upload.file, Err(e)).await,
             };
             let file = upload.file.ok_or_else(|| Error::attribute("alert_artifact", "attachment", "file", "the multipart body has no file"))?;
             alert::add_file_observable(&state, &caller, &id, meta, file).await

@@ -11,12 +11,12 @@ use utoipa_axum::routes;
 use super::object;
 use super::support::{list_response, query_param, search_args};
 use crate::api::json::ApiJson;
-use crate::audit;
-use crate::auth::Caller;
-use crate::error::Result;
-use crate::query::Entity;
-use crate::search::{self, Search};
-use crate::state::AppState;
+use crate::core::audit;
+use crate::core::auth::Caller;
+use crate::core::error::Result;
+use crate::core::query::Entity;
+use crate::core::search::{self, Search};
+use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

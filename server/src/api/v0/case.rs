@@ -13,12 +13,12 @@ use utoipa_axum::routes;
 use super::object;
 use super::support::{check_list_attributes, input, list_response, multi_response, query_param, search_args};
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::case;
-use crate::error::{Error, Result};
-use crate::query::Entity;
-use crate::search::Search;
-use crate::state::AppState;
+use crate::core::auth::Caller;
+use crate::domain::case;
+use crate::core::error::{Error, Result};
+use crate::core::query::Entity;
+use crate::core::search::Search;
+use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -11,11 +11,11 @@ use utoipa_axum::routes;
 
 use super::{check_attributes, object, opt_string};
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::dashboard::{self, DashboardPatch, NewDashboard};
-use crate::error::{Error, Result};
-use crate::query::Range;
-use crate::state::AppState;
+use crate::core::auth::Caller;
+use crate::domain::dashboard::{self, DashboardPatch, NewDashboard};
+use crate::core::error::{Error, Result};
+use crate::core::query::Range;
+use crate::core::state::AppState;
 use app::model::{Dashboard, DashboardStatus};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -89,7 +89,7 @@ fn paging(raw: Option<&str>, body: &SearchBody) -> Result<(Range, Vec<String>)> 
     };
     for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = app::ui::shell::decode_component(v);
+        let v = app::url::decode_component(v);
         match k {
             "range" => range = Some(v),
             "sort" => sort.push(v),
@@ -191,7 +191,7 @@ pub async fn dashboard_png(
     Path(id): Path<String>,
     Query(p): Query<RenderParams>,
 ) -> Result<impl IntoResponse> {
-    let png = crate::render::dashboard_png(&state, &caller, &id, p.width, p.theme.as_deref()).await?;
+    let png = crate::domain::dashboard::render::dashboard_png(&state, &caller, &id, p.width, p.theme.as_deref()).await?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png))
 }
 
@@ -203,6 +203,6 @@ pub async fn widget_png(
     Path((id, widget)): Path<(String, String)>,
     Query(p): Query<RenderParams>,
 ) -> Result<impl IntoResponse> {
-    let png = crate::render::widget_png(&state, &caller, &id, &widget, p.width, p.theme.as_deref()).await?;
+    let png = crate::domain::dashboard::render::widget_png(&state, &caller, &id, &widget, p.width, p.theme.as_deref()).await?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png))
 }

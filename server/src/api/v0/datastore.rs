@@ -11,10 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::support::{download, query_param};
-use crate::attachment::{self, ZIP_PASSWORD, safe_name, zipcrypto};
-use crate::auth::Caller;
-use crate::error::{Error, Result};
-use crate::state::AppState;
+use crate::core::attachment::{self, ZIP_PASSWORD, safe_name, zipcrypto};
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_file)).routes(routes!(get_zip))

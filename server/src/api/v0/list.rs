@@ -13,10 +13,10 @@ use utoipa_axum::routes;
 use super::opt_string;
 use super::support::input;
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::error::{Error, Result};
-use crate::state::AppState;
-use crate::{custom_field, data_type, metric};
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::core::state::AppState;
+use crate::{domain::catalog::custom_field, domain::catalog::data_type, domain::catalog::metric};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_names)).routes(routes!(list_items, add_item, update_item, delete_item)).routes(routes!(item_exists))

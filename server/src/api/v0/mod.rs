@@ -19,7 +19,7 @@ pub mod user;
 use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -51,7 +51,7 @@ pub fn object(value: impl serde::Serialize, type_name: &str) -> Value {
 }
 
 /// Reject attributes a v0 update or create does not know (`null` values count as absent).
-pub fn check_attributes(table: &str, body: &Map<String, Value>, allowed: &[&str]) -> crate::error::Result<()> {
+pub fn check_attributes(table: &str, body: &Map<String, Value>, allowed: &[&str]) -> crate::core::error::Result<()> {
     let errors: Vec<app::model::AttributeError> = body
         .iter()
         .filter(|(k, v)| !v.is_null() && !allowed.contains(&k.as_str()))
@@ -61,14 +61,14 @@ pub fn check_attributes(table: &str, body: &Map<String, Value>, allowed: &[&str]
             message: format!("Unknown attribute {k}"),
         })
         .collect();
-    if errors.is_empty() { Ok(()) } else { Err(crate::error::Error::Attributes { table: table.into(), errors }) }
+    if errors.is_empty() { Ok(()) } else { Err(crate::core::error::Error::Attributes { table: table.into(), errors }) }
 }
 
 /// A string attribute of a JSON body (absent or null = `None`, wrong type = error).
-pub fn opt_string(table: &str, body: &Map<String, Value>, key: &str) -> crate::error::Result<Option<String>> {
+pub fn opt_string(table: &str, body: &Map<String, Value>, key: &str) -> crate::core::error::Result<Option<String>> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(crate::error::Error::attribute(table, key, "string", format!("{key} must be a string"))),
+        Some(_) => Err(crate::core::error::Error::attribute(table, key, "string", format!("{key} must be a string"))),
     }
 }

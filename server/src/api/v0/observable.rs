@@ -16,12 +16,12 @@ use super::object;
 use super::support::{JsonOrMultipart, input, list_response, multi_response, multi_response_with, read_upload, search_args};
 use super::task::parent_cases;
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::error::{Error, Result};
-use crate::query::Entity;
-use crate::search::Search;
-use crate::state::AppState;
-use crate::{attachment, observable};
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::core::query::Entity;
+use crate::core::search::Search;
+use crate::core::state::AppState;
+use crate::{core::attachment, domain::case::observable};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -76,7 +76,7 @@ pub async fn create_artifact(State(state): State<AppState>, caller: Caller, Path
             let mut meta: NewObservables = input("case_artifact", &json, CREATE)?;
             // A list is always values; a single string may be a file (`name;type;base64`).
             let is_file = match &data {
-                Some(Value::String(_)) => crate::data_type::find(&state, &caller.store(&state), meta.data_type.trim()).await?.is_some_and(|t| t.is_attachment),
+                Some(Value::String(_)) => crate::domain::catalog::data_type::find(&state, &caller.store(&state), meta.data_type.trim()).await?.is_some_and(|t| t.is_attachment),
                 _ => false,
             };
             match data {

@@ -9,10 +9,10 @@ use utoipa_axum::routes;
 
 use super::{check_attributes, object, opt_string};
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::error::{Error, Result};
-use crate::org;
-use crate::state::AppState;
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::domain::identity::org;
+use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,7 +27,7 @@ pub async fn create_org(State(state): State<AppState>, caller: Caller, ApiJson(b
     check_attributes("organisation", &body, &["name", "description"])?;
     let name = opt_string("organisation", &body, "name")?.ok_or_else(|| Error::attribute("organisation", "name", "string", "name is required"))?;
     let description = opt_string("organisation", &body, "description")?.unwrap_or_default();
-    let o = org::create(&state, &caller, &name, &description).await?;
+    let o = crate::domain::platform::setup::create_organisation(&state, &caller, &name, &description).await?;
     Ok((StatusCode::CREATED, axum::Json(object(o, "organisation"))))
 }
 

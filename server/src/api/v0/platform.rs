@@ -11,10 +11,10 @@ use utoipa_axum::routes;
 
 use super::user::user_object;
 use crate::api::json::ApiJson;
-use crate::auth::{self, Caller};
-use crate::error::Result;
-use crate::state::AppState;
-use crate::status;
+use crate::core::auth::{self, Caller};
+use crate::core::error::Result;
+use crate::core::state::AppState;
+use crate::domain::platform::status;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,7 +41,7 @@ pub async fn get_status(State(state): State<AppState>) -> impl IntoResponse {
     };
     axum::Json(json!({
         "versions": { "Waggle": s.version, "TheHive": "3.5.1-compatible", "SurrealDB": s.database_version, "Schema": s.schema_version },
-        "connectors": { "cortex": connector(crate::connector::ANALYSIS), "misp": connector(crate::connector::MISP) },
+        "connectors": { "cortex": connector(crate::domain::platform::connector::ANALYSIS), "misp": connector(crate::domain::platform::connector::MISP) },
         "health": { "database": "OK", "platform": s.health },
         "config": {
             "protectDownloadsWith": "malware",
@@ -92,6 +92,6 @@ pub async fn logout_post(session: Session) -> Result<impl IntoResponse> {
 /// The signed-in user, in the organisation they are working in.
 #[utoipa::path(get, path = "/api/user/current", tag = "user", responses((status = 200, description = "The current user"), (status = 401, description = "Not signed in")))]
 pub async fn current_user(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse> {
-    let user = crate::user::get(&state, &caller, &caller.user_id).await?;
+    let user = crate::domain::identity::user::get(&state, &caller, &caller.user_id).await?;
     Ok(axum::Json(user_object(&user, Some(&caller))))
 }

@@ -8,11 +8,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::error::Result;
-use crate::query::Entity;
-use crate::state::AppState;
-use crate::stats;
+use crate::core::auth::Caller;
+use crate::core::error::Result;
+use crate::core::query::Entity;
+use crate::core::state::AppState;
+use crate::core::stats;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

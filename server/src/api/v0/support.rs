@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::api::json::parse_json;
-use crate::attachment::{self, StoredFile};
-use crate::error::{Error, Result};
-use crate::state::AppState;
+use crate::core::attachment::{self, StoredFile};
+use crate::core::error::{Error, Result};
+use crate::core::state::AppState;
 
 /// Drop `null` values (clients send full objects with nulls: "not given"), at the top level
 /// and in the objects of top-level lists (nested tasks with `"id": null`). Values inside

@@ -14,12 +14,12 @@ use super::case::{TASK_CREATE, bulk_ids, case_object};
 use super::support::{JsonOrMultipart, input, list_response, multi_response, read_upload, search_args};
 use super::{object, opt_string};
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::error::{Error, Result};
-use crate::query::Entity;
-use crate::search::Search;
-use crate::state::AppState;
-use crate::{case, task, task_log};
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::core::query::Entity;
+use crate::core::search::Search;
+use crate::core::state::AppState;
+use crate::{domain::case, domain::case::task, domain::case::task_log};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -150,7 +150,7 @@ pub async fn create_log(State(state): State<AppState>, caller: Caller, Path(id):
     })();
     let message = match message {
         Ok(m) => m,
-        Err(e) => return crate::attachment::discard_on_error(&state, file, Err(e)).await,
+        Err(e) => return crate::core::attachment::discard_on_error(&state, file, Err(e)).await,
     };
     let l = task_log::create(&state, &caller, &id, &message, file).await?;
     Ok((StatusCode::CREATED, axum::Json(log_object(&l))))

@@ -11,12 +11,12 @@ use utoipa_axum::routes;
 use super::object;
 use super::support::{JsonOrMultipart, content_disposition, list_response, search_args};
 use crate::api::json::{ApiJson, parse_json};
-use crate::auth::Caller;
-use crate::case_template;
-use crate::error::{Error, Result};
-use crate::query::Entity;
-use crate::search::Search;
-use crate::state::AppState;
+use crate::core::auth::Caller;
+use crate::domain::case::template;
+use crate::core::error::{Error, Result};
+use crate::core::query::Entity;
+use crate::core::search::Search;
+use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,8 +34,8 @@ pub fn template_object(t: &CaseTemplate) -> Value {
 /// Create a template (the body may be a TheHive export file as is).
 #[utoipa::path(post, path = "/api/case/template", tag = "caseTemplate", responses((status = 201, description = "The new template"), (status = 400, description = "Invalid attributes or name taken")))]
 pub async fn create_template(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Value>) -> Result<impl IntoResponse> {
-    let input = case_template::input_from_json(&body)?;
-    let t = case_template::create(&state, &caller, input).await?;
+    let input = template::input_from_json(&body)?;
+    let t = template::create(&state, &caller, input).await?;
     Ok((StatusCode::CREATED, axum::Json(template_object(&t))))
 }
 
@@ -43,7 +43,7 @@ pub async fn create_template(State(state): State<AppState>, caller: Caller, ApiJ
 pub async fn search_templates(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<Response> {
     let args = search_args(raw.as_deref(), &body)?;
     let search = Search::parse(Entity::CaseTemplate, &args.query, &args.sort, args.range.as_deref())?;
-    let page = case_template::search(&state, &caller, &search).await?;
+    let page = template::search(&state, &caller, &search).await?;
     Ok(list_response(page.items.iter().map(template_object).collect(), page.total))
 }
 
@@ -70,32 +70,32 @@ pub async fn import_template(State(state): State<AppState>, caller: Caller, body
             found.ok_or_else(|| Error::BadRequest("The multipart body has no template file".into()))?
         }
     };
-    let t = case_template::import(&state, &caller, &file).await?;
+    let t = template::import(&state, &caller, &file).await?;
     Ok((StatusCode::CREATED, axum::Json(template_object(&t))))
 }
 
 #[utoipa::path(get, path = "/api/case/template/{id}", tag = "caseTemplate", params(("id" = String, Path, description = "Template id or name")), responses((status = 200, description = "The template")))]
 pub async fn get_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(template_object(&case_template::get(&state, &caller, &id).await?)))
+    Ok(axum::Json(template_object(&template::get(&state, &caller, &id).await?)))
 }
 
 #[utoipa::path(patch, path = "/api/case/template/{id}", tag = "caseTemplate", params(("id" = String, Path, description = "Template id or name")), responses((status = 200, description = "The template")))]
 pub async fn update_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Value>) -> Result<impl IntoResponse> {
-    let input = case_template::input_from_json(&body)?;
-    Ok(axum::Json(template_object(&case_template::update(&state, &caller, &id, input).await?)))
+    let input = template::input_from_json(&body)?;
+    Ok(axum::Json(template_object(&template::update(&state, &caller, &id, input).await?)))
 }
 
 #[utoipa::path(delete, path = "/api/case/template/{id}", tag = "caseTemplate", params(("id" = String, Path, description = "Template id or name")), responses((status = 204, description = "Removed")))]
 pub async fn delete_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
-    case_template::delete(&state, &caller, &id).await?;
+    template::delete(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The template as a TheHive export file, to download.
 #[utoipa::path(get, path = "/api/case/template/{id}/_export", tag = "caseTemplate", params(("id" = String, Path, description = "Template id or name")), responses((status = 200, description = "Case-Template__<name>.json")))]
 pub async fn export_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response> {
-    let t = case_template::get(&state, &caller, &id).await?;
-    let (name, file) = case_template::export(&t);
+    let t = template::get(&state, &caller, &id).await?;
+    let (name, file) = template::export(&t);
     let body = serde_json::to_vec_pretty(&file).map_err(|e| Error::Internal(e.into()))?;
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();

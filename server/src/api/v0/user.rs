@@ -10,10 +10,10 @@ use utoipa_axum::routes;
 
 use super::{check_attributes, object, opt_string};
 use crate::api::json::ApiJson;
-use crate::auth::Caller;
-use crate::error::{Error, Result};
-use crate::state::AppState;
-use crate::user::{self, NewUser, UserPatch};
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::core::state::AppState;
+use crate::domain::identity::user::{self, NewUser, UserPatch};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,0 +1,76 @@
+//! Benchmarks that print figures (`scripts/bench.sh` builds in release and runs them); figures,
+//! not assertions. Each benchmark starts Waggle in this process on a temporary (or kept) store.
+//!
+//! - `waggle-bench cases` ([`cases`]): the case list, observable lookups, creating cases.
+//! - `waggle-bench alerts` ([`alerts`]): alert ingestion, similarity and the triage list.
+//! - `waggle-bench dashboards` ([`dashboards`]): statistics of the default dashboards over 1M
+//!   alerts, 100k cases, 1M observables.
+
+mod alerts;
+mod cases;
+mod common;
+mod dashboards;
+
+use clap::{Parser, Subcommand};
+
+/// The same allocator as the `waggle` binary (the benchmark runs the server in its process).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(name = "waggle-bench", about = "Waggle benchmarks: print figures")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Case management at scale.
+    Cases(cases::CasesArgs),
+    /// Alert ingestion, similarity and the triage list at scale.
+    Alerts(alerts::AlertsArgs),
+    /// Seed alerts, cases and observables, then time every widget of the default dashboards.
+    Dashboards(DashboardsArgs),
+}
+
+#[derive(clap::Args)]
+struct DashboardsArgs {
+    /// Where the benchmark database lives (kept between runs: seeding is done once).
+    #[arg(long, default_value = "target/bench-dashboards")]
+    data: std::path::PathBuf,
+    #[arg(long, default_value_t = 1_000_000)]
+    alerts: usize,
+    #[arg(long, default_value_t = 100_000)]
+    cases: usize,
+    #[arg(long, default_value_t = 1_000_000)]
+    observables: usize,
+    /// Runs of each widget.
+    #[arg(long, default_value_t = 30)]
+    iterations: usize,
+    /// Then serve the store and time the Alert statistics dashboard in headless Chromium.
+    #[arg(long)]
+    browser: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // A tracing subscriber, as the `waggle` binary installs: without one, `tracing`'s `log`
+    // compatibility records every span's fields, and the engine's trace spans on each key read
+    // and write format the key (a few percent of the CPU of ingestion): the benchmark would
+    // measure a slower server than the one that ships. Warnings and errors only (`WAGGLE_LOG`).
+    let filter = std::env::var("WAGGLE_LOG").unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Cmd::Cases(a) => rt.block_on(cases::run(a)),
+        Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
+        Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser }) => rt.block_on(
+            dashboards::run(dashboards::Options { data, alerts, cases, observables, iterations, browser }),
+        ),
+    }
+}

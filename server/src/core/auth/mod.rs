@@ -1,0 +1,379 @@
+//! Who is calling: API keys (`Authorization: Bearer`), HTTP Basic, or a session cookie; and in
+//! which organisation (`X-Organisation`, the session's choice, or the user's default).
+//!
+//! [`Caller`] is an axum extractor: a handler that takes one cannot run unauthenticated.
+
+pub mod account;
+pub mod password;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::model::{CurrentUser, Membership, Permission, Profile, UserStatus};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+
+use crate::core::cache::EpochCache;
+use crate::core::error::{Error, Result};
+use crate::core::state::AppState;
+use crate::core::store::{OrgStore, Store};
+use account::UserRow;
+
+pub use crate::core::store::{SESSION_ORG, SESSION_USER};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Session,
+    ApiKey,
+    Basic,
+}
+
+/// The authenticated caller and the organisation they act in.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    pub login: String,
+    pub name: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub profile: Profile,
+    pub memberships: Vec<Membership>,
+    pub has_key: bool,
+    pub method: AuthMethod,
+    /// The request's `x-request-id` (audit entries carry it).
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    pub fn can(&self, p: Permission) -> bool {
+        self.profile.has(p)
+    }
+
+    /// `Ok` when the caller holds `p`; otherwise an authorization error naming `action`.
+    pub fn require(&self, p: Permission, action: &str) -> Result<()> {
+        if self.can(p) { Ok(()) } else { Err(Error::forbidden(action)) }
+    }
+
+    /// The store handle for the caller's organisation: every query through it is scoped to it.
+    pub fn store(&self, state: &AppState) -> OrgStore {
+        state.store.org(&self.org_id)
+    }
+
+    pub fn current_user(&self) -> CurrentUser {
+        CurrentUser {
+            id: self.user_id.clone(),
+            login: self.login.clone(),
+            name: self.name.clone(),
+            org_id: self.org_id.clone(),
+            org_name: self.org_name.clone(),
+            profile: self.profile,
+            memberships: self.memberships.clone(),
+            has_key: self.has_key,
+        }
+    }
+
+    /// Build the caller for `user` in the organisation `wanted` (id or name) or their default.
+    pub fn for_user(user: &UserRow, wanted: Option<&str>, method: AuthMethod) -> Result<Caller> {
+        if user.status != UserStatus::Ok {
+            return Err(Error::Authentication("This account is locked".into()));
+        }
+        let membership = match wanted {
+            Some(w) => user
+                .memberships
+                .iter()
+                .find(|m| m.org_id == w || m.org_name == w)
+                .ok_or_else(|| Error::Authorization(format!("You are not a member of the organisation {w}")))?,
+            None => user
+                .membership(&user.default_org)
+                .or_else(|| user.memberships.first())
+                .ok_or_else(|| Error::Authorization("You are not a member of any organisation".into()))?,
+        };
+        Ok(Caller {
+            user_id: user.id.clone(),
+            login: user.login.clone(),
+            name: user.name.clone(),
+            org_id: membership.org_id.clone(),
+            org_name: membership.org_name.clone(),
+            profile: membership.profile,
+            memberships: user.memberships.clone(),
+            has_key: user.has_key,
+            method,
+            request_id: None,
+        })
+    }
+}
+
+/// Failed-login throttling, a short cache of verified Basic credentials (argon2 is slow on
+/// purpose; scripts using Basic auth must not pay it on every request), and the users behind
+/// API keys and sessions kept in memory (see [`UserCache`]).
+pub struct AuthGuard {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    basic_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    users: UserCache,
+}
+
+/// Every authenticated request needs its user (status, memberships, profiles). Reading it from
+/// the database cost an engine query per request; the users are few and change rarely, so they
+/// are kept here, by id and by API key hash, coherent with every user and key write (see
+/// [`crate::core::cache`]). Unknown keys are never cached: a new key works at once.
+struct UserCache {
+    by_id: EpochCache<String, Arc<UserRow>>,
+    by_key: EpochCache<[u8; 32], Arc<UserRow>>,
+}
+
+const USER_CACHE_TTL: Duration = Duration::from_secs(10);
+const USER_CACHE_MAX: usize = 25_000;
+
+impl UserCache {
+    fn changed(&self) {
+        self.by_id.changed();
+        self.by_key.changed();
+    }
+}
+
+/// After this many failures in [`LOCKOUT_WINDOW`], a login is refused until the window passes.
+pub const MAX_FAILURES: u32 = 5;
+pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(10 * 60);
+const BASIC_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
+
+impl Default for AuthGuard {
+    fn default() -> Self {
+        Self {
+            failures: Mutex::new(HashMap::new()),
+            basic_cache: Mutex::new(HashMap::new()),
+            users: UserCache { by_id: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX), by_key: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX) },
+        }
+    }
+}
+
+impl AuthGuard {
+    fn check_throttle(&self, login: &str) -> Result<()> {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((n, since)) = failures.get(login) {
+            if *n >= MAX_FAILURES && since.elapsed() < LOCKOUT_WINDOW {
+                let minutes = (LOCKOUT_WINDOW - since.elapsed()).as_secs() / 60 + 1;
+                return Err(Error::Authentication(format!(
+                    "Too many failed attempts for this account; try again in {minutes} minute(s)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn record_failure(&self, login: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = failures.entry(login.to_string()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= LOCKOUT_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+        if failures.len() > 100_000 {
+            failures.retain(|_, (_, t)| t.elapsed() < LOCKOUT_WINDOW);
+        }
+    }
+
+    fn record_success(&self, login: &str) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(login);
+    }
+
+    /// A user or an API key was written: forget every user kept in memory. Called by the
+    /// service layer after each such write.
+    pub fn users_changed(&self) {
+        self.users.changed();
+    }
+
+    /// Drop cached credentials of a user (password changed, account locked) and every user
+    /// kept in memory.
+    pub fn forget_user(&self, user_id: &str) {
+        self.basic_cache.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, (u, _)| u != user_id);
+        self.users.changed();
+    }
+
+    /// The user behind an API key.
+    pub async fn user_by_key(&self, store: &Store, key: &str) -> Result<Option<Arc<UserRow>>> {
+        let hash = password::key_hash_bytes(key);
+        self.users.by_key.get_or_load(&hash, async { Ok(account::row_by_key_hash(store, &hash).await?.map(Arc::new)) }).await
+    }
+
+    /// A user by id (sessions, cached Basic credentials).
+    pub async fn user_by_id(&self, store: &Store, id: &str) -> Result<Option<Arc<UserRow>>> {
+        self.users.by_id.get_or_load(id, async { Ok(account::row(store, id).await?.map(Arc::new)) }).await
+    }
+}
+
+fn basic_cache_key(login: &str, password: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(login.as_bytes());
+    h.update([0]);
+    h.update(password.as_bytes());
+    h.finalize().into()
+}
+
+/// Check a login and password. Throttled per login; the error never says which part was wrong.
+pub async fn verify_credentials(state: &AppState, login: &str, password: &str) -> Result<UserRow> {
+    let login = login.trim().to_lowercase();
+    state.auth.check_throttle(&login)?;
+    let bad = || Error::Authentication("Authentication failure: wrong login or password".into());
+    if password.is_empty() || login.is_empty() {
+        state.auth.record_failure(&login);
+        return Err(bad());
+    }
+    let cache_key = basic_cache_key(&login, password);
+    let cached = {
+        let cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(&cache_key).filter(|(_, t)| t.elapsed() < BASIC_CACHE_TTL).map(|(u, _)| u.clone())
+    };
+    if let Some(user_id) = cached {
+        if let Some(row) = state.auth.user_by_id(&state.store, &user_id).await? {
+            if row.status == UserStatus::Ok {
+                return Ok(Arc::unwrap_or_clone(row));
+            }
+        }
+    }
+    let row = account::row_by_login(&state.store, &login).await?;
+    let hash = row.as_ref().and_then(|r| r.password_hash.clone());
+    // Verify against a dummy hash when the user does not exist, so timing does not tell.
+    let hash_to_check = hash.clone().unwrap_or_else(|| DUMMY_HASH.to_string());
+    let ok = password::verify_password_async(password.to_string(), hash_to_check).await && hash.is_some();
+    match row {
+        Some(row) if ok => {
+            if row.status != UserStatus::Ok {
+                return Err(Error::Authentication("This account is locked".into()));
+            }
+            state.auth.record_success(&login);
+            let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(cache_key, (row.id.clone(), Instant::now()));
+            Ok(row)
+        }
+        _ => {
+            state.auth.record_failure(&login);
+            tracing::info!(login = %login, "failed login");
+            Err(bad())
+        }
+    }
+}
+
+/// An argon2id hash of a random string, so unknown logins cost as much as known ones.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2N0S0IkEPGhCGqVbt8O9YHj5Rwmb9vy9Q5SSbB+vHfo";
+
+fn org_header(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get("x-organisation")
+        .or_else(|| parts.headers.get("x-organization"))
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
+        }
+        let wanted_org = org_header(parts);
+        let caller = if let Some(auth) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let auth = auth.to_str().map_err(|_| Error::Authentication("Malformed Authorization header".into()))?;
+            let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
+            match scheme.to_ascii_lowercase().as_str() {
+                "bearer" => {
+                    let row = state
+                        .auth
+                        .user_by_key(&state.store, value.trim())
+                        .await?
+                        .ok_or_else(|| Error::Authentication("Authentication failure: invalid API key".into()))?;
+                    Caller::for_user(&row, wanted_org.as_deref(), AuthMethod::ApiKey)?
+                }
+                "basic" => {
+                    let decoded = base64::engine::general_purpose::STANDARD
+                        .decode(value.trim())
+                        .ok()
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .ok_or_else(|| Error::Authentication("Malformed Basic credentials".into()))?;
+                    let (login, password) = decoded
+                        .split_once(':')
+                        .ok_or_else(|| Error::Authentication("Malformed Basic credentials".into()))?;
+                    let row = verify_credentials(state, login, password).await?;
+                    Caller::for_user(&row, wanted_org.as_deref(), AuthMethod::Basic)?
+                }
+                _ => return Err(Error::Authentication("Unsupported authorization scheme".into())),
+            }
+        } else {
+            let session = Session::from_request_parts(parts, state)
+                .await
+                .map_err(|_| Error::Internal(anyhow::anyhow!("session layer missing")))?;
+            let user_id: Option<String> = session
+                .get(SESSION_USER)
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+            let Some(user_id) = user_id else {
+                return Err(Error::Authentication("Authentication required".into()));
+            };
+            let row = match state.auth.user_by_id(&state.store, &user_id).await? {
+                Some(r) if r.status == UserStatus::Ok => r,
+                _ => {
+                    let _ = session.flush().await;
+                    return Err(Error::Authentication("Authentication required".into()));
+                }
+            };
+            let session_org: Option<String> = session.get(SESSION_ORG).await.ok().flatten();
+            let org = wanted_org.or(session_org);
+            match Caller::for_user(&row, org.as_deref(), AuthMethod::Session) {
+                Ok(c) => c,
+                // The remembered organisation may have been taken away: fall back to the default.
+                Err(Error::Authorization(_)) => Caller::for_user(&row, None, AuthMethod::Session)?,
+                Err(e) => return Err(e),
+            }
+        };
+        let mut caller = caller;
+        caller.request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+/// Sign a user in on a session: a new session id (no fixation), the user remembered.
+pub async fn start_session(session: &Session, row: &UserRow) -> Result<()> {
+    session.cycle_id().await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+    session
+        .insert(SESSION_USER, &row.id)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+    session.remove::<String>(SESSION_ORG).await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+    Ok(())
+}
+
+/// Sign out: the session is deleted from the store and the cookie cleared.
+pub async fn end_session(session: &Session) -> Result<()> {
+    session.flush().await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dummy_hash_is_valid() {
+        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn throttle() {
+        let g = AuthGuard::default();
+        for _ in 0..MAX_FAILURES {
+            assert!(g.check_throttle("bob").is_ok());
+            g.record_failure("bob");
+        }
+        assert!(g.check_throttle("bob").is_err());
+        assert!(g.check_throttle("alice").is_ok());
+    }
+}

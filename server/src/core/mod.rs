@@ -1,0 +1,27 @@
+//! Infrastructure that knows no domain: nothing here imports [`crate::domain`] or [`crate::api`].
+//!
+//! - [`state`]: the state every handler and service receives, and [`state::Services`], where a
+//!   domain area keeps its own long-lived parts without core knowing their types.
+//! - [`error`]: the one error type of the services, with its kind for each dialect.
+//! - [`store`]: SurrealDB (embedded or a server), migrations, sessions, handles scoped to one
+//!   organisation.
+//! - [`query`] and [`search`]: TheHive's query language, compiled to bound SurrealQL; pages and
+//!   counts for every list.
+//! - [`stats`]: the in-memory statistics index (dashboards, filtered lists, similarity).
+//! - [`auth`]: who calls (API key, Basic, session) and in which organisation.
+//! - [`audit`]: the audit trail and the live bus behind `/api/stream`.
+//! - [`attachment`]: the content-addressed file store.
+//! - [`cache`], [`validate`], [`markdown`]: small shared tools.
+
+pub mod attachment;
+pub mod audit;
+pub mod auth;
+pub mod cache;
+pub mod error;
+pub mod markdown;
+pub mod query;
+pub mod search;
+pub mod state;
+pub mod stats;
+pub mod store;
+pub mod validate;

@@ -1,0 +1,409 @@
+//! The columnar layout of the statistics index: per table, per organisation, one column per
+//! field statistics use. Strings are dictionary-coded (`u32`, 0 = absent), numbers and dates are
+//! plain vectors, tag lists are small boxed slices of codes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::agg::HANDLING_DURATION;
+use super::values::{AlertKeys, ValueIndex};
+use crate::core::query::{Entity, FieldKind, schema};
+
+/// How a column stores its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColKind {
+    /// Dictionary-coded string (keywords, links, enumerations).
+    Code,
+    /// f64, NaN = absent.
+    Num,
+    /// i64 epoch ms, `i64::MIN` = absent.
+    Date,
+    /// 0 = absent, 1 = false, 2 = true.
+    Bool,
+    /// A list of strings (tags).
+    Codes,
+}
+
+/// The indexed columns of a table: (database path, kind).
+pub struct TableSpec {
+    pub entity: Entity,
+    pub columns: Vec<(String, ColKind)>,
+}
+
+/// Fields whose values are (nearly) unique per record: a dictionary of them would cost more than
+/// it saves. Queries on them go to the database.
+const HIGH_CARDINALITY: &[&str] = &["sourceRef", "data", "externalLink", "objectId", "rootId", "requestId", "mergeInto", "mergeFrom"];
+
+/// The entities the index holds.
+pub const INDEXED: &[Entity] =
+    &[Entity::Case, Entity::Task, Entity::Log, Entity::Observable, Entity::Alert, Entity::Job, Entity::Audit];
+
+impl TableSpec {
+    pub fn for_entity(entity: Entity) -> TableSpec {
+        let mut columns: Vec<(String, ColKind)> = Vec::new();
+        for (_, path, kind) in schema(entity).all_fields() {
+            let col = match kind {
+                FieldKind::Keyword | FieldKind::Link => ColKind::Code,
+                FieldKind::Number => ColKind::Num,
+                FieldKind::Date => ColKind::Date,
+                FieldKind::Bool => ColKind::Bool,
+                FieldKind::Keywords => ColKind::Codes,
+                FieldKind::Text | FieldKind::Object => continue,
+            };
+            if HIGH_CARDINALITY.contains(path) || columns.iter().any(|(p, _)| p == path) {
+                continue;
+            }
+            columns.push((path.to_string(), col));
+        }
+        match entity {
+            Entity::Observable => columns.push(("attachment.contentType".into(), ColKind::Code)),
+            Entity::Case => columns.push((HANDLING_DURATION.into(), ColKind::Num)),
+            _ => {}
+        }
+        TableSpec { entity, columns }
+    }
+
+    pub fn column(&self, path: &str) -> Option<(usize, ColKind)> {
+        self.columns.iter().position(|(p, _)| p == path).map(|i| (i, self.columns[i].1))
+    }
+
+    /// The database fields to read for this table (a projection for the initial load).
+    pub fn projection(&self) -> String {
+        let mut fields: Vec<String> = vec!["id".into(), "org".into()];
+        for (p, _) in &self.columns {
+            if p == HANDLING_DURATION {
+                continue;
+            }
+            fields.push(crate::core::query::path(p));
+        }
+        if self.entity == Entity::Observable {
+            // The value index (see `values`): not columns, read at load.
+            fields.extend(["data", "attachment.id", "ignoreSimilarity"].map(crate::core::query::path));
+        }
+        if self.entity == Entity::Case {
+            for f in ["startDate", "endDate"] {
+                if !self.columns.iter().any(|(p, _)| p == f) {
+                    fields.push(format!("`{f}`"));
+                }
+            }
+        }
+        fields.join(", ")
+    }
+}
+
+/// A string dictionary shared by every organisation's partition of a column.
+#[derive(Default)]
+pub struct Dict {
+    pub values: Vec<Arc<str>>,
+    pub codes: HashMap<Arc<str>, u32>,
+}
+
+impl Dict {
+    pub fn code(&mut self, s: &str) -> u32 {
+        if let Some(c) = self.codes.get(s) {
+            return *c;
+        }
+        let v: Arc<str> = Arc::from(s);
+        self.values.push(v.clone());
+        let c = self.values.len() as u32; // codes start at 1; 0 = absent
+        self.codes.insert(v, c);
+        c
+    }
+
+    pub fn lookup(&self, s: &str) -> Option<u32> {
+        self.codes.get(s).copied()
+    }
+
+    pub fn value(&self, code: u32) -> Option<&str> {
+        if code == 0 { None } else { self.values.get(code as usize - 1).map(|s| &**s) }
+    }
+
+    /// Codes run from 1 to `len()`.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+}
+
+pub enum Column {
+    Code(Vec<u32>),
+    Num(Vec<f64>),
+    Date(Vec<i64>),
+    Bool(Vec<u8>),
+    Codes(Vec<Box<[u32]>>),
+}
+
+impl Column {
+    fn new(kind: ColKind) -> Column {
+        match kind {
+            ColKind::Code => Column::Code(Vec::new()),
+            ColKind::Num => Column::Num(Vec::new()),
+            ColKind::Date => Column::Date(Vec::new()),
+            ColKind::Bool => Column::Bool(Vec::new()),
+            ColKind::Codes => Column::Codes(Vec::new()),
+        }
+    }
+
+    fn push_absent(&mut self) {
+        match self {
+            Column::Code(v) => v.push(0),
+            Column::Num(v) => v.push(f64::NAN),
+            Column::Date(v) => v.push(i64::MIN),
+            Column::Bool(v) => v.push(0),
+            Column::Codes(v) => v.push(Box::new([])),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Column::Code(v) => v.capacity() * 4,
+            Column::Num(v) => v.capacity() * 8,
+            Column::Date(v) => v.capacity() * 8,
+            Column::Bool(v) => v.capacity(),
+            Column::Codes(v) => v.capacity() * 16 + v.iter().map(|b| b.len() * 4).sum::<usize>(),
+        }
+    }
+}
+
+/// One value extracted from a document, ready to store.
+pub enum Cell {
+    Absent,
+    Code(u32),
+    Num(f64),
+    Date(i64),
+    Bool(bool),
+    Codes(Box<[u32]>),
+}
+
+/// One organisation's records of a table.
+pub struct Partition {
+    /// Record key per slot; `None` = a free slot (deleted record).
+    pub keys: Vec<Option<Arc<str>>>,
+    pub free: Vec<u32>,
+    pub cols: Vec<Column>,
+    pub live: usize,
+    /// Observables only: the value index (alert similarity).
+    pub values: Option<Box<ValueIndex>>,
+    /// Alerts only: their keys (the duplicate check of a new alert).
+    pub alert_keys: Option<Box<AlertKeys>>,
+}
+
+impl Partition {
+    pub fn new(spec: &TableSpec) -> Partition {
+        let values = match (spec.entity, spec.column("case"), spec.column("ioc")) {
+            (Entity::Observable, Some((case, _)), Some((ioc, _))) => Some(Box::new(ValueIndex::new(case, ioc))),
+            _ => None,
+        };
+        let alert_keys = (spec.entity == Entity::Alert).then(Box::<AlertKeys>::default);
+        Partition { keys: Vec::new(), free: Vec::new(), cols: spec.columns.iter().map(|(_, k)| Column::new(*k)).collect(), live: 0, values, alert_keys }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// A slot for a new record.
+    pub fn allocate(&mut self, key: Arc<str>) -> u32 {
+        self.live += 1;
+        if let Some(slot) = self.free.pop() {
+            self.keys[slot as usize] = Some(key);
+            return slot;
+        }
+        self.keys.push(Some(key));
+        for c in &mut self.cols {
+            c.push_absent();
+        }
+        (self.keys.len() - 1) as u32
+    }
+
+    pub fn release(&mut self, slot: u32) {
+        let s = slot as usize;
+        if self.keys.get(s).is_some_and(Option::is_some) {
+            if let Some(v) = self.values.as_mut() {
+                v.forget(&self.cols, slot);
+            }
+            if let Some(k) = self.alert_keys.as_mut() {
+                k.forget(slot);
+            }
+            self.keys[s] = None;
+            self.live -= 1;
+            self.free.push(slot);
+            for i in 0..self.cols.len() {
+                self.set(slot, i, Cell::Absent);
+            }
+        }
+    }
+
+    pub fn set(&mut self, slot: u32, col: usize, cell: Cell) {
+        let s = slot as usize;
+        match (&mut self.cols[col], cell) {
+            (Column::Code(v), Cell::Code(c)) => v[s] = c,
+            (Column::Code(v), _) => v[s] = 0,
+            (Column::Num(v), Cell::Num(x)) => v[s] = x,
+            (Column::Num(v), _) => v[s] = f64::NAN,
+            (Column::Date(v), Cell::Date(x)) => v[s] = x,
+            (Column::Date(v), _) => v[s] = i64::MIN,
+            (Column::Bool(v), Cell::Bool(b)) => v[s] = if b { 2 } else { 1 },
+            (Column::Bool(v), _) => v[s] = 0,
+            (Column::Codes(v), Cell::Codes(c)) => v[s] = c,
+            (Column::Codes(v), _) => v[s] = Box::new([]),
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.keys.capacity() * 16 + self.live * 40 + self.cols.iter().map(Column::bytes).sum::<usize>() + self.values.as_ref().map_or(0, |v| v.bytes())
+            + self.alert_keys.as_ref().map_or(0, |k| k.bytes())
+    }
+}
+
+/// The value at a dotted path of a JSON document.
+pub fn at_path<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut v = doc;
+    for seg in path.split('.') {
+        v = v.get(seg)?;
+    }
+    if v.is_null() { None } else { Some(v) }
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Extract the cell of column `kind` at `path` from `doc`, coding strings with `dict`.
+pub fn extract(doc: &Value, path: &str, kind: ColKind, dict: &mut Dict) -> Cell {
+    if path == HANDLING_DURATION {
+        let start = at_path(doc, "startDate").and_then(number);
+        let end = at_path(doc, "endDate").and_then(number);
+        return match (start, end) {
+            (Some(s), Some(e)) => Cell::Num(e - s),
+            _ => Cell::Absent,
+        };
+    }
+    let Some(v) = at_path(doc, path) else { return Cell::Absent };
+    match kind {
+        ColKind::Code => match v {
+            // A link stored as a record id (`case:abc`) is the key.
+            Value::String(s) => Cell::Code(dict.code(crate::core::store::record_key(s))),
+            other => text(other).map(|s| Cell::Code(dict.code(&s))).unwrap_or(Cell::Absent),
+        },
+        ColKind::Num => number(v).map(Cell::Num).unwrap_or(Cell::Absent),
+        ColKind::Date => number(v).map(|x| Cell::Date(x as i64)).unwrap_or(Cell::Absent),
+        ColKind::Bool => match v {
+            Value::Bool(b) => Cell::Bool(*b),
+            Value::String(s) if s == "true" || s == "false" => Cell::Bool(s == "true"),
+            _ => Cell::Absent,
+        },
+        ColKind::Codes => match v {
+            Value::Array(a) => {
+                let mut codes: Vec<u32> = a.iter().filter_map(text).map(|s| dict.code(&s)).collect();
+                codes.sort_unstable();
+                codes.dedup();
+                Cell::Codes(codes.into_boxed_slice())
+            }
+            other => text(other).map(|s| Cell::Codes(Box::new([dict.code(&s)]))).unwrap_or(Cell::Absent),
+        },
+    }
+}
+
+/// A table's index: its spec, its dictionaries, and a partition per organisation.
+pub struct TableIndex {
+    pub spec: TableSpec,
+    pub dicts: Vec<Dict>,
+    pub orgs: HashMap<Arc<str>, Partition>,
+    /// Record key -> (organisation, slot).
+    pub slots: HashMap<Arc<str>, (Arc<str>, u32)>,
+}
+
+impl TableIndex {
+    pub fn new(entity: Entity) -> TableIndex {
+        let spec = TableSpec::for_entity(entity);
+        let dicts = spec.columns.iter().map(|_| Dict::default()).collect();
+        TableIndex { spec, dicts, orgs: HashMap::new(), slots: HashMap::new() }
+    }
+
+    /// Insert or replace a record from its document (which carries `id` and `org`).
+    pub fn upsert(&mut self, doc: &Value) {
+        let Some(id) = doc.get("id").and_then(Value::as_str) else { return };
+        let key = crate::core::store::record_key(id);
+        let Some(org) = doc.get("org").and_then(Value::as_str) else {
+            // Not tenant data (or malformed): make sure no stale copy stays.
+            self.remove(key);
+            return;
+        };
+        let mut existed = false;
+        let slot = match self.slots.get(key) {
+            Some((o, s)) if &**o == org => {
+                existed = true;
+                *s
+            }
+            Some(_) => {
+                self.remove(key);
+                return self.upsert(doc);
+            }
+            None => {
+                let key: Arc<str> = Arc::from(key);
+                let org_key: Arc<str> = match self.orgs.get_key_value(org) {
+                    Some((k, _)) => k.clone(),
+                    None => Arc::from(org),
+                };
+                let part = self.orgs.entry(org_key.clone()).or_insert_with(|| Partition::new(&self.spec));
+                let slot = part.allocate(key.clone());
+                self.slots.insert(key, (org_key, slot));
+                slot
+            }
+        };
+        let Some(part) = self.orgs.get_mut(org) else { return };
+        let mut values = part.values.take();
+        if let (Some(v), true) = (values.as_mut(), existed) {
+            v.forget(&part.cols, slot);
+        }
+        for (i, (path, kind)) in self.spec.columns.iter().enumerate() {
+            let cell = extract(doc, path, *kind, &mut self.dicts[i]);
+            part.set(slot, i, cell);
+        }
+        if let Some(v) = values.as_mut() {
+            v.remember(&part.cols, slot, doc);
+        }
+        part.values = values;
+        if let Some(k) = part.alert_keys.as_mut() {
+            if existed {
+                k.forget(slot);
+            }
+            k.remember(slot, doc);
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        if let Some((org, slot)) = self.slots.remove(key) {
+            if let Some(p) = self.orgs.get_mut(&org) {
+                p.release(slot);
+            }
+        }
+    }
+
+    pub fn records(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Approximate memory held, in bytes.
+    pub fn bytes(&self) -> usize {
+        let dicts: usize = self.dicts.iter().map(|d| d.values.iter().map(|s| s.len() + 48).sum::<usize>()).sum();
+        let slots = self.slots.capacity() * 40 + self.slots.keys().map(|k| k.len() + 16).sum::<usize>();
+        dicts + slots + self.orgs.values().map(Partition::bytes).sum::<usize>()
+    }
+}

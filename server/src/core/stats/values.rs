@@ -1,0 +1,273 @@
+//! The observable value index, part of the statistics index: which case observables hold a
+//! value (by data type and data, or by file), and how many observables and IOCs each case has.
+//! Alert similarity reads it instead of one indexed query per alert observable and one count
+//! per similar case (`alert::similarity`).
+//!
+//! Values are kept as 128-bit hashes (two SipHash keys), not as strings: 16 bytes per
+//! observable instead of the value itself; two different values sharing a 128-bit hash is not
+//! a practical concern. Observables marked `ignoreSimilarity` are not indexed (similarity skips
+//! them).
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use serde_json::Value;
+
+use super::columns::{Column, Partition, at_path};
+use super::eval::Tables;
+use super::index::IndexData;
+use crate::core::query::Entity;
+
+/// What a value is known by: `(dataType, data)` for a value, the stored file's id for a file.
+pub fn value_key(data_type: &str, data: Option<&str>, attachment_id: Option<&str>) -> Option<u128> {
+    let half = |seed: u8| {
+        let mut h = DefaultHasher::new();
+        seed.hash(&mut h);
+        match (data, attachment_id) {
+            (Some(d), _) => ("data", data_type, d).hash(&mut h),
+            (None, Some(a)) => ("file", a).hash(&mut h),
+            (None, None) => return None,
+        }
+        Some(h.finish())
+    };
+    Some((u128::from(half(1)?) << 64) | u128::from(half(2)?))
+}
+
+/// The key of a stored observable (`None`: not compared).
+fn doc_key(doc: &Value) -> Option<u128> {
+    if at_path(doc, "ignoreSimilarity").and_then(Value::as_bool) == Some(true) {
+        return None;
+    }
+    let data_type = at_path(doc, "dataType").and_then(Value::as_str).unwrap_or("");
+    let data = match at_path(doc, "data") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let attachment = at_path(doc, "attachment.id").and_then(Value::as_str);
+    value_key(data_type, data.as_deref(), attachment)
+}
+
+/// One organisation's observables by value, and its cases' observable and IOC counts.
+pub struct ValueIndex {
+    by_value: HashMap<u128, Vec<u32>>,
+    /// The key each slot is indexed under (0: none).
+    slot_key: Vec<u128>,
+    /// Case code (of the `case` column) -> (observables, IOCs).
+    per_case: HashMap<u32, (u32, u32)>,
+    case_col: usize,
+    ioc_col: usize,
+}
+
+impl ValueIndex {
+    pub fn new(case_col: usize, ioc_col: usize) -> ValueIndex {
+        ValueIndex { by_value: HashMap::new(), slot_key: Vec::new(), per_case: HashMap::new(), case_col, ioc_col }
+    }
+
+    /// The case code and the IOC flag of a slot.
+    pub fn case_and_ioc(&self, cols: &[Column], slot: u32) -> (u32, bool) {
+        let s = slot as usize;
+        let case = match &cols[self.case_col] {
+            Column::Code(v) => v.get(s).copied().unwrap_or(0),
+            _ => 0,
+        };
+        let ioc = matches!(&cols[self.ioc_col], Column::Bool(v) if v.get(s) == Some(&2));
+        (case, ioc)
+    }
+
+    /// Take a slot out (before its record changes or goes), from what its columns hold.
+    pub fn forget(&mut self, cols: &[Column], slot: u32) {
+        let (case, ioc) = self.case_and_ioc(cols, slot);
+        if case != 0 {
+            if let Some(c) = self.per_case.get_mut(&case) {
+                c.0 = c.0.saturating_sub(1);
+                c.1 = c.1.saturating_sub(u32::from(ioc));
+                if c.0 == 0 {
+                    self.per_case.remove(&case);
+                }
+            }
+        }
+        let key = self.slot_key.get(slot as usize).copied().unwrap_or(0);
+        if key != 0 {
+            if let Some(slots) = self.by_value.get_mut(&key) {
+                slots.retain(|s| *s != slot);
+                if slots.is_empty() {
+                    self.by_value.remove(&key);
+                }
+            }
+            self.slot_key[slot as usize] = 0;
+        }
+    }
+
+    /// Put a slot in (after its columns were set from `doc`).
+    pub fn remember(&mut self, cols: &[Column], slot: u32, doc: &Value) {
+        let (case, ioc) = self.case_and_ioc(cols, slot);
+        if case != 0 {
+            let c = self.per_case.entry(case).or_default();
+            c.0 += 1;
+            c.1 += u32::from(ioc);
+        }
+        let s = slot as usize;
+        if self.slot_key.len() <= s {
+            self.slot_key.resize(s + 1, 0);
+        }
+        if let Some(key) = doc_key(doc) {
+            self.by_value.entry(key).or_default().push(slot);
+            self.slot_key[s] = key;
+        }
+    }
+
+    /// The slots holding a value.
+    pub fn slots(&self, key: u128) -> &[u32] {
+        self.by_value.get(&key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The (observables, IOCs) of a case, by its code in the `case` column.
+    pub fn case_counts(&self, case: u32) -> (u32, u32) {
+        self.per_case.get(&case).copied().unwrap_or_default()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.by_value.capacity() * 48 + self.by_value.values().map(|v| v.capacity() * 4).sum::<usize>() + self.slot_key.capacity() * 16 + self.per_case.capacity() * 16
+    }
+}
+
+/// What an alert is known by: `(type, source, sourceRef)`, unique in an organisation.
+pub fn alert_key(kind: &str, source: &str, source_ref: &str) -> u128 {
+    let half = |seed: u8| {
+        let mut h = DefaultHasher::new();
+        (seed, "alert", kind, source, source_ref).hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+/// One organisation's alerts by key ([`alert_key`]), so that creating an alert knows without a
+/// query that no alert has its key (`alert::create`'s duplicate check). It may lag the database
+/// by a poll of the change feed: an alert it does not know yet is refused by the database's
+/// unique index when it is written, and its batch falls back to one transaction per alert.
+#[derive(Default)]
+pub struct AlertKeys {
+    by_key: HashMap<u128, u32>,
+    /// The key each slot is indexed under (0: none).
+    slot_key: Vec<u128>,
+}
+
+impl AlertKeys {
+    /// Take a slot out (before its record changes or goes).
+    pub fn forget(&mut self, slot: u32) {
+        let key = self.slot_key.get(slot as usize).copied().unwrap_or(0);
+        if key != 0 {
+            if let Some(n) = self.by_key.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    self.by_key.remove(&key);
+                }
+            }
+            self.slot_key[slot as usize] = 0;
+        }
+    }
+
+    /// Put a slot in, from its record.
+    pub fn remember(&mut self, slot: u32, doc: &Value) {
+        let s = slot as usize;
+        if self.slot_key.len() <= s {
+            self.slot_key.resize(s + 1, 0);
+        }
+        let field = |name| at_path(doc, name).and_then(Value::as_str);
+        if let (Some(kind), Some(source), Some(source_ref)) = (field("type"), field("source"), field("sourceRef")) {
+            let key = alert_key(kind, source, source_ref);
+            *self.by_key.entry(key).or_default() += 1;
+            self.slot_key[s] = key;
+        }
+    }
+
+    pub fn contains(&self, key: u128) -> bool {
+        self.by_key.contains_key(&key)
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.by_key.capacity() * 24 + self.slot_key.capacity() * 16
+    }
+}
+
+/// What alert similarity asks the loaded index (`None` from each: not loaded yet; ask the
+/// database).
+impl IndexData {
+    /// For each key: the cases of `org` holding the value (at most `limit` observables read),
+    /// each with whether it is an IOC there.
+    pub fn cases_with_values(&self, org: &str, keys: &[u128], limit: usize) -> Option<Vec<HashMap<String, bool>>> {
+        let t = self.table(Entity::Observable)?;
+        let case_dict = &t.dicts[t.spec.column("case")?.0];
+        let Some(part) = t.orgs.get(org) else { return Some(vec![HashMap::new(); keys.len()]) };
+        let values = part.values.as_ref()?;
+        Some(
+            keys.iter()
+                .map(|k| {
+                    let mut cases: HashMap<String, bool> = HashMap::new();
+                    for slot in values.slots(*k).iter().take(limit) {
+                        let (case, ioc) = values.case_and_ioc(&part.cols, *slot);
+                        if let Some(c) = case_dict.value(case) {
+                            *cases.entry(c.to_string()).or_insert(false) |= ioc;
+                        }
+                    }
+                    cases
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether an alert of `org` with this key ([`alert_key`]) may exist: `Some(false)` when the
+    /// index knows none (see [`AlertKeys`]), `None` while the alerts are not loaded.
+    pub fn alert_may_exist(&self, org: &str, key: u128) -> Option<bool> {
+        let t = self.table(Entity::Alert)?;
+        Some(t.orgs.get(org).and_then(|p| p.alert_keys.as_ref()).is_some_and(|k| k.contains(key)))
+    }
+
+    /// Which of these cases of `org` are live (not deleted, not merged away as duplicates).
+    pub fn live_cases<'a>(&self, org: &str, ids: impl Iterator<Item = &'a String>) -> Option<HashSet<String>> {
+        let t = self.table(Entity::Case)?;
+        let (status, resolution) = (t.spec.column("status")?.0, t.spec.column("resolutionStatus")?.0);
+        let code_of = |part: &Partition, col: usize, slot: u32| match &part.cols[col] {
+            Column::Code(v) => t.dicts[col].value(v.get(slot as usize).copied().unwrap_or(0)),
+            _ => None,
+        };
+        Some(
+            ids.filter(|id| {
+                let Some((o, slot)) = t.slots.get(id.as_str()) else { return false };
+                let Some(part) = t.orgs.get(o).filter(|_| &**o == org) else { return false };
+                code_of(part, status, *slot) != Some("Deleted") && code_of(part, resolution, *slot) != Some("Duplicated")
+            })
+            .cloned()
+            .collect(),
+        )
+    }
+
+    /// The (observables, IOCs) of a case of `org`.
+    pub fn case_observable_counts(&self, org: &str, case_id: &str) -> Option<(u64, u64)> {
+        let t = self.table(Entity::Observable)?;
+        let Some(part) = t.orgs.get(org) else { return Some((0, 0)) };
+        let values = part.values.as_ref()?;
+        let Some(code) = t.dicts[t.spec.column("case")?.0].lookup(case_id) else { return Some((0, 0)) };
+        let (n, iocs) = values.case_counts(code);
+        Some((u64::from(n), u64::from(iocs)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_tell_values_types_and_files_apart() {
+        let ip = value_key("ip", Some("10.0.0.1"), None).unwrap();
+        assert_eq!(Some(ip), value_key("ip", Some("10.0.0.1"), Some("ignored")));
+        assert_ne!(Some(ip), value_key("domain", Some("10.0.0.1"), None));
+        assert_ne!(Some(ip), value_key("ip", Some("10.0.0.2"), None));
+        assert_ne!(value_key("file", None, Some("abc")), value_key("file", Some("abc"), None));
+        assert_eq!(value_key("ip", None, None), None);
+        // A number stored as a number matches the same value given as text.
+        assert_eq!(doc_key(&serde_json::json!({"dataType": "autonomous-system", "data": 64500})), value_key("autonomous-system", Some("64500"), None));
+        assert_eq!(doc_key(&serde_json::json!({"dataType": "ip", "data": "1.2.3.4", "ignoreSimilarity": true})), None);
+    }
+}

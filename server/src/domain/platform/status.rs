@@ -1,0 +1,45 @@
+//! Platform status and health, shared by `/api/status`, `/api/health` and the UI.
+
+use app::model::{AppStatus, Health};
+
+use crate::core::state::AppState;
+use crate::domain::platform::connector::Connectors;
+use crate::core::store::SCHEMA_VERSION;
+use crate::vars;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The SurrealDB library this binary embeds.
+pub const SURREALDB_VERSION: &str = "3.3";
+
+/// Authentication methods enabled on this instance.
+pub fn auth_methods() -> Vec<String> {
+    vec!["local".into(), "key".into(), "basic".into(), "session".into()]
+}
+
+async fn database_health(state: &AppState) -> Health {
+    match state.store.query("RETURN 1", vars! {}).await {
+        Ok(_) => Health::Ok,
+        Err(e) => {
+            tracing::error!(error = ?e, "database health check failed");
+            Health::Error
+        }
+    }
+}
+
+/// Worst of the database and the enabled connectors.
+pub async fn health(state: &AppState) -> Health {
+    database_health(state).await.worst(state.service::<Connectors>().health())
+}
+
+pub async fn status(state: &AppState) -> AppStatus {
+    let info = state.store.info();
+    AppStatus {
+        version: VERSION.into(),
+        database_version: SURREALDB_VERSION.into(),
+        storage: format!("{} ({})", info.engine, info.sync),
+        schema_version: SCHEMA_VERSION,
+        auth_methods: auth_methods(),
+        connectors: state.service::<Connectors>().snapshot(),
+        health: health(state).await,
+    }
+}
