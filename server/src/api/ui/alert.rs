@@ -4,19 +4,16 @@ use app::api::{AlertBackend, AlertPreview, CaseChoice, TriageAction};
 use app::model::*;
 use serde_json::{Value, json};
 
-use super::{R, UiBackend};
+use super::{MAX_PAGE, R, UiBackend};
 use crate::core::query::Entity;
 use crate::core::search::Search;
 use crate::{domain::alert, domain::case, domain::case::template, core::markdown};
-
-/// The most rows a page of the list has.
-const MAX_PAGE: u64 = 200;
 
 #[async_trait::async_trait]
 impl AlertBackend for UiBackend {
     async fn list(&self, query: Value, sort: String, from: u64, size: u64) -> R<AlertPage> {
         let caller = self.caller()?;
-        let range = format!("{from}-{}", from + size.clamp(1, MAX_PAGE));
+        let range = format!("{from}-{}", from.saturating_add(size.clamp(1, MAX_PAGE)));
         let sort: Vec<String> = Some(sort).filter(|s| !s.trim().is_empty()).into_iter().collect();
         let search = Search::parse(Entity::Alert, &query, &sort, Some(&range))?;
         let (page, counts) = alert::list(&self.state, caller, &search).await?;

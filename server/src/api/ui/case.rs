@@ -4,7 +4,7 @@ use app::api::{BulkOutcome, CaseBackend, CaseDetail, CaseLookups, CasePage, Case
 use app::model::*;
 use serde_json::Value;
 
-use super::{R, UiBackend};
+use super::{MAX_PAGE, R, UiBackend};
 use crate::core::query::Entity;
 use crate::core::search::Search;
 use crate::{core::audit, domain::case, domain::case::template, domain::catalog::custom_field, domain::catalog::data_type, core::markdown, domain::catalog::metric, domain::identity::ui_pref, domain::identity::user};
@@ -25,7 +25,8 @@ pub(crate) fn outcome<T>(results: Vec<(String, crate::core::error::Result<T>)>) 
 impl CaseBackend for UiBackend {
     async fn list_cases(&self, query: Value, sort: Vec<String>, from: u64, to: u64) -> R<CasePage> {
         let caller = self.caller()?;
-        let range = format!("{from}-{}", to.max(from));
+        // The page the client asks for, clamped as the alert list's is.
+        let range = format!("{from}-{}", to.max(from).min(from.saturating_add(MAX_PAGE)));
         let search = Search::parse(Entity::Case, &query, &sort, Some(&range))?;
         let page = case::search(&self.state, caller, &search).await?;
         let ids: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();

@@ -39,6 +39,9 @@ impl UiBackend {
 
 pub(crate) type R<T> = Result<T, ApiError>;
 
+/// The most rows a page of a list (cases, alerts) has, whatever range the client asks for.
+pub(crate) const MAX_PAGE: u64 = 200;
+
 /// Provide the request's backend as every area's trait object.
 fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::Backend>>(backend.clone());

@@ -111,7 +111,9 @@ impl Caller {
 /// purpose; scripts using Basic auth must not pay it on every request), and the users behind
 /// API keys and sessions kept in memory (see [`UserCache`]).
 pub struct AuthGuard {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Failed logins, keyed by a hash of the login (never the attacker's string itself), at
+    /// most [`MAX_TRACKED_LOGINS`].
+    failures: Mutex<HashMap<[u8; 32], (u32, Instant)>>,
     basic_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     users: UserCache,
 }
@@ -139,6 +141,29 @@ impl UserCache {
 pub const MAX_FAILURES: u32 = 5;
 pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(10 * 60);
 const BASIC_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
+/// The most logins whose failures are remembered at once.
+const MAX_TRACKED_LOGINS: usize = 100_000;
+/// The longest login accepted (longer ones are refused before anything is kept or logged).
+pub const MAX_LOGIN_LEN: usize = 128;
+/// The longest password accepted, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// The throttle's key for a login.
+fn login_key(login: &str) -> [u8; 32] {
+    Sha256::digest(login.as_bytes()).into()
+}
+
+/// Refuse a login or password too long to be real before any other work (hashing, lookups,
+/// the throttle, the log).
+pub fn check_credential_sizes(login: &str, password: &str) -> Result<()> {
+    if login.chars().count() > MAX_LOGIN_LEN {
+        return Err(Error::BadRequest(format!("The login is too long (at most {MAX_LOGIN_LEN} characters)")));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::BadRequest(format!("The password is too long (at most {MAX_PASSWORD_BYTES} bytes)")));
+    }
+    Ok(())
+}
 
 impl Default for AuthGuard {
     fn default() -> Self {
@@ -153,7 +178,7 @@ impl Default for AuthGuard {
 impl AuthGuard {
     fn check_throttle(&self, login: &str) -> Result<()> {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((n, since)) = failures.get(login) {
+        if let Some((n, since)) = failures.get(&login_key(login)) {
             if *n >= MAX_FAILURES && since.elapsed() < LOCKOUT_WINDOW {
                 let minutes = (LOCKOUT_WINDOW - since.elapsed()).as_secs() / 60 + 1;
                 return Err(Error::Authentication(format!(
@@ -166,18 +191,23 @@ impl AuthGuard {
 
     fn record_failure(&self, login: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = failures.entry(login.to_string()).or_insert((0, Instant::now()));
+        if failures.len() >= MAX_TRACKED_LOGINS {
+            failures.retain(|_, (_, t)| t.elapsed() < LOCKOUT_WINDOW);
+            if failures.len() >= MAX_TRACKED_LOGINS {
+                // Still full of recent failures (a spray of distinct logins): start over rather
+                // than grow.
+                failures.clear();
+            }
+        }
+        let entry = failures.entry(login_key(login)).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= LOCKOUT_WINDOW {
             *entry = (0, Instant::now());
         }
         entry.0 += 1;
-        if failures.len() > 100_000 {
-            failures.retain(|_, (_, t)| t.elapsed() < LOCKOUT_WINDOW);
-        }
     }
 
     fn record_success(&self, login: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(login);
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&login_key(login));
     }
 
     /// A user or an API key was written: forget every user kept in memory. Called by the
@@ -215,6 +245,7 @@ fn basic_cache_key(login: &str, password: &str) -> [u8; 32] {
 
 /// Check a login and password. Throttled per login; the error never says which part was wrong.
 pub async fn verify_credentials(state: &AppState, login: &str, password: &str) -> Result<UserRow> {
+    check_credential_sizes(login, password)?;
     let login = login.trim().to_lowercase();
     state.auth.check_throttle(&login)?;
     let bad = || Error::Authentication("Authentication failure: wrong login or password".into());
@@ -254,7 +285,8 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str) -
         }
         _ => {
             state.auth.record_failure(&login);
-            tracing::info!(login = %login, "failed login");
+            // Debug-formatted: quotes and escapes, so a login cannot forge log lines.
+            tracing::info!(login = ?login, "failed login");
             Err(bad())
         }
     }

@@ -29,14 +29,23 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 pub async fn hash_password_async(password: String) -> Result<String> {
+    let _permit = CHECKS.acquire().await.map_err(|e| Error::Internal(anyhow::anyhow!("password checks: {e}")))?;
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task: {e}")))?
 }
 
+/// Check a password against its hash on the blocking pool.
 pub async fn verify_password_async(password: String, hash: String) -> bool {
+    let Ok(_permit) = CHECKS.acquire().await else { return false };
     tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
 }
+
+/// How many argon2 hashes and checks run at once: each takes 19 MiB and a core for tens of
+/// milliseconds, so a burst of requests with Basic credentials waits instead of exhausting
+/// memory.
+pub const PARALLEL_CHECKS: usize = 4;
+static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PARALLEL_CHECKS);
 
 /// A policy every new password must pass; the message says what is wrong.
 pub fn check_password_policy(password: &str) -> Result<()> {

@@ -100,9 +100,11 @@ impl Range {
         }
     }
 
+    /// How many records the page holds at most: `to - from`, never more than [`Self::MAX_ALL`]
+    /// (`range=0-999999999` is a page of `MAX_ALL`, as `all` is).
     pub fn limit(&self) -> usize {
         match self.to {
-            Some(to) => to - self.from,
+            Some(to) => (to - self.from).min(Self::MAX_ALL),
             None => Self::MAX_ALL,
         }
     }

@@ -385,6 +385,8 @@ mod tests {
         assert_eq!(Range::parse(None).unwrap(), Range { from: 0, to: Some(10) });
         assert_eq!(Range::parse(Some("all")).unwrap().to, None);
         assert_eq!(Range::parse(Some("20-35")).unwrap().limit(), 15);
+        assert_eq!(Range::parse(Some("0-999999999")).unwrap().limit(), Range::MAX_ALL, "every page is clamped");
+        assert_eq!(Range::parse(Some("5-999999999999")).unwrap().limit(), Range::MAX_ALL);
         assert!(Range::parse(Some("10-5")).is_err());
         assert!(Range::parse(Some("x")).is_err());
     }

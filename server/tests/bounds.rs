@@ -1,0 +1,81 @@
+//! Abusive requests get a clear 4xx in the API's shape, and the server stays healthy with its
+//! memory flat (issue 21, section 2): oversized logins and passwords, pages of any size.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// This process's resident memory in MiB (the server runs in it).
+fn rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0)
+        / 1024
+}
+
+#[tokio::test]
+async fn oversized_logins_and_passwords_are_refused_before_any_work() {
+    let s = TestServer::start().await;
+    let c = s.anonymous();
+    let huge_login = "a".repeat(4 * 1024 * 1024);
+    // Warm up once so the allocator's first growth is not counted.
+    let (st, _) = post(&c, &s, "/api/login", json!({"user": huge_login, "password": ""})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let before = rss_mib();
+    for i in 0..30 {
+        // Each a different login: before the fix, every one was kept as a throttle key.
+        let login = format!("{i}{huge_login}");
+        let (st, v) = post(&c, &s, "/api/login", json!({"user": login, "password": ""})).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert_error(&v, "BadRequest");
+        assert!(v["message"].as_str().unwrap().contains("login is too long"), "{v}");
+    }
+    let after = rss_mib();
+    eprintln!("RSS before {before} MiB, after 30 logins of 4 MiB: {after} MiB");
+    assert!(after < before + 64, "memory stays flat: {before} MiB -> {after} MiB");
+
+    // A password longer than 1 KiB: refused, with or without a real login, in the login form
+    // and in Basic credentials.
+    let (st, v) = post(&c, &s, "/api/login", json!({"user": ADMIN, "password": "p".repeat(2048)})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_error(&v, "BadRequest");
+    let r = c.get(s.url("/api/user/current")).basic_auth(ADMIN, Some("p".repeat(2048))).send().await.unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+
+    // A login at the limit is an ordinary failure, not a lockout of the administrator.
+    let (st, _) = post(&c, &s, "/api/login", json!({"user": "b".repeat(128), "password": "x"})).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // The server is healthy and the administrator logs in.
+    let admin = s.admin_session().await;
+    let (st, _) = get(&admin, &s, "/api/user/current").await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_page_is_clamped() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    for i in 0..3 {
+        let (st, v) = post(&admin, &s, "/api/case", json!({"title": format!("Case {i}"), "description": "d"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    for range in ["0-999999999", "0-18446744073709551615", "999999999-1000000000"] {
+        let r = admin.post(s.url("/api/case/_search")).query(&[("range", range)]).json(&json!({"query": {}})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "range={range}");
+        let list: Vec<serde_json::Value> = r.json().await.unwrap();
+        assert!(list.len() <= 3);
+    }
+    let r = admin.post(s.url("/api/case/_search")).query(&[("range", "5-2")]).json(&json!({"query": {}})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // The UI's case list: whatever `to` the client sends, a page of at most 200 rows.
+    let ui = s.ui_session(ADMIN, PASSWORD).await;
+    let page = ui_ok(&ui, &s, "cases/list", json!({"query": {}, "sort": [], "from": 0, "to": u64::MAX})).await;
+    assert!(page.to_string().contains("Case 0"), "{page}");
+    let (st, _) = get(&admin, &s, "/api/status").await;
+    assert_eq!(st, StatusCode::OK);
+}
