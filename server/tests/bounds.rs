@@ -1,5 +1,6 @@
 //! Abusive requests get a clear 4xx in the API's shape, and the server stays healthy with its
-//! memory flat (issue 21, section 2): oversized logins and passwords, pages of any size.
+//! memory flat (issue 21, section 2): oversized logins and passwords, pages of any size,
+//! dashboard images of any size.
 
 mod common;
 
@@ -76,6 +77,37 @@ async fn every_page_is_clamped() {
     let ui = s.ui_session(ADMIN, PASSWORD).await;
     let page = ui_ok(&ui, &s, "cases/list", json!({"query": {}, "sort": [], "from": 0, "to": u64::MAX})).await;
     assert!(page.to_string().contains("Case 0"), "{page}");
+    let (st, _) = get(&admin, &s, "/api/status").await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn dashboard_images_are_capped_in_pixels() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let widget = |i: usize| json!({"type": "donut", "id": format!("w{i}"), "options": {"title": "By status", "entity": "case", "field": "status", "query": {}}});
+    // 50 rows of 8 widgets: at 4000 px a cell, a 32000 x 16044 image (1.5 GB of buffer) before the cap.
+    let rows: Vec<_> = (0..50).map(|r| json!({"type": "container", "items": (0..8).map(|c| widget(r * 8 + c)).collect::<Vec<_>>()})).collect();
+    let def = json!({"period": "all", "items": rows, "customPeriod": {"fromDate": null, "toDate": null}});
+    let (st, d) = post(&admin, &s, "/api/dashboard", json!({"title": "Huge", "status": "Private", "definition": def.to_string()})).await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    let id = d["_id"].as_str().unwrap();
+    let before = rss_mib();
+    let r = admin.get(s.url(&format!("/api/dashboard/{id}/png?width=4000"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_error(&v, "BadRequest");
+    assert!(v["message"].as_str().unwrap().contains("pixels"), "{v}");
+    // One widget at the largest width is fine; the whole dashboard at the smallest width is
+    // still 1600 x 16044 = 25.7 Mpx: refused the same way.
+    let r = admin.get(s.url(&format!("/api/dashboard/{id}/widget/w0/png?width=4000"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(&r.bytes().await.unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    let r = admin.get(s.url(&format!("/api/dashboard/{id}/png?width=200"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let after = rss_mib();
+    eprintln!("RSS before {before} MiB, after the refused renders: {after} MiB");
+    assert!(after < before + 64, "memory stays flat: {before} MiB -> {after} MiB");
     let (st, _) = get(&admin, &s, "/api/status").await;
     assert_eq!(st, StatusCode::OK);
 }
