@@ -111,3 +111,37 @@ async fn dashboard_images_are_capped_in_pixels() {
     let (st, _) = get(&admin, &s, "/api/status").await;
     assert_eq!(st, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn live_streams_are_capped_per_user() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    s.create_user(&admin, json!({"login": "ana@soc", "name": "Ana", "password": "analyst-password-1", "profile": "analyst"})).await;
+    let ana = s.session("ana@soc", "analyst-password-1").await;
+    let (st, admins) = post(&admin, &s, "/api/stream", json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    let mut anas = Vec::new();
+    for _ in 0..40 {
+        let (st, id) = post(&ana, &s, "/api/stream", json!({})).await;
+        assert_eq!(st, StatusCode::OK);
+        anas.push(id.as_str().unwrap().to_string());
+    }
+    // A change, so the streams that exist answer at once.
+    let (st, _) = post(&ana, &s, "/api/case", json!({"title": "Streamed", "description": "d"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    // Ana's 40 streams did not push the administrator's out...
+    let (st, events) = get(&admin, &s, &format!("/api/stream/{}", admins.as_str().unwrap())).await;
+    assert_eq!(st, StatusCode::OK, "{events}");
+    assert!(events.to_string().contains("Streamed"), "{events}");
+    // ...she keeps her 16 most recent, and her oldest are gone (404 in the API's shape).
+    let (st, _) = get(&ana, &s, &format!("/api/stream/{}", anas[39])).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = get(&ana, &s, &format!("/api/stream/{}", anas[0])).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert_error(&v, "NotFoundError");
+    let alive = anas.len() - 16;
+    let (st, _) = get(&ana, &s, &format!("/api/stream/{}", anas[alive])).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = get(&ana, &s, &format!("/api/stream/{}", anas[alive - 1])).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}

@@ -236,6 +236,9 @@ pub fn strip_internal(mut v: Value) -> Value {
 const STREAM_IDLE: Duration = Duration::from_secs(10 * 60);
 /// The most streams kept at once (each holds a position in the event buffer).
 const MAX_STREAMS: usize = 10_000;
+/// The most streams one user keeps at once (a browser tab holds one): opening another drops
+/// that user's least recently read, so no user can push the others' streams out.
+pub const MAX_STREAMS_PER_USER: usize = 16;
 /// How many events a stream may fall behind before the oldest are skipped.
 const BUS_CAPACITY: usize = 8_192;
 
@@ -273,6 +276,12 @@ impl AuditBus {
         let id = new_id();
         let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
         streams.retain(|_, s| s.last_used.elapsed() < STREAM_IDLE);
+        let mine: Vec<(&String, Instant)> = streams.iter().filter(|(_, s)| s.user_id == caller.user_id).map(|(k, s)| (k, s.last_used)).collect();
+        if mine.len() >= MAX_STREAMS_PER_USER {
+            if let Some(oldest) = mine.iter().min_by_key(|(_, t)| *t).map(|(k, _)| (*k).clone()) {
+                streams.remove(&oldest);
+            }
+        }
         if streams.len() >= MAX_STREAMS {
             if let Some(oldest) = streams.iter().min_by_key(|(_, s)| s.last_used).map(|(k, _)| k.clone()) {
                 streams.remove(&oldest);
