@@ -145,3 +145,33 @@ async fn live_streams_are_capped_per_user() {
     let (st, _) = get(&ana, &s, &format!("/api/stream/{}", anas[alive - 1])).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn queries_and_aggregations_are_capped_in_size() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let many: Vec<serde_json::Value> = (0..20_000).map(|i| json!(format!("v{i}"))).collect();
+    let branches: Vec<serde_json::Value> = (0..20_000).map(|i| json!({"_field": "title", "_value": format!("t{i}")})).collect();
+    let words = vec!["word"; 1000].join(" ");
+    let aggs: Vec<serde_json::Value> = (0..100).map(|i| json!({"_agg": "field", "_field": "status", "_name": format!("a{i}")})).collect();
+    let nested = json!({"_agg": "field", "_field": "status", "_select": (0..40).map(|_| json!({"_agg": "field", "_field": "severity", "_select": (0..40).map(|_| json!({"_agg": "count"})).collect::<Vec<_>>()})).collect::<Vec<_>>()});
+    let cases = [
+        ("/api/case/_search", json!({"query": {"_in": {"_field": "title", "_values": many}}}), "too large"),
+        ("/api/case/_search", json!({"query": {"_or": branches}}), "too large"),
+        ("/api/case/_search", json!({"query": {"_string": words}}), "too long"),
+        ("/api/case/_stats", json!({"query": {}, "stats": aggs}), "Too many aggregations"),
+        ("/api/case/_stats", json!({"query": {}, "stats": [nested]}), "Too many aggregations"),
+    ];
+    for (path, body, message) in cases {
+        let (st, v) = post(&admin, &s, path, body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{path}: {v}");
+        // TheHive's shape: a search error for queries, a bad request for aggregations.
+        assert!(v["type"] == "SearchError" || v["type"] == "BadRequest", "{v}");
+        assert!(v["message"].as_str().unwrap().contains(message), "{path}: {v}");
+    }
+    // Ordinary sizes still work.
+    let (st, v) = post(&admin, &s, "/api/case/_search", json!({"query": {"_in": {"_field": "title", "_values": ["a", "b"]}}})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = post(&admin, &s, "/api/case/_stats", json!({"query": {}, "stats": [{"_agg": "field", "_field": "status", "_select": [{"_agg": "count"}]}]})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}

@@ -8,6 +8,28 @@ use crate::core::error::Error;
 
 /// How deep a query may nest (a guard against hostile inputs).
 const MAX_DEPTH: usize = 32;
+/// The most JSON values a query holds (operators, fields, `_in` values, `_or` branches...).
+pub const MAX_NODES: usize = 10_000;
+/// The most words of a `_string` (Lucene-style) query.
+pub const MAX_WORDS: usize = 256;
+
+/// How many JSON values `v` holds, counting stops past `limit`.
+fn nodes(v: &Value, limit: usize) -> usize {
+    let mut n = 0;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        n += 1;
+        if n > limit {
+            break;
+        }
+        match v {
+            Value::Object(m) => stack.extend(m.values()),
+            Value::Array(a) => stack.extend(a.iter()),
+            _ => {}
+        }
+    }
+    n
+}
 
 fn err(msg: impl Into<String>) -> Error {
     Error::Search(msg.into())
@@ -52,6 +74,9 @@ fn single(v: &Value, op: &str) -> Result<(String, Value), Error> {
 
 /// Parse a query for `entity`. `null` and `{}` mean everything.
 pub fn parse(q: &Value, entity: Entity) -> Result<Filter, Error> {
+    if nodes(q, MAX_NODES) > MAX_NODES {
+        return Err(err(format!("The query is too large: at most {MAX_NODES} terms and values")));
+    }
     parse_at(q, schema(entity), 0)
 }
 
@@ -158,7 +183,13 @@ fn parse_at(q: &Value, schema: &Schema, depth: usize) -> Result<Filter, Error> {
                 Filter::Wildcard(field(schema, &f)?, value)
             }
         }
-        "_string" => lucene(&string(v, "_string")?, schema)?,
+        "_string" => {
+            let text = string(v, "_string")?;
+            if text.split_whitespace().count() > MAX_WORDS {
+                return Err(err(format!("The _string query is too long: at most {MAX_WORDS} words")));
+            }
+            lucene(&text, schema)?
+        }
         "_parent" | "_child" => relation(key, v, schema, depth)?,
         k if k.starts_with('_') && schema.field(k).is_none() => {
             return Err(err(format!("Unknown operator {k}")));

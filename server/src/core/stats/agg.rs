@@ -12,6 +12,31 @@ use crate::core::query::{self, Entity, FieldKind, Filter, Sort};
 const MAX_DEPTH: usize = 6;
 /// The largest `_size` of a `field` or `top` aggregation.
 pub const MAX_SIZE: usize = 10_000;
+/// The most aggregations one request holds, nested ones included (each level multiplies the
+/// work by the buckets of the level above).
+pub const MAX_AGGS: usize = 64;
+
+/// Refuse a request with more than [`MAX_AGGS`] aggregations before parsing it.
+fn check_count(v: &Value) -> Result<(), Error> {
+    fn count(v: &Value, n: &mut usize) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("_agg") {
+                    *n += 1;
+                }
+                m.values().for_each(|x| count(x, n));
+            }
+            Value::Array(a) => a.iter().for_each(|x| count(x, n)),
+            _ => {}
+        }
+    }
+    let mut n = 0;
+    count(v, &mut n);
+    if n > MAX_AGGS {
+        return Err(bad(format!("Too many aggregations ({n}): at most {MAX_AGGS} in one request")));
+    }
+    Ok(())
+}
 
 /// A field an aggregation reads: the name the client gave (used in result names), its path and
 /// kind; `computed` fields are derived (`computed.handlingDurationInHours`: end - start, in hours).
@@ -170,6 +195,9 @@ fn list_of<'a>(m: &'a Map<String, Value>, key: &str) -> Result<Vec<&'a str>, Err
 
 /// Parse a list of aggregations (`stats` or `_select`).
 pub fn parse_list(v: Option<&Value>, entity: Entity) -> Result<Vec<Agg>, Error> {
+    if let Some(v) = v {
+        check_count(v)?;
+    }
     parse_list_at(v, entity, 0)
 }
 
@@ -184,6 +212,7 @@ fn parse_list_at(v: Option<&Value>, entity: Entity, depth: usize) -> Result<Vec<
 
 /// Parse one aggregation.
 pub fn parse(v: &Value, entity: Entity) -> Result<Agg, Error> {
+    check_count(v)?;
     parse_at(v, entity, 0)
 }
 
