@@ -180,8 +180,17 @@ async fn brute_force_is_throttled() {
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     let (st, v) = json(c.post(s.url("/api/login")).json(&json!({"user": ADMIN, "password": PASSWORD})).send().await.unwrap()).await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED, "the right password is refused during the lockout");
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the right password is refused from this address during the wait");
     assert!(v["message"].as_str().unwrap().contains("Too many"), "{v}");
+    // Another address (127.0.0.2, still the loopback interface) is not held back: five bad
+    // attempts cannot lock the administrator, or a feeder using Basic credentials, out.
+    let other = reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+    let r = other.get(s.url("/api/user/current")).basic_auth(ADMIN, Some(PASSWORD)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "Basic credentials from another address");
+    // The wait escalates, and passes: after it, the right password works from the first address.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (st, v) = json(c.post(s.url("/api/login")).json(&json!({"user": ADMIN, "password": PASSWORD})).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::OK, "after the 1 s wait: {v}");
     s.stop().await;
 }
 

@@ -28,6 +28,8 @@ pub(crate) struct UiBackend {
     pub(crate) state: AppState,
     pub(crate) caller: Result<Caller, ApiError>,
     pub(crate) session: Session,
+    /// The client's address (the login throttle counts failures per address).
+    pub(crate) from: Option<std::net::IpAddr>,
 }
 
 impl UiBackend {
@@ -61,7 +63,8 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> impl I
         Err(_) => return Error::Internal(anyhow::anyhow!("session layer missing")).into_response(),
     };
     let caller = Caller::from_request_parts(&mut parts, &state).await.map_err(ApiError::from);
-    let backend = Arc::new(UiBackend { state, caller, session });
+    let from = crate::core::auth::client_addr(&parts);
+    let backend = Arc::new(UiBackend { state, caller, session, from });
     let req = Request::from_parts(parts, body);
     let resp = leptos_axum::handle_server_fns_with_context(move || provide_backends(backend.clone()), req)
         .await

@@ -11,7 +11,7 @@ use crate::{domain::identity::org, domain::platform::status, domain::identity::u
 #[async_trait::async_trait]
 impl Backend for UiBackend {
     async fn login(&self, login: String, password: String) -> R<CurrentUser> {
-        let row = auth::verify_credentials(&self.state, &login, &password).await?;
+        let row = auth::verify_credentials(&self.state, &login, &password, self.from).await?;
         let caller = Caller::for_user(&row, None, auth::AuthMethod::Session)?;
         auth::start_session(&self.session, &row).await?;
         Ok(caller.current_user())

@@ -1,6 +1,9 @@
 //! Status, health, login and logout: the public part of the API, and the current user.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -69,8 +72,13 @@ pub struct LoginBody {
 
 /// Open a session: `{"user", "password"}`; answers the user and sets the session cookie.
 #[utoipa::path(post, path = "/api/login", tag = "platform", responses((status = 200, description = "The user"), (status = 401, description = "Wrong login or password")))]
-pub async fn login(State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<LoginBody>) -> Result<impl IntoResponse> {
-    let row = auth::verify_credentials(&state, &body.user, &body.password).await?;
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    from: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<impl IntoResponse> {
+    let row = auth::verify_credentials(&state, &body.user, &body.password, from.map(|Extension(ConnectInfo(a))| a.ip())).await?;
     let caller = Caller::for_user(&row, None, auth::AuthMethod::Session)?;
     auth::start_session(&session, &row).await?;
     Ok(axum::Json(user_object(&row.public(), Some(&caller))))

@@ -7,6 +7,7 @@ pub mod account;
 pub mod password;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -111,8 +112,8 @@ impl Caller {
 /// purpose; scripts using Basic auth must not pay it on every request), and the users behind
 /// API keys and sessions kept in memory (see [`UserCache`]).
 pub struct AuthGuard {
-    /// Failed logins, keyed by a hash of the login (never the attacker's string itself), at
-    /// most [`MAX_TRACKED_LOGINS`].
+    /// Failed logins per (login, client address), keyed by a hash (never the attacker's string
+    /// itself): how many, and when the last one was. At most [`MAX_TRACKED_LOGINS`].
     failures: Mutex<HashMap<[u8; 32], (u32, Instant)>>,
     basic_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     users: UserCache,
@@ -137,9 +138,21 @@ impl UserCache {
     }
 }
 
-/// After this many failures in [`LOCKOUT_WINDOW`], a login is refused until the window passes.
+/// After this many failures from one address, that address waits before trying that login
+/// again: 1 s after the next failure, then 2, 4... up to [`LOCKOUT_WINDOW`]. Other addresses
+/// (the administrator, feeders using Basic credentials) are not held back.
 pub const MAX_FAILURES: u32 = 5;
+/// The longest wait, and how long failures are remembered after the last one.
 pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// How long to wait after the last of `failures` failures.
+pub fn throttle_delay(failures: u32) -> Duration {
+    if failures < MAX_FAILURES {
+        return Duration::ZERO;
+    }
+    let exponent = (failures - MAX_FAILURES).min(16);
+    Duration::from_secs(1u64 << exponent).min(LOCKOUT_WINDOW)
+}
 const BASIC_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 /// The most logins whose failures are remembered at once.
 const MAX_TRACKED_LOGINS: usize = 100_000;
@@ -148,9 +161,13 @@ pub const MAX_LOGIN_LEN: usize = 128;
 /// The longest password accepted, in bytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// The throttle's key for a login.
-fn login_key(login: &str) -> [u8; 32] {
-    Sha256::digest(login.as_bytes()).into()
+/// The throttle's key for a login tried from an address.
+fn login_key(login: &str, from: Option<IpAddr>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(login.as_bytes());
+    h.update([0]);
+    h.update(from.map(|a| a.to_string()).unwrap_or_default().as_bytes());
+    h.finalize().into()
 }
 
 /// Refuse a login or password too long to be real before any other work (hashing, lookups,
@@ -176,20 +193,21 @@ impl Default for AuthGuard {
 }
 
 impl AuthGuard {
-    fn check_throttle(&self, login: &str) -> Result<()> {
+    fn check_throttle(&self, login: &str, from: Option<IpAddr>) -> Result<()> {
         let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((n, since)) = failures.get(&login_key(login)) {
-            if *n >= MAX_FAILURES && since.elapsed() < LOCKOUT_WINDOW {
-                let minutes = (LOCKOUT_WINDOW - since.elapsed()).as_secs() / 60 + 1;
+        if let Some((n, last)) = failures.get(&login_key(login, from)) {
+            let wait = throttle_delay(*n);
+            if last.elapsed() < wait {
+                let seconds = (wait - last.elapsed()).as_secs() + 1;
                 return Err(Error::Authentication(format!(
-                    "Too many failed attempts for this account; try again in {minutes} minute(s)"
+                    "Too many failed attempts for this account from this address; try again in {seconds} second(s)"
                 )));
             }
         }
         Ok(())
     }
 
-    fn record_failure(&self, login: &str) {
+    fn record_failure(&self, login: &str, from: Option<IpAddr>) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if failures.len() >= MAX_TRACKED_LOGINS {
             failures.retain(|_, (_, t)| t.elapsed() < LOCKOUT_WINDOW);
@@ -199,15 +217,16 @@ impl AuthGuard {
                 failures.clear();
             }
         }
-        let entry = failures.entry(login_key(login)).or_insert((0, Instant::now()));
+        let entry = failures.entry(login_key(login, from)).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= LOCKOUT_WINDOW {
-            *entry = (0, Instant::now());
+            entry.0 = 0;
         }
         entry.0 += 1;
+        entry.1 = Instant::now();
     }
 
-    fn record_success(&self, login: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&login_key(login));
+    fn record_success(&self, login: &str, from: Option<IpAddr>) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&login_key(login, from));
     }
 
     /// A user or an API key was written: forget every user kept in memory. Called by the
@@ -243,14 +262,15 @@ fn basic_cache_key(login: &str, password: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Check a login and password. Throttled per login; the error never says which part was wrong.
-pub async fn verify_credentials(state: &AppState, login: &str, password: &str) -> Result<UserRow> {
+/// Check a login and password sent from `from` (the client's address). Throttled per login
+/// and address; the error never says which part was wrong.
+pub async fn verify_credentials(state: &AppState, login: &str, password: &str, from: Option<IpAddr>) -> Result<UserRow> {
     check_credential_sizes(login, password)?;
     let login = login.trim().to_lowercase();
-    state.auth.check_throttle(&login)?;
+    state.auth.check_throttle(&login, from)?;
     let bad = || Error::Authentication("Authentication failure: wrong login or password".into());
     if password.is_empty() || login.is_empty() {
-        state.auth.record_failure(&login);
+        state.auth.record_failure(&login, from);
         return Err(bad());
     }
     let cache_key = basic_cache_key(&login, password);
@@ -275,7 +295,7 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str) -
             if row.status != UserStatus::Ok {
                 return Err(Error::Authentication("This account is locked".into()));
             }
-            state.auth.record_success(&login);
+            state.auth.record_success(&login, from);
             let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() > 10_000 {
                 cache.clear();
@@ -284,7 +304,7 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str) -
             Ok(row)
         }
         _ => {
-            state.auth.record_failure(&login);
+            state.auth.record_failure(&login, from);
             // Debug-formatted: quotes and escapes, so a login cannot forge log lines.
             tracing::info!(login = ?login, "failed login");
             Err(bad())
@@ -294,6 +314,11 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str) -
 
 /// An argon2id hash of a random string, so unknown logins cost as much as known ones.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2N0S0IkEPGhCGqVbt8O9YHj5Rwmb9vy9Q5SSbB+vHfo";
+
+/// The address of the client that sent the request (the TCP peer).
+pub fn client_addr(parts: &Parts) -> Option<IpAddr> {
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())
+}
 
 fn org_header(parts: &Parts) -> Option<String> {
     parts
@@ -334,7 +359,7 @@ impl FromRequestParts<AppState> for Caller {
                     let (login, password) = decoded
                         .split_once(':')
                         .ok_or_else(|| Error::Authentication("Malformed Basic credentials".into()))?;
-                    let row = verify_credentials(state, login, password).await?;
+                    let row = verify_credentials(state, login, password, client_addr(parts)).await?;
                     Caller::for_user(&row, wanted_org.as_deref(), AuthMethod::Basic)?
                 }
                 _ => return Err(Error::Authentication("Unsupported authorization scheme".into())),
@@ -401,11 +426,24 @@ mod tests {
     #[test]
     fn throttle() {
         let g = AuthGuard::default();
+        let here: Option<IpAddr> = Some("192.0.2.1".parse().unwrap());
+        let there: Option<IpAddr> = Some("192.0.2.2".parse().unwrap());
         for _ in 0..MAX_FAILURES {
-            assert!(g.check_throttle("bob").is_ok());
-            g.record_failure("bob");
+            assert!(g.check_throttle("bob", here).is_ok());
+            g.record_failure("bob", here);
         }
-        assert!(g.check_throttle("bob").is_err());
-        assert!(g.check_throttle("alice").is_ok());
+        assert!(g.check_throttle("bob", here).is_err(), "this address waits");
+        assert!(g.check_throttle("bob", there).is_ok(), "another address does not");
+        assert!(g.check_throttle("alice", here).is_ok(), "nor another login");
+        g.record_success("bob", here);
+        assert!(g.check_throttle("bob", here).is_ok(), "a success clears the count");
+    }
+
+    #[test]
+    fn throttle_delays_escalate_up_to_the_window() {
+        assert_eq!(throttle_delay(MAX_FAILURES - 1), Duration::ZERO);
+        assert_eq!(throttle_delay(MAX_FAILURES), Duration::from_secs(1));
+        assert_eq!(throttle_delay(MAX_FAILURES + 3), Duration::from_secs(8));
+        assert_eq!(throttle_delay(MAX_FAILURES + 40), LOCKOUT_WINDOW);
     }
 }
