@@ -23,7 +23,10 @@ fn rss_mib() -> u64 {
 async fn oversized_logins_and_passwords_are_refused_before_any_work() {
     let s = TestServer::start().await;
     let c = s.anonymous();
-    let huge_login = "a".repeat(4 * 1024 * 1024);
+    // Under the 1 MiB limit of JSON bodies (a 50 MB one is refused by that limit, 413).
+    let (st, _) = post(&c, &s, "/api/login", json!({"user": "a".repeat(50 * 1024 * 1024), "password": ""})).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
+    let huge_login = "a".repeat(512 * 1024);
     // Warm up once so the allocator's first growth is not counted.
     let (st, _) = post(&c, &s, "/api/login", json!({"user": huge_login, "password": ""})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
@@ -37,7 +40,7 @@ async fn oversized_logins_and_passwords_are_refused_before_any_work() {
         assert!(v["message"].as_str().unwrap().contains("login is too long"), "{v}");
     }
     let after = rss_mib();
-    eprintln!("RSS before {before} MiB, after 30 logins of 4 MiB: {after} MiB");
+    eprintln!("RSS before {before} MiB, after 30 logins of 512 KiB: {after} MiB");
     assert!(after < before + 64, "memory stays flat: {before} MiB -> {after} MiB");
 
     // A password longer than 1 KiB: refused, with or without a real login, in the login form
@@ -174,4 +177,34 @@ async fn queries_and_aggregations_are_capped_in_size() {
     assert_eq!(st, StatusCode::OK, "{v}");
     let (st, v) = post(&admin, &s, "/api/case/_stats", json!({"query": {}, "stats": [{"_agg": "field", "_field": "status", "_select": [{"_agg": "count"}]}]})).await;
     assert_eq!(st, StatusCode::OK, "{v}");
+}
+
+#[tokio::test]
+async fn json_bodies_are_limited_to_a_mebibyte_and_uploads_are_not() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    let big = "x".repeat(2 * 1024 * 1024);
+    // A case with a 2 MiB description: refused before it is read.
+    let (st, v) = post(&admin, &s, "/api/case", json!({"title": "Big", "description": big})).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_error(&v, "RequestEntityTooLarge");
+    // The same without a Content-Length (a streamed body): stopped at the limit.
+    let chunks = futures::stream::iter((0..3).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024 * 1024])));
+    let r = admin
+        .post(s.url("/api/case"))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // An alert with a 2 MiB file observable (base64 in the JSON, as feeders send it) is an upload.
+    use base64::Engine;
+    let file = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 2 * 1024 * 1024]);
+    let alert = json!({"type": "external", "source": "feeder", "sourceRef": "big-1", "title": "Big file", "description": "d",
+                       "artifacts": [{"dataType": "file", "data": format!("sample.bin;application/octet-stream;{file}")}]});
+    let (st, v) = post(&admin, &s, "/api/alert", alert).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, _) = get(&admin, &s, "/api/status").await;
+    assert_eq!(st, StatusCode::OK);
 }

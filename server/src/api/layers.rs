@@ -9,6 +9,50 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::error_response;
 
+/// The body limit of every request that carries no file: 1 MiB of JSON is thousands of
+/// observables or a long description. Uploads get the server's `--max-body-mb`.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Whether a request may carry files: multipart bodies; alerts (feeders send file observables
+/// base64-encoded inside the alert's JSON) and observables added to a case; the UI's file
+/// observables and task log attachments.
+fn is_upload(req: &Request) -> bool {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"));
+    let path = req.uri().path();
+    multipart
+        || path == "/api/alert"
+        || (path.starts_with("/api/alert/") && !path.contains("/_"))
+        || (path.starts_with("/api/case/") && path.contains("/artifact") && !path.contains("/_"))
+        || path == "/ui/observables/add"
+        || path == "/ui/tasks/logs/add"
+}
+
+/// One body limit per kind of route: [`JSON_BODY_LIMIT`] unless the route takes uploads, then
+/// `large` (the server's limit). A body announced larger is refused before it is read (413, in
+/// the API's shape under `/api`); a body without a length stops being read at the limit.
+pub async fn body_limit(axum::extract::State(large): axum::extract::State<usize>, req: Request, next: Next) -> Response {
+    let limit = if is_upload(&req) { large } else { large.min(JSON_BODY_LIMIT) };
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        let mut out = error_response(
+            ErrorKind::RequestEntityTooLarge,
+            &format!("The request body is too large: at most {} KiB on this route", limit / 1024),
+        );
+        *out.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        return out;
+    }
+    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(req).await
+}
+
 fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
