@@ -2,6 +2,15 @@
 //! TheHive serves malware samples (password `malware`): weak on purpose, opened by every unzip
 //! tool, and enough to stop antivirus and mail filters from eating the sample. The entry is
 //! stored (not compressed), so the archive is streamed with a known length.
+//!
+//! Why this is written here and not taken from the `zip` crate (which the tests use to read the
+//! archives back): `zip`'s writer (`FileOptionsExt::with_deprecated_encryption`) needs the whole
+//! archive behind a `Write + Seek` output, so a 100 MiB sample would be held in memory or
+//! written to a temporary file before the first byte is sent; here the archive's length is
+//! known from the plan and the sample is encrypted as it streams from the attachment store. The
+//! file's CRC-32 is `crc32fast`'s; the cipher's key schedule needs the raw CRC register stepped
+//! one byte at a time (no initial or final inversion), which `crc32fast` does not expose, hence
+//! the small table below.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
