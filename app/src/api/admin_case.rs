@@ -21,14 +21,14 @@ mod backend {
 
     #[async_trait::async_trait]
     pub trait CaseAdminBackend: Send + Sync {
-        async fn create_template(&self, input: TemplateInput) -> Result<CaseTemplate, ApiError>;
-        async fn update_template(&self, id: String, input: TemplateInput) -> Result<CaseTemplate, ApiError>;
+        async fn create_template(&self, input: NewTemplate) -> Result<CaseTemplate, ApiError>;
+        async fn update_template(&self, id: String, input: NewTemplate) -> Result<CaseTemplate, ApiError>;
         async fn delete_template(&self, id: String) -> Result<(), ApiError>;
         async fn import_template(&self, file: Value) -> Result<CaseTemplate, ApiError>;
         async fn export_template(&self, id: String) -> Result<(String, Value), ApiError>;
-        async fn create_custom_field(&self, input: CustomFieldInput) -> Result<CustomFieldDefinition, ApiError>;
+        async fn create_custom_field(&self, input: NewCustomField) -> Result<CustomFieldDefinition, ApiError>;
         async fn delete_custom_field(&self, id: String) -> Result<(), ApiError>;
-        async fn create_metric(&self, input: MetricInput) -> Result<MetricDefinition, ApiError>;
+        async fn create_metric(&self, input: NewMetric) -> Result<MetricDefinition, ApiError>;
         async fn delete_metric(&self, id: String) -> Result<(), ApiError>;
         async fn create_data_type(&self, name: String, is_attachment: bool) -> Result<ObservableDataType, ApiError>;
         async fn delete_data_type(&self, id: String) -> Result<(), ApiError>;
@@ -36,12 +36,12 @@ mod backend {
 }
 
 #[server(prefix = "/ui", endpoint = "admin/templates/create", input = Json)]
-pub async fn create_template(input: TemplateInput) -> Result<CaseTemplate, ApiError> {
+pub async fn create_template(input: NewTemplate) -> Result<CaseTemplate, ApiError> {
     backend()?.create_template(input).await
 }
 
 #[server(prefix = "/ui", endpoint = "admin/templates/update", input = Json)]
-pub async fn update_template(id: String, input: TemplateInput) -> Result<CaseTemplate, ApiError> {
+pub async fn update_template(id: String, input: NewTemplate) -> Result<CaseTemplate, ApiError> {
     backend()?.update_template(id, input).await
 }
 
@@ -63,7 +63,7 @@ pub async fn export_template(id: String) -> Result<(String, Value), ApiError> {
 }
 
 #[server(prefix = "/ui", endpoint = "admin/custom-fields/create", input = Json)]
-pub async fn create_custom_field(input: CustomFieldInput) -> Result<CustomFieldDefinition, ApiError> {
+pub async fn create_custom_field(input: NewCustomField) -> Result<CustomFieldDefinition, ApiError> {
     backend()?.create_custom_field(input).await
 }
 
@@ -73,7 +73,7 @@ pub async fn delete_custom_field(id: String) -> Result<(), ApiError> {
 }
 
 #[server(prefix = "/ui", endpoint = "admin/metrics/create", input = Json)]
-pub async fn create_metric(input: MetricInput) -> Result<MetricDefinition, ApiError> {
+pub async fn create_metric(input: NewMetric) -> Result<MetricDefinition, ApiError> {
     backend()?.create_metric(input).await
 }
 

@@ -23,7 +23,7 @@ mod backend {
     pub trait DashboardBackend: Send + Sync {
         async fn list_dashboards(&self) -> Result<Vec<Dashboard>, ApiError>;
         async fn get_dashboard(&self, id: String) -> Result<Dashboard, ApiError>;
-        async fn save_dashboard(&self, input: DashboardInput) -> Result<Dashboard, ApiError>;
+        async fn save_dashboard(&self, input: NewDashboard) -> Result<Dashboard, ApiError>;
         async fn delete_dashboard(&self, id: String) -> Result<(), ApiError>;
         async fn copy_dashboard(&self, id: String) -> Result<Dashboard, ApiError>;
         async fn import_dashboard(&self, file: String) -> Result<Dashboard, ApiError>;
@@ -34,7 +34,7 @@ mod backend {
 /// A dashboard to create (`id` absent) or update.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DashboardInput {
+pub struct NewDashboard {
     pub id: Option<String>,
     pub title: String,
     pub description: String,
@@ -53,7 +53,7 @@ pub async fn get_dashboard(id: String) -> Result<Dashboard, ApiError> {
 }
 
 #[server(prefix = "/ui", endpoint = "dashboards/save", input = Json)]
-pub async fn save_dashboard(input: DashboardInput) -> Result<Dashboard, ApiError> {
+pub async fn save_dashboard(input: NewDashboard) -> Result<Dashboard, ApiError> {
     backend()?.save_dashboard(input).await
 }
 

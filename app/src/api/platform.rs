@@ -31,8 +31,8 @@ mod backend {
         async fn renew_api_key(&self) -> Result<String, ApiError>;
         async fn revoke_api_key(&self) -> Result<(), ApiError>;
         async fn list_users(&self) -> Result<Vec<User>, ApiError>;
-        async fn create_user(&self, input: NewUserInput) -> Result<User, ApiError>;
-        async fn update_user(&self, id: String, input: UserUpdateInput) -> Result<User, ApiError>;
+        async fn create_user(&self, input: NewUser) -> Result<User, ApiError>;
+        async fn update_user(&self, id: String, input: UserPatch) -> Result<User, ApiError>;
         async fn set_user_password(&self, id: String, password: String) -> Result<(), ApiError>;
         async fn list_orgs(&self) -> Result<Vec<Organisation>, ApiError>;
         async fn create_org(&self, name: String, description: String) -> Result<Organisation, ApiError>;
@@ -41,7 +41,7 @@ mod backend {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NewUserInput {
+pub struct NewUser {
     pub login: String,
     pub name: String,
     pub password: Option<String>,
@@ -51,7 +51,7 @@ pub struct NewUserInput {
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UserUpdateInput {
+pub struct UserPatch {
     pub name: Option<String>,
     pub status: Option<UserStatus>,
     pub profile: Option<Profile>,
@@ -108,12 +108,12 @@ pub async fn list_users() -> Result<Vec<User>, ApiError> {
 }
 
 #[server(prefix = "/ui", endpoint = "admin/users/create", input = Json)]
-pub async fn create_user(input: NewUserInput) -> Result<User, ApiError> {
+pub async fn create_user(input: NewUser) -> Result<User, ApiError> {
     backend()?.create_user(input).await
 }
 
 #[server(prefix = "/ui", endpoint = "admin/users/update", input = Json)]
-pub async fn update_user(id: String, input: UserUpdateInput) -> Result<User, ApiError> {
+pub async fn update_user(id: String, input: UserPatch) -> Result<User, ApiError> {
     backend()?.update_user(id, input).await
 }
 

@@ -23,7 +23,7 @@ mod backend {
     pub trait TaskBackend: Send + Sync {
         async fn case_tasks(&self, case_id: String) -> Result<Vec<Task>, ApiError>;
         async fn task_detail(&self, id: String) -> Result<TaskDetail, ApiError>;
-        async fn create_task(&self, case_id: String, input: TaskInput) -> Result<Task, ApiError>;
+        async fn create_task(&self, case_id: String, input: NewTask) -> Result<Task, ApiError>;
         async fn update_task(&self, id: String, patch: TaskPatch) -> Result<Task, ApiError>;
         async fn delete_task(&self, id: String) -> Result<(), ApiError>;
         async fn bulk_update_tasks(&self, ids: Vec<String>, patch: TaskPatch) -> Result<super::super::BulkOutcome, ApiError>;
@@ -61,7 +61,7 @@ pub async fn get_task_detail(id: String) -> Result<TaskDetail, ApiError> {
 }
 
 #[server(prefix = "/ui", endpoint = "tasks/create", input = Json)]
-pub async fn create_task(case_id: String, input: TaskInput) -> Result<Task, ApiError> {
+pub async fn create_task(case_id: String, input: NewTask) -> Result<Task, ApiError> {
     backend()?.create_task(case_id, input).await
 }
 

@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::task::TaskInput;
+use super::task::NewTask;
 use super::{Id, Millis};
 
 /// Case status. Merged cases become `Resolved` with the resolution `Duplicated`.
@@ -331,7 +331,7 @@ pub struct NewCase {
     pub template: Option<String>,
     /// Tasks to create with the case (after the template's).
     #[serde(default)]
-    pub tasks: Vec<TaskInput>,
+    pub tasks: Vec<NewTask>,
 }
 
 /// A change to a case: only the fields given are changed.

@@ -84,7 +84,7 @@ pub struct Task {
 /// group `default`, status Waiting, order 0.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TaskInput {
+pub struct NewTask {
     pub title: String,
     #[serde(default)]
     pub group: Option<String>,

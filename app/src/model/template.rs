@@ -69,7 +69,7 @@ fn ok() -> String {
 /// is this without audit fields). For updates, `None` leaves a field unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TemplateInput {
+pub struct NewTemplate {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -120,7 +120,7 @@ pub struct CustomFieldDefinition {
 /// What creating or changing a custom field definition takes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CustomFieldInput {
+pub struct NewCustomField {
     pub name: String,
     /// Defaults to the name.
     #[serde(default)]
@@ -149,7 +149,7 @@ pub struct MetricDefinition {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MetricInput {
+pub struct NewMetric {
     pub name: String,
     #[serde(default)]
     pub title: Option<String>,

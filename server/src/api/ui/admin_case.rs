@@ -10,11 +10,11 @@ use crate::{domain::case::template, domain::catalog::custom_field, domain::catal
 
 #[async_trait::async_trait]
 impl CaseAdminBackend for UiBackend {
-    async fn create_template(&self, input: TemplateInput) -> R<CaseTemplate> {
+    async fn create_template(&self, input: NewTemplate) -> R<CaseTemplate> {
         Ok(template::create(&self.state, self.caller()?, input).await?)
     }
 
-    async fn update_template(&self, id: String, input: TemplateInput) -> R<CaseTemplate> {
+    async fn update_template(&self, id: String, input: NewTemplate) -> R<CaseTemplate> {
         Ok(template::update(&self.state, self.caller()?, &id, input).await?)
     }
 
@@ -31,7 +31,7 @@ impl CaseAdminBackend for UiBackend {
         Ok(template::export(&t))
     }
 
-    async fn create_custom_field(&self, input: CustomFieldInput) -> R<CustomFieldDefinition> {
+    async fn create_custom_field(&self, input: NewCustomField) -> R<CustomFieldDefinition> {
         Ok(custom_field::create(&self.state, self.caller()?, input).await?)
     }
 
@@ -39,7 +39,7 @@ impl CaseAdminBackend for UiBackend {
         Ok(custom_field::delete(&self.state, self.caller()?, &id).await?)
     }
 
-    async fn create_metric(&self, input: MetricInput) -> R<MetricDefinition> {
+    async fn create_metric(&self, input: NewMetric) -> R<MetricDefinition> {
         Ok(metric::create(&self.state, self.caller()?, input).await?)
     }
 

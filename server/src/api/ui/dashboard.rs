@@ -1,6 +1,6 @@
 //! The dashboards' server functions, over the dashboard and statistics services.
 
-use app::api::{DashboardBackend, DashboardInput};
+use app::api::DashboardBackend;
 use app::model::*;
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ impl DashboardBackend for UiBackend {
         Ok(dashboard::get(&self.state, self.caller()?, &id).await?)
     }
 
-    async fn save_dashboard(&self, input: DashboardInput) -> R<Dashboard> {
+    async fn save_dashboard(&self, input: app::api::NewDashboard) -> R<Dashboard> {
         let caller = self.caller()?;
         Ok(match input.id {
             Some(id) => {

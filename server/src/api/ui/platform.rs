@@ -1,6 +1,6 @@
 //! The platform's server functions: sign-in, the current user, status, users, organisations.
 
-use app::api::{Backend, NewUserInput, UserUpdateInput};
+use app::api::Backend;
 use app::model::*;
 
 use super::{R, UiBackend};
@@ -69,7 +69,7 @@ impl Backend for UiBackend {
         Ok(user::list(&self.state, self.caller()?).await?)
     }
 
-    async fn create_user(&self, input: NewUserInput) -> R<User> {
+    async fn create_user(&self, input: app::api::NewUser) -> R<User> {
         let new = user::NewUser {
             login: input.login,
             name: input.name,
@@ -80,7 +80,7 @@ impl Backend for UiBackend {
         Ok(user::create(&self.state, self.caller()?, new).await?)
     }
 
-    async fn update_user(&self, id: String, input: UserUpdateInput) -> R<User> {
+    async fn update_user(&self, id: String, input: app::api::UserPatch) -> R<User> {
         let patch = user::UserPatch { name: input.name, status: input.status, profile: input.profile };
         Ok(user::update(&self.state, self.caller()?, &id, patch).await?)
     }

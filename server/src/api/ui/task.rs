@@ -28,7 +28,7 @@ impl TaskBackend for UiBackend {
         Ok(TaskDetail { description_html: markdown::to_safe_html(t.description.as_deref().unwrap_or("")), task: t, case: c, logs })
     }
 
-    async fn create_task(&self, case_id: String, input: TaskInput) -> R<Task> {
+    async fn create_task(&self, case_id: String, input: NewTask) -> R<Task> {
         let caller = self.caller()?;
         let c = case::get(&self.state, caller, &case_id).await?;
         Ok(task::create(&self.state, caller, &c.id, input).await?)

@@ -2,7 +2,7 @@
 //! `list_artifactDataType`. A list answers an object of items by item id; adding answers the
 //! new item's id; items are changed and removed by id.
 
-use app::model::{CustomFieldDefinition, CustomFieldInput, MetricDefinition, MetricInput};
+use app::model::{CustomFieldDefinition, NewCustomField, MetricDefinition, NewMetric};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -94,11 +94,11 @@ pub async fn add_item(State(state): State<AppState>, caller: Caller, Path(name):
     super::check_attributes("list", &body, &["value"])?;
     let id = match name.as_str() {
         CUSTOM_FIELDS => {
-            let v: CustomFieldInput = input("customField", &value_object(&body)?, FIELD_ATTRS)?;
+            let v: NewCustomField = input("customField", &value_object(&body)?, FIELD_ATTRS)?;
             custom_field::create(&state, &caller, v).await?.id
         }
         METRICS => {
-            let v: MetricInput = input("caseMetric", &value_object(&body)?, METRIC_ATTRS)?;
+            let v: NewMetric = input("caseMetric", &value_object(&body)?, METRIC_ATTRS)?;
             metric::create(&state, &caller, v).await?.id
         }
         DATA_TYPES => {
@@ -116,12 +116,12 @@ pub async fn update_item(State(state): State<AppState>, caller: Caller, Path(id)
     super::check_attributes("list", &body, &["value"])?;
     let store = caller.store(&state);
     if store.get::<Value>("custom_field", &id).await?.is_some() {
-        let v: CustomFieldInput = input("customField", &value_object(&body)?, FIELD_ATTRS)?;
+        let v: NewCustomField = input("customField", &value_object(&body)?, FIELD_ATTRS)?;
         let f = custom_field::update(&state, &caller, &id, v).await?;
         return Ok(axum::Json(one(&f.id, field_value(&f))));
     }
     if store.get::<Value>("metric", &id).await?.is_some() {
-        let v: MetricInput = input("caseMetric", &value_object(&body)?, METRIC_ATTRS)?;
+        let v: NewMetric = input("caseMetric", &value_object(&body)?, METRIC_ATTRS)?;
         let m = metric::update(&state, &caller, &id, v).await?;
         return Ok(axum::Json(one(&m.id, metric_value(&m))));
     }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use app::model::{Task, TaskInput, TaskLog, TaskPatch};
+use app::model::{Task, NewTask, TaskLog, TaskPatch};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -69,7 +69,7 @@ pub async fn create_task(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<impl IntoResponse> {
-    let input: TaskInput = input("case_task", &body, TASK_CREATE)?;
+    let input: NewTask = input("case_task", &body, TASK_CREATE)?;
     let t = task::create(&state, &caller, &id, input).await?;
     Ok((StatusCode::CREATED, axum::Json(task_object(&t))))
 }

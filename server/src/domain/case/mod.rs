@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use app::model::{
     AuditOperation, Case, CaseClosure, CasePatch, CaseStats, CaseStatus, LinkedCase, NewCase, NewObservables, Observable,
-    Permission, ResolutionStatus, TaskInput, TaskStatus,
+    Permission, ResolutionStatus, NewTask, TaskStatus,
 };
 use serde_json::{Map, Value, json};
 
@@ -224,7 +224,7 @@ pub(crate) async fn plan_create(state: &AppState, caller: &Caller, input: NewCas
                 Some(o) => user::member_login(state, &caller.org_id, "case_task", "owner", o).await.ok(),
                 None => None,
             };
-            let input = TaskInput {
+            let input = NewTask {
                 title: tt.title.clone(),
                 group: tt.group.clone(),
                 description: tt.description.clone(),

@@ -4,7 +4,7 @@
 //! started it; completing or cancelling stamps its end date; reopening clears it. A task of a
 //! deleted case cannot change.
 
-use app::model::{AuditOperation, DEFAULT_TASK_GROUP, Permission, Task, TaskInput, TaskPatch, TaskStatus};
+use app::model::{AuditOperation, DEFAULT_TASK_GROUP, Permission, Task, NewTask, TaskPatch, TaskStatus};
 use serde_json::{Map, Value, json};
 
 use crate::core::audit::Tx;
@@ -84,7 +84,7 @@ async fn owner_value(state: &AppState, caller: &Caller, login: &str) -> Result<V
 }
 
 /// Validate a new task and make its document (without `case`, `org` and `id`).
-pub(crate) async fn plan(state: &AppState, caller: &Caller, input: &TaskInput, now: i64) -> Result<Map<String, Value>> {
+pub(crate) async fn plan(state: &AppState, caller: &Caller, input: &NewTask, now: i64) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     m.insert("title".into(), json!(validate::title(TYPE, "title", &input.title, validate::MAX_TITLE)?));
     let group = match input.group.as_deref().map(str::trim) {
@@ -134,7 +134,7 @@ pub(crate) fn push_create_id(tx: &mut Tx, id: &str, case_expr: &str, doc: &Map<S
     tx.push("$task")
 }
 
-pub async fn create(state: &AppState, caller: &Caller, case_id: &str, input: TaskInput) -> Result<Task> {
+pub async fn create(state: &AppState, caller: &Caller, case_id: &str, input: NewTask) -> Result<Task> {
     caller.require(Permission::ManageTask, "create tasks")?;
     let store = caller.store(state);
     let case = crate::domain::case::writable(&store, case_id).await?;

@@ -2,7 +2,7 @@
 //! their owners, metrics and custom fields). Import and export use TheHive's files
 //! (`Case-Template__<name>.json`, the template without its id and audit fields).
 
-use app::model::{AuditOperation, CaseTemplate, CustomFields, Metrics, Permission, TemplateInput, TemplateTask};
+use app::model::{AuditOperation, CaseTemplate, CustomFields, Metrics, Permission, NewTemplate, TemplateTask};
 use serde_json::{Map, Value, json};
 
 use crate::core::audit::Tx;
@@ -78,7 +78,7 @@ fn valid_metrics(m: &Metrics) -> Result<()> {
 }
 
 /// The document fields `input` sets, validated.
-fn fields(input: &TemplateInput) -> Result<Map<String, Value>> {
+fn fields(input: &NewTemplate) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     if let Some(n) = &input.name {
         m.insert("name".into(), json!(validate::title(TYPE, "name", n, 128)?));
@@ -131,7 +131,7 @@ async fn name_taken(store: &OrgStore, name: &str, except: Option<&str>) -> Resul
     Ok(ids.iter().any(|i| Some(i.as_str()) != except))
 }
 
-pub async fn create(state: &AppState, caller: &Caller, input: TemplateInput) -> Result<CaseTemplate> {
+pub async fn create(state: &AppState, caller: &Caller, input: NewTemplate) -> Result<CaseTemplate> {
     caller.require(Permission::ManageCaseTemplate, "manage case templates")?;
     if input.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(Error::attribute(TYPE, "name", "string", "name is required"));
@@ -158,7 +158,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: TemplateInput) -> 
     tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("template not created")))
 }
 
-pub async fn update(state: &AppState, caller: &Caller, id_or_name: &str, input: TemplateInput) -> Result<CaseTemplate> {
+pub async fn update(state: &AppState, caller: &Caller, id_or_name: &str, input: NewTemplate) -> Result<CaseTemplate> {
     caller.require(Permission::ManageCaseTemplate, "manage case templates")?;
     let store = caller.store(state);
     let current = find(&store, id_or_name).await?.ok_or_else(|| Error::NotFound(format!("Case template {id_or_name} not found")))?;
@@ -220,7 +220,7 @@ const TASK_INSTANCE_FIELDS: &[&str] =
 
 /// A template from a TheHive export file (or any JSON with its fields): what clients send to
 /// `POST /api/case/template` and what the import reads. Unknown attributes are refused.
-pub fn input_from_json(v: &Value) -> Result<TemplateInput> {
+pub fn input_from_json(v: &Value) -> Result<NewTemplate> {
     let obj = v.as_object().ok_or_else(|| Error::BadRequest("A case template must be a JSON object".into()))?;
     let mut errors = Vec::new();
     let allowed = ["name", "titlePrefix", "description", "severity", "tags", "flag", "tlp", "pap", "status", "metrics", "customFields", "tasks"];

@@ -1,6 +1,6 @@
 //! Custom field definitions of an organisation, and the rules for the values cases carry.
 
-use app::model::{AuditOperation, CustomFieldDefinition, CustomFieldInput, CustomFieldType, CustomFields, Permission};
+use app::model::{AuditOperation, CustomFieldDefinition, NewCustomField, CustomFieldType, CustomFields, Permission};
 use serde_json::json;
 
 use crate::core::audit::Tx;
@@ -43,7 +43,7 @@ fn validate_reference(r: &str) -> Result<String> {
     Ok(r.to_string())
 }
 
-fn validate(input: &CustomFieldInput) -> Result<(String, String)> {
+fn validate(input: &NewCustomField) -> Result<(String, String)> {
     let name = crate::core::validate::title("customField", "name", &input.name, 128)?;
     let reference = validate_reference(input.reference.as_deref().unwrap_or(&input.name))?;
     if input.options.len() > 1000 {
@@ -60,7 +60,7 @@ fn validate(input: &CustomFieldInput) -> Result<(String, String)> {
     Ok((name, reference))
 }
 
-pub async fn create(state: &AppState, caller: &Caller, input: CustomFieldInput) -> Result<CustomFieldDefinition> {
+pub async fn create(state: &AppState, caller: &Caller, input: NewCustomField) -> Result<CustomFieldDefinition> {
     caller.require(Permission::ManageCustomField, "manage custom fields")?;
     let (name, reference) = validate(&input)?;
     let store = caller.store(state);
@@ -84,14 +84,14 @@ pub async fn create(state: &AppState, caller: &Caller, input: CustomFieldInput) 
 
 /// Change a definition: name, description, options, mandatory (the reference and type are
 /// its identity: values already on cases depend on them).
-pub async fn update(state: &AppState, caller: &Caller, id: &str, input: CustomFieldInput) -> Result<CustomFieldDefinition> {
+pub async fn update(state: &AppState, caller: &Caller, id: &str, input: NewCustomField) -> Result<CustomFieldDefinition> {
     caller.require(Permission::ManageCustomField, "manage custom fields")?;
     let store = caller.store(state);
     let current: CustomFieldDefinition = store.get("custom_field", id).await?.ok_or_else(|| Error::not_found("custom field", id))?;
     if input.kind != current.kind {
         return Err(Error::attribute("customField", "type", "string", "the type of a custom field cannot change"));
     }
-    let input = CustomFieldInput { reference: Some(current.reference.clone()), ..input };
+    let input = NewCustomField { reference: Some(current.reference.clone()), ..input };
     let (name, _) = validate(&input)?;
     let mut tx = Tx::new(caller);
     let patch = json!({

@@ -1,7 +1,7 @@
 //! Metric definitions: numbers measured on cases (time to detect, systems affected...). Cases
 //! carry values in `metrics` by name; templates declare which ones a case starts with.
 
-use app::model::{AuditOperation, MetricDefinition, MetricInput, Permission};
+use app::model::{AuditOperation, MetricDefinition, NewMetric, Permission};
 use serde_json::json;
 
 use crate::core::audit::Tx;
@@ -22,7 +22,7 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<MetricDefinit
     list_in(&caller.store(state)).await
 }
 
-fn validate(input: &MetricInput) -> Result<(String, String, String)> {
+fn validate(input: &NewMetric) -> Result<(String, String, String)> {
     let name = crate::core::validate::title("caseMetric", "name", &input.name, 128)?;
     if name.contains('.') {
         return Err(Error::attribute("caseMetric", "name", "string", "a metric name cannot contain '.'"));
@@ -32,7 +32,7 @@ fn validate(input: &MetricInput) -> Result<(String, String, String)> {
     Ok((name, title, description))
 }
 
-pub async fn create(state: &AppState, caller: &Caller, input: MetricInput) -> Result<MetricDefinition> {
+pub async fn create(state: &AppState, caller: &Caller, input: NewMetric) -> Result<MetricDefinition> {
     caller.require(Permission::ManageCustomField, "manage metrics")?;
     let (name, title, description) = validate(&input)?;
     let store = caller.store(state);
@@ -51,11 +51,11 @@ pub async fn create(state: &AppState, caller: &Caller, input: MetricInput) -> Re
 }
 
 /// Change the title and description (the name is the key cases use).
-pub async fn update(state: &AppState, caller: &Caller, id: &str, input: MetricInput) -> Result<MetricDefinition> {
+pub async fn update(state: &AppState, caller: &Caller, id: &str, input: NewMetric) -> Result<MetricDefinition> {
     caller.require(Permission::ManageCustomField, "manage metrics")?;
     let store = caller.store(state);
     let current: MetricDefinition = store.get("metric", id).await?.ok_or_else(|| Error::not_found("metric", id))?;
-    let (_, title, description) = validate(&MetricInput { name: current.name.clone(), ..input })?;
+    let (_, title, description) = validate(&NewMetric { name: current.name.clone(), ..input })?;
     let mut tx = Tx::new(caller);
     let patch = json!({ "title": title, "description": description, "updatedAt": tx.now(), "updatedBy": caller.login });
     let idx = tx.update_record("metric", AUDIT_TYPE, id, &patch, false);

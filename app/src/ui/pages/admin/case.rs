@@ -69,7 +69,7 @@ impl TemplateDraft {
 
     /// The input to save: tasks without a title dropped, orders renumbered as listed, custom
     /// field values typed (an invalid one: the message to show).
-    pub fn input(&self) -> Result<TemplateInput, String> {
+    pub fn input(&self) -> Result<NewTemplate, String> {
         let tasks = self
             .tasks
             .iter()
@@ -88,7 +88,7 @@ impl TemplateDraft {
             let value = crate::ui::pages::cases::case::field_value(f.kind, &f.value).map_err(|m| format!("Default of {}: {m}", f.reference))?;
             custom_fields.insert(f.reference.clone(), CustomFieldValue { kind: f.kind, value, order: Some(i as i64) });
         }
-        Ok(TemplateInput {
+        Ok(NewTemplate {
             name: Some(self.name.trim().to_string()),
             title_prefix: Some(self.title_prefix.trim().to_string()),
             description: Some(self.description.clone()),
@@ -473,7 +473,7 @@ pub fn CustomFieldsAdmin() -> impl IntoView {
                 return;
             }
         };
-        let input = CustomFieldInput {
+        let input = NewCustomField {
             name: name.get_untracked(),
             reference: Some(reference.get_untracked()).filter(|r| !r.trim().is_empty()),
             description: None,
@@ -543,7 +543,7 @@ pub fn MetricsAdmin() -> impl IntoView {
     let title = RwSignal::new(String::new());
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = MetricInput { name: name.get_untracked(), title: Some(title.get_untracked()).filter(|t| !t.trim().is_empty()), description: None };
+        let input = NewMetric { name: name.get_untracked(), title: Some(title.get_untracked()).filter(|t| !t.trim().is_empty()), description: None };
         spawn_local(async move {
             if outcome.settle(api::create_metric(input).await).is_some() {
                 name.set(String::new());

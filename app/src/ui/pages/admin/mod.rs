@@ -7,7 +7,7 @@ pub mod case;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, NewUserInput, UserUpdateInput};
+use crate::api::{self, NewUser, UserPatch};
 use crate::model::{ApiError, Organisation, Permission, Profile, User, UserStatus};
 use crate::ui::action::{Settle, confirm, fetched};
 use crate::ui::auth::use_auth;
@@ -117,7 +117,7 @@ fn Users() -> impl IntoView {
     let in_admin_org = move || auth.current().is_some_and(|u| u.is_platform_admin());
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = NewUserInput {
+        let input = NewUser {
             login: login.get_untracked(),
             name: name.get_untracked(),
             password: Some(password.get_untracked()).filter(|p| !p.is_empty()),
@@ -134,7 +134,7 @@ fn Users() -> impl IntoView {
     };
     let set_status = move |id: String, status: UserStatus| {
         spawn_local(async move {
-            let input = UserUpdateInput { status: Some(status), ..Default::default() };
+            let input = UserPatch { status: Some(status), ..Default::default() };
             outcome.settle(api::update_user(id, input).await);
         });
     };

@@ -155,7 +155,7 @@ pub fn TasksTab() -> impl IntoView {
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(c) = ctx.case() else { return };
-        let input = TaskInput { title: title.get_untracked(), group: Some(group.get_untracked()).filter(|g| !g.trim().is_empty()), ..Default::default() };
+        let input = NewTask { title: title.get_untracked(), group: Some(group.get_untracked()).filter(|g| !g.trim().is_empty()), ..Default::default() };
         spawn_local(async move {
             match api::create_task(c.id, input).await {
                 Ok(_) => {

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use super::editor::WidgetEditor;
 use super::export::{download_png, file_name};
 use super::{CHART_H, CHART_W};
-use crate::api::{self, DashboardInput};
+use crate::api::{self, NewDashboard};
 use crate::chart::{self as charts, Chart, Theme};
 use crate::model::{ApiError, Container, Dashboard, DashboardStatus, Definition, PERIODS, Permission, Widget, WidgetOptions};
 use crate::ui::action::confirm;
@@ -88,7 +88,7 @@ pub fn DashboardPage() -> impl IntoView {
     };
     let save = move || {
         let Some(s) = state.get_untracked() else { return };
-        let input = DashboardInput {
+        let input = NewDashboard {
             id: Some(s.dashboard.id.clone()),
             title: s.dashboard.title.clone(),
             description: s.dashboard.description.clone(),

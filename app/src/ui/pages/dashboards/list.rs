@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
-use crate::api::{self, DashboardInput};
+use crate::api::{self, NewDashboard};
 use crate::model::{ApiError, Container, Dashboard, DashboardStatus, Definition, Permission};
 use crate::ui::auth::use_auth;
 use crate::ui::browser;
@@ -28,7 +28,7 @@ pub fn DashboardsPage() -> impl IntoView {
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let nav = nav.clone();
-        let input = DashboardInput {
+        let input = NewDashboard {
             id: None,
             title: title.get_untracked(),
             description: String::new(),
