@@ -18,14 +18,6 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-async fn search(c: &Client, s: &TestServer, path: &str, query: Value) -> (u64, Vec<Value>) {
-    let r = c.post(s.url(path)).query(&[("range", "all")]).json(&json!({"query": query})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{path} {query}");
-    let total: u64 = r.headers().get("x-total").expect("X-Total").to_str().unwrap().parse().unwrap();
-    let list: Vec<Value> = r.json().await.unwrap();
-    (total, list)
-}
-
 async fn alert_total(c: &Client, s: &TestServer) -> u64 {
     search(c, s, "/api/alert/_search", json!({})).await.0
 }

@@ -28,14 +28,6 @@ async fn soc_user(s: &TestServer, admin: &Client, login: &str, profile: &str) ->
     s.session(login, "user-password-1").await
 }
 
-async fn search(c: &Client, s: &TestServer, path: &str, query: Value) -> (u64, Vec<Value>) {
-    let r = c.post(s.url(path)).query(&[("range", "all")]).json(&json!({"query": query})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{path} {query}");
-    let total: u64 = r.headers().get("x-total").expect("X-Total").to_str().unwrap().parse().unwrap();
-    let list: Vec<Value> = r.json().await.unwrap();
-    (total, list)
-}
-
 #[tokio::test]
 async fn cases_defaults_numbers_updates_and_bad_inputs() {
     let s = TestServer::start().await;

@@ -9,17 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use common::*;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Digest;
-
-async fn search(c: &Client, s: &TestServer, path: &str, query: Value) -> (u64, Vec<Value>) {
-    let r = c.post(s.url(path)).query(&[("range", "all")]).json(&json!({"query": query})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{path} {query}");
-    let total: u64 = r.headers().get("x-total").expect("X-Total").to_str().unwrap().parse().unwrap();
-    let list: Vec<Value> = r.json().await.unwrap();
-    (total, list)
-}
 
 fn alert(source: &str, source_ref: &str, artifacts: Value) -> Value {
     json!({"type": "external", "source": source, "sourceRef": source_ref, "title": format!("Alert {source_ref}"),

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use reqwest::{Client, Response, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use waggle::config::Settings;
 use waggle::server::{Running, start};
 
@@ -193,6 +193,15 @@ pub async fn ui_ok(c: &Client, s: &TestServer, endpoint: &str, body: Value) -> V
 
 /// One page of a v0 `_search` at `path` (`range` as TheHive takes it, `sort` keys in order):
 /// the `X-Total` header and the records.
+/// Every record of a `_search` (`range=all`) matching `query`, with the X-Total count.
+pub async fn search(c: &Client, s: &TestServer, path: &str, query: Value) -> (u64, Vec<Value>) {
+    let r = c.post(s.url(path)).query(&[("range", "all")]).json(&json!({"query": query})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path} {query}");
+    let total: u64 = r.headers().get("x-total").expect("X-Total").to_str().unwrap().parse().unwrap();
+    let list: Vec<Value> = r.json().await.unwrap();
+    (total, list)
+}
+
 pub async fn search_page(c: &Client, s: &TestServer, path: &str, query: &Value, sort: &[&str], range: &str) -> (u64, Vec<Value>) {
     let mut params: Vec<(&str, &str)> = sort.iter().map(|k| ("sort", *k)).collect();
     params.push(("range", range));
