@@ -139,6 +139,56 @@ test('dashboards: defaults, create, period, PNG, share, isolation, import', asyn
     await evePage.waitForSelector('.error-note');
     await shot(evePage, 'dash-06-other-org');
 
+    // The other kinds, built in the editor: multi-line (cases and alerts per day), counter and
+    // text; each renders, and exports (SVG, CSV).
+    await page.goto(`${BASE}/dashboards`);
+    await page.fill('input[placeholder="New dashboard title"]', 'E2E more kinds');
+    await page.click('button:has-text("Create")');
+    await page.waitForSelector('button:has-text("+ Widget")');
+    const addWidget = async (type, title, series, template) => {
+      await page.click('button:has-text("+ Widget")');
+      await page.selectOption('.widget-editor select[name=type]', type);
+      await page.fill('.widget-editor input[name=title]', title);
+      await page.selectOption('.widget-editor select[name=entity]', 'case');
+      if (type === 'multiline') await page.selectOption('.widget-editor select[name=interval]', '1d');
+      await page.fill('.widget-editor textarea[name=series]', JSON.stringify(series));
+      if (template) await page.fill('.widget-editor textarea[name=template]', template);
+      await page.click('.widget-editor button.apply');
+    };
+    await addWidget('multiline', 'Cases and alerts per day', [
+      { agg: 'count', label: 'Cases', entity: 'case' },
+      { agg: 'count', label: 'Alerts', entity: 'alert' },
+    ]);
+    await addWidget('counter', 'Counts', [{ agg: 'count', label: 'All cases' }]);
+    await addWidget('text', 'Summary', [{ agg: 'count' }], 'There are {{agg_1}} cases');
+    // Multi-line and counter are charts; the text widget is text.
+    await page.waitForFunction(() => document.querySelectorAll('.widget .chart svg').length === 2 && document.querySelector('.widget .widget-text'));
+    await page.click('button.save');
+    await page.waitForSelector('button.save', { state: 'detached' });
+    await page.click('button:has-text("Done editing")');
+    const moreId = new URL(page.url()).pathname.split('/').pop();
+    const more = await api(`/api/dashboard/${moreId}`, { method: 'GET' });
+    assert.deepEqual(JSON.parse(more.json.definition).items.flatMap((r) => r.items.map((w) => w.type)), ['multiline', 'counter', 'text']);
+    const kinds = page.locator('.widget');
+    const multi = await kinds.nth(0).locator('.chart svg').innerHTML();
+    assert.ok(multi.includes('Cases') && multi.includes('Alerts'), 'multi-line legend names both series');
+    const counter = await kinds.nth(1).locator('.chart svg').textContent();
+    assert.match(counter, /All cases/);
+    assert.match(counter, /\d/);
+    const text = await kinds.nth(2).locator('.widget-text').textContent();
+    assert.match(text, /There are [\d,]+ cases/);
+    await shot(page, 'dash-08-more-kinds');
+    const [svgFile] = await Promise.all([page.waitForEvent('download'), kinds.nth(0).locator('button:has-text("SVG")').click()]);
+    assert.match(readFileSync(await svgFile.path(), 'utf8'), /^<svg/);
+    const [csvFile] = await Promise.all([page.waitForEvent('download'), kinds.nth(1).locator('button:has-text("CSV")').click()]);
+    const csv = readFileSync(await csvFile.path(), 'utf8');
+    assert.match(csv, /All cases/);
+    const [pngFile] = await Promise.all([page.waitForEvent('download'), kinds.nth(1).locator('button:has-text("PNG")').click()]);
+    // Drawn at 2x the widget's size (three to a row here: narrower than the first board's).
+    const counterPng = pngSize(readFileSync(await pngFile.path()));
+    assert.equal(counterPng.height, 600);
+    assert.ok(counterPng.width >= 400, JSON.stringify(counterPng));
+
     // TheHive's four files imported through the UI: every widget drawn; exported from the UI:
     // the same definition. The last one in the dark theme (charts follow the toggle).
     const names = ['Case_statistics', 'Alert_statistics', 'Job_statistics', 'Observable_statistics'];
