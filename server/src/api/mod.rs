@@ -21,7 +21,6 @@ use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -93,8 +92,9 @@ pub fn router(state: AppState) -> Router {
         .layer(session_layer)
         .layer(axum::middleware::from_fn(layers::csrf_guard))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(300)))
+        // The body limit of each route (1 MiB of JSON, `--max-body-mb` for uploads); axum's own
+        // extractor limit raised to the largest, which `body_limit` already enforces.
         .layer(axum::middleware::from_fn_with_state(settings.max_body_bytes, layers::body_limit))
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(CatchPanicLayer::new())
         // Small bodies are sent as they are: starting an encoder allocates its tables (hundreds
