@@ -25,15 +25,17 @@ log "storage engine tests (vendor/surrealkv)"
 build_ui
 log "building the server and its tests"
 cargo build -p server --bins --tests
+# The binary the clients and the browser tests run (CI may point CARGO_TARGET_DIR elsewhere).
+waggle="${CARGO_TARGET_DIR:-$ROOT/target}/debug/waggle"
 
 log "unit and API tests"
 cargo test -p server
 cargo test -p app --features ssr
 
 log "real clients: thehive4py 1.8.2"
-"$ROOT/clients/thehive4py1/run.sh" "$ROOT/target/debug/waggle"
+"$ROOT/clients/thehive4py1/run.sh" "$waggle"
 
 log "browser tests"
-"$ROOT/end2end/run.sh" "$ROOT/target/debug/waggle"
+"$ROOT/end2end/run.sh" "$waggle"
 
 log "all tests passed in $(( $(date +%s) - start )) s"
