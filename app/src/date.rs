@@ -90,9 +90,31 @@ pub fn datetime(ms: i64) -> String {
     format!("{} {:02}:{:02}", day(ms), minutes / 60, minutes % 60)
 }
 
+/// How long before `now` the moment `at` was, for people: "just now", "5 min ago", "3 h ago",
+/// then the date and time.
+pub fn ago(now: i64, at: i64) -> String {
+    let secs = (now - at).max(0) / 1000;
+    match secs {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        _ => datetime(at),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moments_ago() {
+        let now = 1_800_000_000_000;
+        assert_eq!(ago(now, now + 5_000), "just now");
+        assert_eq!(ago(now, now - 59_999), "just now");
+        assert_eq!(ago(now, now - 60_000), "1 min ago");
+        assert_eq!(ago(now, now - 3 * 3_600_000 - 1), "3 h ago");
+        assert_eq!(ago(now, now - 86_400_000), datetime(now - 86_400_000));
+    }
 
     #[test]
     fn epoch_and_known_days() {

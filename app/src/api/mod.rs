@@ -7,6 +7,7 @@
 //! (`server/src/api/ui/<area>.rs`). Adding an area: a module here with a trait, its impl on the
 //! server's `UiBackend`, and one `provide_context` line in `server/src/api/ui/mod.rs`.
 
+pub mod activity;
 pub mod admin_case;
 pub mod alert;
 pub mod case;
@@ -15,6 +16,7 @@ pub mod observable;
 pub mod platform;
 pub mod task;
 
+pub use activity::*;
 pub use admin_case::*;
 pub use alert::*;
 pub use case::*;

@@ -47,3 +47,31 @@ pub struct AuditEntry {
     /// The login of who made the change.
     pub created_by: String,
 }
+
+/// One request's changes as the live activity panel shows them: its main change (`operation`
+/// on the object named `label`), who made it and when, the case it belongs to, and what else
+/// the same request changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    /// The main change's audit entry.
+    pub id: Id,
+    /// The request that made the changes.
+    #[serde(default)]
+    pub request_id: Option<String>,
+    pub at: Millis,
+    pub by: String,
+    pub operation: AuditOperation,
+    pub object_type: String,
+    pub object_id: Id,
+    /// The root object (a case, an alert...): the activity of a case is its root's.
+    pub root_id: Id,
+    /// The changed object in a few words (a title, an observable's value...).
+    pub label: String,
+    /// The case the change belongs to, when it belongs to one: its number and title.
+    #[serde(default)]
+    pub case: Option<(i64, String)>,
+    /// Every change of the request by object type and operation, with its count.
+    #[serde(default)]
+    pub summary: Vec<(String, AuditOperation, u64)>,
+}

@@ -96,3 +96,23 @@ pub async fn read_text(file: &web_sys::File) -> Result<String, ApiError> {
     let text = JsFuture::from(file.text()).await.map_err(|_| ApiError::new(ErrorKind::BadRequest, "The file could not be read"))?;
     text.as_string().ok_or_else(|| ApiError::new(ErrorKind::BadRequest, "The file is not text"))
 }
+
+/// Wait `ms` milliseconds (a timer of the page).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = leptos::prelude::window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A value remembered by the browser (local storage).
+pub fn remembered(key: &str) -> Option<String> {
+    leptos::prelude::window().local_storage().ok().flatten().and_then(|s| s.get_item(key).ok().flatten())
+}
+
+/// Remember a value in the browser (local storage); a browser that refuses forgets it.
+pub fn remember(key: &str, value: &str) {
+    if let Some(s) = leptos::prelude::window().local_storage().ok().flatten() {
+        let _ = s.set_item(key, value);
+    }
+}

@@ -42,6 +42,23 @@ pub fn datetime(ms: Millis) -> String {
     crate::date::datetime(ms)
 }
 
+/// TheHive's object types in words (`case_artifact`: Observable).
+pub fn object_label(t: &str) -> &str {
+    match t {
+        "case" => "Case",
+        "case_task" => "Task",
+        "case_task_log" => "Task log",
+        "case_artifact" => "Observable",
+        "alert" => "Alert",
+        "caseTemplate" => "Case template",
+        "dashboard" => "Dashboard",
+        "case_artifact_job" => "Analysis",
+        "user" => "User",
+        "organisation" => "Organisation",
+        other => other,
+    }
+}
+
 /// Text made safe to put inside HTML.
 pub fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")

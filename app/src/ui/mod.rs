@@ -12,6 +12,7 @@
 //! that use it (e.g. `pages::cases::filter`; the cases list's keys, selection and notices).
 
 pub mod action;
+pub mod activity;
 pub mod auth;
 pub mod browser;
 pub mod format;

@@ -6,6 +6,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_location, use_navigate};
 
+use super::activity::{self, ActivityPanel, ActivityToggle};
 use super::auth::use_auth;
 use super::widgets::{HealthDot, Loading};
 use crate::api;
@@ -26,12 +27,17 @@ pub fn Shell() -> impl IntoView {
         }
     });
     keyboard::install();
+    activity::provide_scope();
+    let activity_open = RwSignal::new(activity::initially_open());
     view! {
         {move || match auth.user.get() {
             Some(Some(_)) => view! {
                 <div class="app">
-                    <TopBar/>
-                    <main class="page"><Outlet/></main>
+                    <TopBar activity_open=activity_open/>
+                    <div class="app-body">
+                        <main class="page"><Outlet/></main>
+                        <Show when=move || activity_open.get()><ActivityPanel/></Show>
+                    </div>
                     <Footer/>
                 </div>
             }.into_any(),
@@ -41,7 +47,7 @@ pub fn Shell() -> impl IntoView {
 }
 
 #[component]
-fn TopBar() -> impl IntoView {
+fn TopBar(activity_open: RwSignal<bool>) -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let user = move || auth.current();
@@ -87,6 +93,7 @@ fn TopBar() -> impl IntoView {
                 }
             })}
             {move || user().filter(|u| u.memberships.len() <= 1).map(|u| view! { <span class="org-name">{u.org_name}</span> })}
+            <ActivityToggle open=activity_open/>
             <button class="icon-button" title="Light / dark theme" aria-label="Toggle theme" on:click=|_| theme::toggle()>"◐"</button>
             <div class="usermenu" class:open=move || menu_open.get()>
                 <button class="usermenu-button" aria-haspopup="true" on:click=move |_| menu_open.update(|o| *o = !*o)>

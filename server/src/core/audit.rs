@@ -170,18 +170,17 @@ impl Tx {
     pub async fn run(mut self, state: &AppState, store: &OrgStore) -> Result<Response> {
         self.sql.push_str("COMMIT TRANSACTION;");
         let mut resp = store.query(&self.sql, self.vars).await?;
-        for event in self.built {
-            state.audit.publish(event);
-        }
+        let mut events = self.built;
         for idx in self.audits {
             let v = resp.value(idx)?;
             let object = v.get("object").cloned().filter(|o| !o.is_null()).map(strip_internal);
             match v.get("entry").cloned().map(strip_internal).map(serde_json::from_value::<AuditEntry>) {
-                Some(Ok(entry)) => state.audit.publish(AuditEvent { org: store.org_id().to_string(), entry, object }),
+                Some(Ok(entry)) => events.push(AuditEvent { org: store.org_id().to_string(), entry, object }),
                 Some(Err(e)) => tracing::warn!(error = %e, "unreadable audit entry"),
                 None => {}
             }
         }
+        state.audit.publish(events);
         Ok(resp)
     }
 }
@@ -245,13 +244,14 @@ const BUS_CAPACITY: usize = 8_192;
 struct Stream {
     org: String,
     user_id: String,
-    rx: Arc<tokio::sync::Mutex<broadcast::Receiver<Arc<AuditEvent>>>>,
+    rx: Arc<tokio::sync::Mutex<broadcast::Receiver<Arc<Vec<AuditEvent>>>>>,
     last_used: Instant,
 }
 
-/// Committed changes, in commit order, for the live streams of every organisation.
+/// Committed changes, in commit order, for the live streams of every organisation; the changes
+/// of one transaction travel together, so a reader never sees part of one.
 pub struct AuditBus {
-    tx: broadcast::Sender<Arc<AuditEvent>>,
+    tx: broadcast::Sender<Arc<Vec<AuditEvent>>>,
     streams: Mutex<HashMap<String, Stream>>,
     /// How long a stream read waits for the first event.
     pub wait: Duration,
@@ -265,9 +265,13 @@ impl Default for AuditBus {
 }
 
 impl AuditBus {
-    pub fn publish(&self, event: AuditEvent) {
+    /// Publish the changes of one committed transaction.
+    pub fn publish(&self, events: Vec<AuditEvent>) {
+        if events.is_empty() {
+            return;
+        }
         // No receiver (no open stream) is not an error.
-        let _ = self.tx.send(Arc::new(event));
+        let _ = self.tx.send(Arc::new(events));
     }
 
     /// A new stream for the caller: it receives the changes of the caller's organisation
@@ -319,7 +323,7 @@ impl AuditBus {
             let next = if out.is_empty() {
                 tokio::time::timeout_at(deadline, rx.recv()).await
             } else {
-                // Changes committed together arrive together: gather what is already there.
+                // Gather the transactions already committed after this one.
                 match rx.try_recv() {
                     Ok(e) => Ok(Ok(e)),
                     Err(broadcast::error::TryRecvError::Lagged(n)) => Ok(Err(broadcast::error::RecvError::Lagged(n))),
@@ -328,12 +332,10 @@ impl AuditBus {
             };
             match next {
                 Err(_) => break, // timed out: an empty answer, the client polls again
-                Ok(Ok(e)) => {
-                    if e.org == org {
-                        out.push((*e).clone());
-                        if out.len() >= 1000 {
-                            break;
-                        }
+                Ok(Ok(batch)) => {
+                    out.extend(batch.iter().filter(|e| e.org == org).cloned());
+                    if out.len() >= 1000 {
+                        break;
                     }
                 }
                 Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
@@ -349,9 +351,19 @@ impl AuditBus {
     }
 }
 
-/// Group entries by request (TheHive's operation groups): the first entry of a request is its
-/// `base` (with the object), `summary` counts every entry by type and operation.
-pub fn group_by_request(events: Vec<AuditEvent>) -> Vec<Value> {
+/// The changes one request made, as the stream and the activity panel show them.
+#[derive(Debug, Clone)]
+pub struct ChangeGroup {
+    /// The change of the root object itself when there is one (a case and its template tasks:
+    /// the case), else the first change.
+    pub base: AuditEvent,
+    /// Every change of the request counted by object type and operation, in first-seen order.
+    pub summary: Vec<(String, AuditOperation, u64)>,
+}
+
+/// Group events by request (TheHive's operation groups), keeping their order; events without a
+/// request id stay alone.
+pub fn group(events: Vec<AuditEvent>) -> Vec<ChangeGroup> {
     let mut groups: Vec<(Option<String>, Vec<AuditEvent>)> = Vec::new();
     for e in events {
         let key = e.entry.request_id.clone();
@@ -363,24 +375,16 @@ pub fn group_by_request(events: Vec<AuditEvent>) -> Vec<Value> {
     groups
         .into_iter()
         .filter_map(|(_, evs)| {
-            let mut summary: Map<String, Value> = Map::new();
+            let mut summary: Vec<(String, AuditOperation, u64)> = Vec::new();
             for e in &evs {
-                let per_type = summary.entry(e.entry.object_type.clone()).or_insert_with(|| json!({}));
-                let count = per_type.get(e.entry.operation.as_str()).and_then(Value::as_u64).unwrap_or(0);
-                per_type[e.entry.operation.as_str()] = json!(count + 1);
+                match summary.iter_mut().find(|(t, op, _)| *t == e.entry.object_type && *op == e.entry.operation) {
+                    Some((_, _, n)) => *n += 1,
+                    None => summary.push((e.entry.object_type.clone(), e.entry.operation, 1)),
+                }
             }
-            // The base is the change of the root object itself when there is one (a case and
-            // its template tasks: the case), else the first change.
             let pos = evs.iter().position(|e| e.entry.object_id == e.entry.root_id).unwrap_or(0);
-            let first = evs.into_iter().nth(pos)?;
-            let mut base = serde_json::to_value(&first.entry).unwrap_or(Value::Null);
-            if let Value::Object(m) = &mut base {
-                m.insert("_id".into(), json!(first.entry.id));
-                m.insert("_type".into(), json!("audit"));
-                m.insert("base".into(), json!(true));
-                m.insert("object".into(), first.object.clone().unwrap_or_else(|| json!(first.entry.details)));
-            }
-            Some(json!({ "base": base, "summary": summary }))
+            let base = evs.into_iter().nth(pos)?;
+            Some(ChangeGroup { base, summary })
         })
         .collect()
 }
@@ -454,7 +458,7 @@ mod tests {
 
     #[test]
     fn groups_by_request() {
-        let g = group_by_request(vec![
+        let g = group(vec![
             entry(Some("r1"), "case", AuditOperation::Creation),
             entry(Some("r1"), "case_task", AuditOperation::Creation),
             entry(Some("r1"), "case_task", AuditOperation::Creation),
@@ -462,10 +466,10 @@ mod tests {
             entry(None, "case", AuditOperation::Update),
         ]);
         assert_eq!(g.len(), 3);
-        assert_eq!(g[0]["base"]["objectType"], "case");
-        assert_eq!(g[0]["base"]["object"]["title"], "t");
-        assert_eq!(g[0]["summary"]["case_task"]["Creation"], 2);
-        assert_eq!(g[1]["summary"]["case"]["Update"], 1);
+        assert_eq!(g[0].base.entry.object_type, "case");
+        assert_eq!(g[0].base.object.as_ref().unwrap()["title"], "t");
+        assert_eq!(g[0].summary, vec![("case".to_string(), AuditOperation::Creation, 1), ("case_task".to_string(), AuditOperation::Creation, 2)]);
+        assert_eq!(g[1].summary, vec![("case".to_string(), AuditOperation::Update, 1)]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the request's caller and session into a [`UiBackend`], provides it to the server functions as
 //! each area's backend trait, and the trait impls (one file per area) call the services.
 
+mod activity;
 mod admin_case;
 mod alert;
 mod case;
@@ -47,6 +48,7 @@ pub(crate) const MAX_PAGE: u64 = 200;
 /// Provide the request's backend as every area's trait object.
 fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::Backend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::ActivityBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::AlertBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::DashboardBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::CaseBackend>>(backend.clone());

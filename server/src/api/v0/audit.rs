@@ -42,7 +42,7 @@ pub async fn flow(State(state): State<AppState>, caller: Caller, RawQuery(raw): 
     let root = query_param(raw.as_deref(), "rootId").filter(|r| !r.is_empty() && r != "any");
     let count = query_param(raw.as_deref(), "count").and_then(|c| c.parse().ok()).unwrap_or(10);
     let entries = audit::flow(&state, &caller, root.as_deref(), count).await?;
-    let groups = audit::group_by_request(audit::as_events(&caller.org_id, entries));
+    let groups: Vec<Value> = audit::group(audit::as_events(&caller.org_id, entries)).into_iter().map(group_json).collect();
     let total = groups.len() as u64;
     Ok(list_response(groups, total))
 }
@@ -64,5 +64,23 @@ pub async fn stream_status(State(state): State<AppState>, _caller: Caller) -> im
 #[utoipa::path(get, path = "/api/stream/{id}", tag = "audit", params(("id" = String, Path, description = "Stream id")), responses((status = 200, description = "Changes"), (status = 404, description = "Unknown or expired stream")))]
 pub async fn read_stream(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
     let events = state.audit.read(&caller, &id).await?;
-    Ok((StatusCode::OK, axum::Json(audit::group_by_request(events))))
+    Ok((StatusCode::OK, axum::Json(audit::group(events).into_iter().map(group_json).collect::<Vec<_>>())))
+}
+
+/// A request's changes in TheHive's stream shape: `{"base": {...entry, "object": ...},
+/// "summary": {"case_task": {"Creation": 2}}}`.
+fn group_json(g: audit::ChangeGroup) -> Value {
+    let mut summary = Map::new();
+    for (ty, op, n) in g.summary {
+        let per_type = summary.entry(ty).or_insert_with(|| json!({}));
+        per_type[op.as_str()] = json!(n);
+    }
+    let mut base = serde_json::to_value(&g.base.entry).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut base {
+        m.insert("_id".into(), json!(g.base.entry.id));
+        m.insert("_type".into(), json!("audit"));
+        m.insert("base".into(), json!(true));
+        m.insert("object".into(), g.base.object.clone().unwrap_or_else(|| json!(g.base.entry.details)));
+    }
+    json!({ "base": base, "summary": summary })
 }

@@ -169,9 +169,7 @@ async fn write_batch(store: &Store, bus: &AuditBus, org: &str, jobs: Vec<Job>, l
         .await;
     match result {
         Ok(_) => {
-            for e in events {
-                bus.publish(e);
-            }
+            bus.publish(events);
             for j in jobs {
                 let _ = j.reply.send(Outcome::Created);
             }

@@ -1,6 +1,7 @@
-//! The platform as a whole: its status and the health of its connectors, and what a new
-//! organisation starts with.
+//! The platform as a whole: its status and the health of its connectors, what a new
+//! organisation starts with, and the live activity flow.
 
+pub mod activity;
 pub mod connector;
 pub mod setup;
 pub mod status;

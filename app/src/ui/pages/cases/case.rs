@@ -53,6 +53,7 @@ pub fn CasePage() -> impl IntoView {
     let lookups = LocalResource::new(|| async { api::get_case_lookups().await.unwrap_or_default() });
     let ctx = CaseCtx { detail, lookups, reload };
     provide_context(ctx);
+    crate::ui::activity::follow_case(move || ctx.case().map(|c| (c.id, c.case_id)), move || ctx.refresh());
     let auth = use_auth();
     // Whether the case could be read, kept while it is read again: refreshing the case after a
     // change must not rebuild the tabs (and lose what they show, like a bulk action's outcome).
@@ -483,7 +484,7 @@ fn ActivityTab() -> impl IntoView {
                                 <td class="date">{format::datetime(e.created_at)}</td>
                                 <td>{e.created_by.clone()}</td>
                                 <td>{e.operation.as_str()}</td>
-                                <td>{object_label(&e.object_type).to_string()}</td>
+                                <td>{format::object_label(&e.object_type).to_string()}</td>
                                 <td class="details">{audit_summary(&e)}</td>
                             </tr>
                         }).collect_view()}</tbody>
@@ -491,18 +492,6 @@ fn ActivityTab() -> impl IntoView {
                 }.into_any(),
             })}
         </section>
-    }
-}
-
-/// TheHive's object types in words.
-pub fn object_label(t: &str) -> &str {
-    match t {
-        "case" => "Case",
-        "case_task" => "Task",
-        "case_task_log" => "Task log",
-        "case_artifact" => "Observable",
-        "alert" => "Alert",
-        other => other,
     }
 }
 
@@ -814,6 +803,5 @@ mod tests {
             created_by: "bob".into(),
         };
         assert_eq!(audit_summary(&e), "endDate: 1970-01-01 00:00 · severity: 3 · title: New title");
-        assert_eq!(object_label("case_artifact"), "Observable");
     }
 }
