@@ -122,11 +122,11 @@ test('alerts: filter, preview, import, merge, bulk ignore', async () => {
     await page.click('.tabs .tab:has-text("Imported")');
     await page.waitForURL(/status=Imported/);
     await page.waitForFunction(() => document.querySelectorAll('tr.alert-row').length === 3);
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     await page.click('tr.alert-row >> nth=0');
     await page.waitForSelector('.alert-preview .preview-title');
     await shot(page, 'alerts-06-imported-dark');
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();
@@ -179,9 +179,9 @@ test('alert sources: the upsert setting turns a duplicate into an update', async
     await page.waitForSelector('.ok-note:has-text("refused as duplicates")');
     r = await api(page, 'POST', '/api/alert', body);
     assert.equal(r.status, 400);
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     await shot(page, 'alerts-08-sources-dark');
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();

@@ -165,7 +165,7 @@ test('case management flow', async () => {
     await page.goto(`${BASE}/cases?q=${q}`);
     await page.waitForSelector('.chip >> text=Query:');
     await page.waitForFunction(() => document.querySelectorAll('table.cases tbody tr').length === 1);
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     await page.goto(`${BASE}/cases?status=any`);
     await page.waitForSelector('table.cases');
     await shot(page, '19-cases-list-dark');
@@ -175,7 +175,7 @@ test('case management flow', async () => {
     await page.goto(`${BASE}/cases/3`);
     await page.waitForSelector('.case-title');
     await shot(page, '21-case-dark');
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();

@@ -206,10 +206,10 @@ test('dashboards: defaults, create, period, PNG, share, isolation, import', asyn
       assert.deepEqual(back.definition, file.definition, `${name}: exported definition`);
     }
     const light = await page.evaluate(() => document.querySelector('.widget .chart svg').outerHTML);
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     await page.waitForFunction((before) => document.querySelector('.widget .chart svg').outerHTML !== before, light);
     await shot(page, 'dash-07-imported-dark');
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     assert.deepEqual(errors, [], 'no script errors');
   } finally {
     await browser.close();

@@ -40,7 +40,7 @@ test('login, cases, reload, about, logout', async () => {
     await page.waitForSelector('text=No server configured');
     await shot(page, '04-about');
 
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     await shot(page, '05-about-dark');
 

@@ -71,9 +71,9 @@ test('template editor: default custom fields, metrics and task owners', async ()
     assert.equal(await page.inputValue('input[aria-label="Default value of Hosts"]'), '3');
     assert.equal(await page.inputValue('select[aria-label="Default value of VIP"]'), 'true');
     assert.equal(await page.locator('table[aria-label="Default metrics"] tbody tr').count(), 1);
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     await shot(page, 'templates-02-reopened-dark');
-    await page.click('button.icon-button');
+    await page.click('button.theme-toggle');
     // A value that is not a whole number is refused at the field, and nothing is saved.
     await page.fill('input[aria-label="Default value of Hosts"]', '2.5');
     await page.locator('input[aria-label="Default value of Hosts"]').press('Tab');
