@@ -32,7 +32,7 @@ for test in "$@"; do
     done
     curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { cat "$data/server.log"; exit 1; }
     echo "=== $test"
-    WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" \
+    WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" WAGGLE_BIN="$bin" E2E_TLS_PORT="$((port + 1))" \
         node --test --test-concurrency=1 "$test" || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }
     stop_server
 done

@@ -5,10 +5,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use anyhow::Context;
+use app::model::Profile;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Deserialize;
+
 
 #[derive(Parser, Debug)]
 #[command(
@@ -86,14 +89,66 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB")]
     pub max_body_mb: Option<u64>,
 
-    /// Mark the session cookie `Secure` and name it `__Host-waggle` (behind HTTPS).
-    /// [env: WAGGLE_SECURE_COOKIES] [default: false]
+    /// Mark the session cookie `Secure` and name it `__Host-waggle` (behind an HTTPS proxy).
+    /// [env: WAGGLE_SECURE_COOKIES] [default: on with --tls-cert, else off]
     #[arg(long)]
     pub secure_cookies: bool,
 
     /// Session lifetime without activity, in minutes. [env: WAGGLE_SESSION_MINUTES] [default: 480]
     #[arg(long, value_name = "MINUTES")]
     pub session_minutes: Option<i64>,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// TLS and sign-in with X.509 client certificates (README: "Sign in with certificates").
+#[derive(Args, Debug, Default, Clone)]
+pub struct TlsArgs {
+    /// Serve HTTPS with this certificate (PEM: the server's certificate, then its intermediates).
+    /// With it, cookies are `Secure` `__Host-` and HSTS is sent. [env: WAGGLE_TLS_CERT]
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of `--tls-cert` (PEM). [env: WAGGLE_TLS_KEY]
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// CAs that issue users' certificates (PEM, intermediates and roots): the handshake asks for
+    /// a client certificate, and one that verifies signs its holder in. [env: WAGGLE_CLIENT_CA]
+    #[arg(long, value_name = "FILE")]
+    pub client_ca: Option<PathBuf>,
+
+    /// Certificate revocation list (PEM), repeatable; with any, every CA of a chain needs a
+    /// current CRL. Re-read with the certificates on SIGHUP.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+
+    /// Whether a client certificate is `optional` (the password page stays for others) or
+    /// `required` (no connection without one), or `off`. [default: optional with --client-ca]
+    #[arg(long, value_name = "MODE")]
+    pub client_cert: Option<String>,
+
+    /// Which user a certificate names: `email` (subjectAltName e-mail, else the subject's
+    /// emailAddress), `upn` (subjectAltName userPrincipalName), `cn`, or `dn:PATTERN` with
+    /// `{login}` in it (`dn:CN={login},OU=SOC,O=Example`). [default: email]
+    #[arg(long, value_name = "RULE")]
+    pub cert_user: Option<String>,
+
+    /// Create the user of an unknown certificate at first sign-in, in this organisation with
+    /// this profile (`ORG/PROFILE`, e.g. `soc/read-only`); without it, unknown holders are refused.
+    #[arg(long, value_name = "ORG/PROFILE")]
+    pub cert_create: Option<String>,
+
+    /// A reverse proxy that verifies client certificates itself (its address), repeatable: only
+    /// from these addresses is the certificate header below trusted.
+    #[arg(long, value_name = "IP")]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+
+    /// The header in which a trusted proxy passes the verified client certificate (PEM,
+    /// URL-encoded as nginx's `$ssl_client_escaped_cert`), e.g. `X-SSL-Client-Cert`.
+    #[arg(long, value_name = "NAME", requires = "trusted_proxy")]
+    pub cert_header: Option<String>,
 }
 
 /// A remote server a connector checks (MISP, external Cortex).
@@ -120,6 +175,17 @@ struct FileConfig {
     max_body_mb: Option<u64>,
     secure_cookies: Option<bool>,
     session_minutes: Option<i64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    client_ca: Option<PathBuf>,
+    #[serde(default)]
+    crl: Vec<PathBuf>,
+    client_cert: Option<String>,
+    cert_user: Option<String>,
+    cert_create: Option<String>,
+    #[serde(default)]
+    trusted_proxy: Vec<std::net::IpAddr>,
+    cert_header: Option<String>,
     #[serde(default)]
     misp: Vec<RemoteServer>,
     #[serde(default)]
@@ -142,8 +208,106 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub secure_cookies: bool,
     pub session_minutes: i64,
+    /// HTTPS, when configured.
+    pub tls: Option<TlsConfig>,
+    /// How certificates name users, and what to do with an unknown holder.
+    pub certificates: CertificateLogin,
     pub misp: Vec<RemoteServer>,
     pub cortex: Vec<RemoteServer>,
+}
+
+/// Whether the server asks for a client certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// No CertificateRequest is sent; no request carries a `PeerCert`.
+    Off,
+    /// A certificate is requested; without one the handshake succeeds (no `PeerCert`), with one
+    /// it must verify or the handshake fails.
+    Optional,
+    /// A verified certificate is required; the handshake fails without one.
+    Required,
+}
+
+impl std::str::FromStr for ClientAuth {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "off" | "none" => Ok(Self::Off),
+            "optional" => Ok(Self::Optional),
+            "required" => Ok(Self::Required),
+            other => Err(format!("client auth must be off, optional or required, not {other:?}")),
+        }
+    }
+}
+
+/// Where the TLS material lives. Every reload re-reads these files.
+#[derive(Clone, Debug)]
+pub struct TlsConfig {
+    /// PEM: the server certificate, then its intermediates.
+    pub cert_chain: PathBuf,
+    /// PEM private key of the server certificate.
+    pub key: PathBuf,
+    pub client_auth: ClientAuth,
+    /// PEM: the CAs that issue client certificates (intermediates and roots). Required unless
+    /// `client_auth` is `Off`. Every certificate in it is a trust anchor.
+    pub client_ca: Option<PathBuf>,
+    /// PEM CRL files (each may hold several CRLs). When any is given, revocation is checked for
+    /// every certificate of the chain (CRL_CHECK | CRL_CHECK_ALL): each CA of the chain needs a
+    /// current CRL, or every client certificate it issued is refused.
+    pub crls: Vec<PathBuf>,
+    /// OpenSSL verify depth: the number of intermediate CAs allowed between the leaf and the
+    /// trust anchor (leaf -> intermediate -> root needs 1).
+    pub verify_depth: u32,
+    /// Refuse a client leaf certificate whose extendedKeyUsage does not list clientAuth, also
+    /// when it has no extendedKeyUsage at all (OpenSSL's purpose check alone accepts that).
+    pub require_eku_client_auth: bool,
+}
+
+/// How a certificate names its holder's login.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CertRule {
+    /// The subjectAltName e-mail, else the subject's emailAddress.
+    #[default]
+    Email,
+    /// The subjectAltName userPrincipalName (Active Directory smart cards).
+    Upn,
+    /// The subject's common name.
+    Cn,
+    /// The subject DN matched against a pattern with one `{login}` (`CN={login},OU=SOC,O=Ex`):
+    /// what stands in place of `{login}`, which holds no `,`.
+    Dn { prefix: String, suffix: String },
+}
+
+impl FromStr for CertRule {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "email" => Ok(Self::Email),
+            "upn" => Ok(Self::Upn),
+            "cn" => Ok(Self::Cn),
+            other => match other.strip_prefix("dn:") {
+                Some(pattern) => match pattern.split_once("{login}") {
+                    Some((prefix, suffix)) if !suffix.contains("{login}") => {
+                        Ok(Self::Dn { prefix: prefix.to_string(), suffix: suffix.to_string() })
+                    }
+                    _ => Err(format!("the DN pattern {pattern:?} must hold {{login}} exactly once")),
+                },
+                None => Err(format!("expected email, upn, cn or dn:PATTERN, not {other:?}")),
+            },
+        }
+    }
+}
+
+/// Sign-in with certificates: the mapping rule, auto-creation, and a trusted proxy's header.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateLogin {
+    pub rule: CertRule,
+    /// `(organisation, profile)` an unknown holder's account is created in.
+    pub create: Option<(String, Profile)>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Lower-case header name.
+    pub header: Option<String>,
 }
 
 pub const DEFAULT_ADMIN_LOGIN: &str = "admin@waggle.local";
@@ -168,6 +332,8 @@ impl Settings {
             max_body_bytes: 100 * 1024 * 1024,
             secure_cookies: false,
             session_minutes: 480,
+            tls: None,
+            certificates: CertificateLogin::default(),
             misp: Vec::new(),
             cortex: Vec::new(),
         }
@@ -221,12 +387,13 @@ impl Settings {
                 Some(other) => anyhow::bail!("WAGGLE_LOG_FORMAT={other}: expected human or json"),
             },
         };
-        let secure_cookies = if args.secure_cookies {
-            true
+        // Without an explicit choice, cookies are Secure exactly when Waggle serves HTTPS itself.
+        let secure_cookies_set = if args.secure_cookies {
+            Some(true)
         } else if let Some(b) = file.secure_cookies {
-            b
+            Some(b)
         } else {
-            parsed::<bool>("WAGGLE_SECURE_COOKIES", env_parse("WAGGLE_SECURE_COOKIES")?)?.unwrap_or(false)
+            parsed::<bool>("WAGGLE_SECURE_COOKIES", env_parse("WAGGLE_SECURE_COOKIES")?)?
         };
         let max_body_mb = match args.max_body_mb.or(file.max_body_mb) {
             Some(m) => m,
@@ -242,6 +409,51 @@ impl Settings {
         if session_minutes < 1 {
             anyhow::bail!("session_minutes must be at least 1");
         }
+        let tls_args = &args.tls;
+        let tls_cert = tls_args.tls_cert.clone().or(file.tls_cert).or(env_parse("WAGGLE_TLS_CERT")?.map(PathBuf::from));
+        let tls_key = tls_args.tls_key.clone().or(file.tls_key).or(env_parse("WAGGLE_TLS_KEY")?.map(PathBuf::from));
+        let client_ca = tls_args.client_ca.clone().or(file.client_ca).or(env_parse("WAGGLE_CLIENT_CA")?.map(PathBuf::from));
+        let crls = if tls_args.crl.is_empty() { file.crl } else { tls_args.crl.clone() };
+        let client_auth = match tls_args.client_cert.clone().or(file.client_cert) {
+            Some(mode) => mode.parse::<ClientAuth>().map_err(|e| anyhow::anyhow!("client_cert: {e}"))?,
+            None if client_ca.is_some() => ClientAuth::Optional,
+            None => ClientAuth::Off,
+        };
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert_chain), Some(key)) => {
+                if client_auth != ClientAuth::Off && client_ca.is_none() {
+                    anyhow::bail!("client certificates need --client-ca (the CAs that issue them)");
+                }
+                Some(TlsConfig { cert_chain, key, client_auth, client_ca, crls, verify_depth: 4, require_eku_client_auth: true })
+            }
+            (None, None) => {
+                if client_ca.is_some() || !crls.is_empty() {
+                    anyhow::bail!("--client-ca and --crl need TLS: give --tls-cert and --tls-key");
+                }
+                None
+            }
+            _ => anyhow::bail!("TLS needs both --tls-cert and --tls-key"),
+        };
+        let rule = match tls_args.cert_user.clone().or(file.cert_user) {
+            Some(r) => r.parse::<CertRule>().map_err(|e| anyhow::anyhow!("cert_user: {e}"))?,
+            None => CertRule::default(),
+        };
+        let create = match tls_args.cert_create.clone().or(file.cert_create) {
+            Some(v) => {
+                let (org, profile) = v.split_once('/').ok_or_else(|| anyhow::anyhow!("cert_create: expected ORG/PROFILE, not {v:?}"))?;
+                let profile = Profile::parse(profile.trim())
+                    .filter(|p| *p != Profile::Admin)
+                    .ok_or_else(|| anyhow::anyhow!("cert_create: {profile:?} is not a profile an account can be created with (read-only, analyst, org-admin)"))?;
+                Some((org.trim().to_string(), profile))
+            }
+            None => None,
+        };
+        let trusted_proxies = if tls_args.trusted_proxy.is_empty() { file.trusted_proxy } else { tls_args.trusted_proxy.clone() };
+        let header = tls_args.cert_header.clone().or(file.cert_header).map(|h| h.trim().to_ascii_lowercase());
+        if header.is_some() && trusted_proxies.is_empty() {
+            anyhow::bail!("cert_header needs trusted_proxy: the header is only believed from a proxy's address");
+        }
+        let certificates = CertificateLogin { rule, create, trusted_proxies, header };
         let org = args.org.clone().or(file.org).or(env_parse("WAGGLE_ORG")?).unwrap_or_else(|| "soc".into());
         if org == "admin" || org.trim().is_empty() {
             anyhow::bail!("the first working organisation cannot be named {org:?}");
@@ -262,8 +474,10 @@ impl Settings {
             admin_login: env_parse("WAGGLE_ADMIN_LOGIN")?.unwrap_or_else(|| DEFAULT_ADMIN_LOGIN.into()),
             admin_password: env_parse("WAGGLE_ADMIN_PASSWORD")?,
             max_body_bytes: usize::try_from(max_body_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
-            secure_cookies,
+            secure_cookies: secure_cookies_set.unwrap_or(tls.is_some()),
             session_minutes,
+            tls,
+            certificates,
             misp: file.misp,
             cortex: file.cortex,
         })
@@ -289,6 +503,32 @@ mod tests {
         assert_eq!(s.org, "soc");
         assert_eq!(s.admin_login, DEFAULT_ADMIN_LOGIN);
         assert_eq!(s.max_body_bytes, 100 * 1024 * 1024);
+    }
+
+    #[test]
+    fn tls_and_certificate_settings() {
+        let tls = |cert: Option<&str>, key: Option<&str>, ca: Option<&str>| TlsArgs {
+            tls_cert: cert.map(PathBuf::from),
+            tls_key: key.map(PathBuf::from),
+            client_ca: ca.map(PathBuf::from),
+            ..Default::default()
+        };
+        let resolve = |t: TlsArgs| Settings::resolve_with_env(&ServeArgs { tls: t, ..Default::default() }, env_of(&[]));
+        let s = resolve(tls(Some("c.pem"), Some("k.pem"), Some("ca.pem"))).unwrap();
+        let t = s.tls.expect("TLS on");
+        assert_eq!(t.client_auth, ClientAuth::Optional, "a client CA asks for certificates");
+        assert!(s.secure_cookies, "Secure cookies follow TLS");
+        assert_eq!(resolve(tls(Some("c.pem"), Some("k.pem"), None)).unwrap().tls.unwrap().client_auth, ClientAuth::Off);
+        assert!(resolve(tls(Some("c.pem"), None, None)).is_err(), "a certificate needs its key");
+        assert!(resolve(tls(None, None, Some("ca.pem"))).is_err(), "client CAs need TLS");
+        let plain = resolve(TlsArgs::default()).unwrap();
+        assert!(plain.tls.is_none() && !plain.secure_cookies);
+        let create = |v: &str| resolve(TlsArgs { cert_create: Some(v.into()), ..Default::default() });
+        assert_eq!(create("soc/read-only").unwrap().certificates.create, Some(("soc".into(), Profile::ReadOnly)));
+        assert!(create("admin-org/admin").is_err(), "never a platform administrator");
+        assert!(create("soc").is_err());
+        assert!(resolve(TlsArgs { cert_header: Some("X-SSL-Client-Cert".into()), ..Default::default() }).is_err(), "a header needs a trusted proxy");
+        assert!(resolve(TlsArgs { cert_user: Some("dn:CN=x".into()), ..Default::default() }).is_err());
     }
 
     #[test]

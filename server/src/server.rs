@@ -52,6 +52,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let state = AppState::new(store, settings);
+    // Accounts created at first sign-in (certificates, directories) follow the identity rules.
+    state.auth.set_provisioner(std::sync::Arc::new(crate::domain::identity::user::Provisioning));
     let shutdown = CancellationToken::new();
 
     state.service::<Connectors>().spawn_checker(shutdown.clone());
@@ -114,23 +116,42 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 
     let app = crate::api::router(state.clone());
     let stop = shutdown.clone();
-    // Responses are written in several pieces (headers, then a compressed body): with Nagle's
-    // algorithm on, a piece may wait for the client's delayed acknowledgement.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
+    let scheme = if state.settings.tls.is_some() { "https" } else { "http" };
+    if state.settings.tls.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "listening on a network address without TLS: passwords, API keys and session cookies cross the network in clear; give --tls-cert and --tls-key (or put an HTTPS proxy in front)");
+    }
+    let task = match state.settings.tls.clone() {
+        Some(tls) => {
+            // Waggle terminates TLS itself (OpenSSL); the certificates, client CAs and CRLs are
+            // read again on SIGHUP.
+            let acceptor = crate::core::tls::shared_acceptor(&tls).map_err(|e| anyhow::anyhow!("TLS: {e}"))?;
+            crate::core::tls::spawn_reload_on_sighup(tls, acceptor.clone()).context("SIGHUP handler")?;
+            tokio::spawn(async move {
+                crate::core::tls::serve(listener, acceptor, app, crate::core::tls::ServeOptions::default(), stop).await;
+                tracing::info!("server stopped; database closed");
+                Ok(())
+            })
         }
-    });
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-            .context("server")?;
-        tracing::info!("server stopped; database closed");
-        Ok(())
-    });
+        None => {
+            // Responses are written in several pieces (headers, then a compressed body): with Nagle's
+            // algorithm on, a piece may wait for the client's delayed acknowledgement.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "TCP_NODELAY not set");
+                }
+            });
+            tokio::spawn(async move {
+                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+                    .context("server")?;
+                tracing::info!("server stopped; database closed");
+                Ok(())
+            })
+        }
+    };
     tracing::info!(
-        url = %format!("http://{addr}"),
+        url = %format!("{scheme}://{addr}"),
         started_ms = started.elapsed().as_millis() as u64,
         version = crate::domain::platform::status::VERSION,
         "Waggle is ready"

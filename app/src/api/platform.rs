@@ -23,6 +23,8 @@ mod backend {
     pub trait Backend: Send + Sync {
         async fn login(&self, login: String, password: String) -> Result<CurrentUser, ApiError>;
         async fn logout(&self) -> Result<(), ApiError>;
+        async fn certificate_account(&self) -> Result<Option<String>, ApiError>;
+        async fn certificate_login(&self) -> Result<CurrentUser, ApiError>;
         async fn current_user(&self) -> Result<CurrentUser, ApiError>;
         async fn switch_org(&self, org: String) -> Result<CurrentUser, ApiError>;
         async fn app_status(&self) -> Result<AppStatus, ApiError>;
@@ -65,6 +67,19 @@ pub async fn login(login: String, password: String) -> Result<CurrentUser, ApiEr
 #[server(prefix = "/ui", endpoint = "auth/logout", input = Json)]
 pub async fn logout() -> Result<(), ApiError> {
     backend()?.logout().await
+}
+
+/// The login of the account the browser's client certificate names, if it names one (the login
+/// page offers to sign in with it).
+#[server(prefix = "/ui", endpoint = "auth/certificate", input = Json)]
+pub async fn certificate_account() -> Result<Option<String>, ApiError> {
+    backend()?.certificate_account().await
+}
+
+/// Sign in with the browser's client certificate (again, after signing out of it).
+#[server(prefix = "/ui", endpoint = "auth/certificate-login", input = Json)]
+pub async fn certificate_login() -> Result<CurrentUser, ApiError> {
+    backend()?.certificate_login().await
 }
 
 #[server(prefix = "/ui", endpoint = "auth/current", input = Json)]

@@ -175,6 +175,9 @@ pub struct CurrentUser {
     pub profile: Profile,
     pub memberships: Vec<Membership>,
     pub has_key: bool,
+    /// Signed in by an X.509 client certificate (no password, no session to close).
+    #[serde(default)]
+    pub by_certificate: bool,
 }
 
 impl CurrentUser {

@@ -94,12 +94,15 @@ fn TopBar(activity_open: RwSignal<bool>) -> impl IntoView {
             })}
             {move || user().filter(|u| u.memberships.len() <= 1).map(|u| view! { <span class="org-name">{u.org_name}</span> })}
             <ActivityToggle open=activity_open/>
-            <button class="icon-button" title="Light / dark theme" aria-label="Toggle theme" on:click=|_| theme::toggle()>"◐"</button>
+            <button class="icon-button theme-toggle" title="Light / dark theme" aria-label="Toggle theme" on:click=|_| theme::toggle()>"◐"</button>
             <div class="usermenu" class:open=move || menu_open.get()>
                 <button class="usermenu-button" aria-haspopup="true" on:click=move |_| menu_open.update(|o| *o = !*o)>
                     {move || user().map(|u| u.name).unwrap_or_default()}" ▾"
                 </button>
                 <div class="usermenu-list" on:click=move |_| menu_open.set(false)>
+                    {move || user().filter(|u| u.by_certificate).map(|_| view! {
+                        <span class="usermenu-note" title="Your browser's client certificate signed you in">"🔒 Signed in with certificate"</span>
+                    })}
                     <A href="/profile">"Profile"</A>
                     <A href="/profile#api-key">"API key"</A>
                     <A href="/about">"About"</A>

@@ -99,7 +99,7 @@ pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
 /// Security headers on every response. HTML pages set their own CSP (see `assets`).
 pub async fn security_headers(req: Request, next: Next) -> Response {
-    let secure = req.extensions().get::<SecureTransport>().is_some();
+    let secure = req.extensions().get::<crate::core::tls::Secure>().is_some();
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -112,10 +112,6 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Marker inserted by the TLS listener (HSTS is only sent over HTTPS).
-#[derive(Clone, Copy)]
-pub struct SecureTransport;
-
 /// Refuse cross-site state-changing requests that would ride on the session cookie. Requests
 /// that authenticate with an `Authorization` header carry no ambient credential and pass.
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
@@ -124,7 +120,8 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
         let headers = req.headers();
         let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let cross_site = matches!(site, Some(s) if s != "same-origin" && s != "none");
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        // HTTP/2 carries the host in the `:authority` pseudo-header (the URI), not in `Host`.
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()));
         let origin_mismatch = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
             Some("null") => true,
             Some(origin) => host != Some(origin.split_once("://").map(|(_, h)| h).unwrap_or(origin)),

@@ -8,7 +8,8 @@
 //! - [`query`] and [`search`]: TheHive's query language, compiled to bound SurrealQL; pages and
 //!   counts for every list.
 //! - [`stats`]: the in-memory statistics index (dashboards, filtered lists, similarity).
-//! - [`auth`]: who calls (API key, Basic, session) and in which organisation.
+//! - [`auth`]: who calls (API key, Basic, session, client certificate) and in which organisation.
+//! - [`tls`]: TLS terminated with OpenSSL, verified client certificates handed to requests.
 //! - [`audit`]: the audit trail and the live bus behind `/api/stream`.
 //! - [`attachment`]: the content-addressed file store.
 //! - [`cache`], [`validate`], [`markdown`]: small shared tools.
@@ -24,4 +25,5 @@ pub mod search;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod tls;
 pub mod validate;

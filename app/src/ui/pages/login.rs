@@ -30,6 +30,31 @@ pub fn LoginPage() -> impl IntoView {
         });
     }
 
+    // A browser that presents a client certificate linked to an account (after its holder signed
+    // out of it: otherwise the certificate signs them in before this page shows).
+    let certificate = LocalResource::new(|| async { api::certificate_account().await.ok().flatten() });
+    let with_certificate = {
+        let navigate = navigate.clone();
+        move |_| {
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let navigate = navigate.clone();
+            spawn_local(async move {
+                match api::certificate_login().await {
+                    Ok(user) => {
+                        auth.signed_in(user);
+                        navigate(&next(), Default::default());
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                busy.set(false);
+            });
+        }
+    };
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -68,6 +93,17 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                 </button>
+                {move || certificate.get().flatten().map(|login| {
+                    let with_certificate = with_certificate.clone();
+                    view! {
+                        <div class="login-certificate">
+                            <span class="muted">"or"</span>
+                            <button type="button" class="certificate-login" disabled=move || busy.get() on:click=with_certificate>
+                                "Sign in with your certificate as "<strong>{login}</strong>
+                            </button>
+                        </div>
+                    }
+                })}
             </form>
         </div>
     }

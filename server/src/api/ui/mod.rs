@@ -31,6 +31,8 @@ pub(crate) struct UiBackend {
     pub(crate) session: Session,
     /// The client's address (the login throttle counts failures per address).
     pub(crate) from: Option<std::net::IpAddr>,
+    /// The verified client certificate the request carries, if any.
+    pub(crate) certificate: Option<Arc<crate::core::tls::PeerCert>>,
 }
 
 impl UiBackend {
@@ -66,7 +68,8 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> impl I
     };
     let caller = Caller::from_request_parts(&mut parts, &state).await.map_err(ApiError::from);
     let from = crate::core::auth::client_addr(&parts);
-    let backend = Arc::new(UiBackend { state, caller, session, from });
+    let certificate = crate::core::auth::certificate::of_request(&parts, &state.settings.certificates);
+    let backend = Arc::new(UiBackend { state, caller, session, from, certificate });
     let req = Request::from_parts(parts, body);
     let resp = leptos_axum::handle_server_fns_with_context(move || provide_backends(backend.clone()), req)
         .await

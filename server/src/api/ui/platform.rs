@@ -18,7 +18,28 @@ impl Backend for UiBackend {
     }
 
     async fn logout(&self) -> R<()> {
-        Ok(auth::end_session(&self.session).await?)
+        Ok(auth::sign_out(&self.session, self.certificate.is_some()).await?)
+    }
+
+    async fn certificate_account(&self) -> R<Option<String>> {
+        let Some(cert) = &self.certificate else { return Ok(None) };
+        let config = &self.state.settings.certificates;
+        let Some(login) = config.rule.login(cert) else { return Ok(None) };
+        let known = user::row_by_login(&self.state.store, &login).await?.is_some();
+        Ok((known || config.create.is_some()).then_some(login))
+    }
+
+    async fn certificate_login(&self) -> R<CurrentUser> {
+        let cert = self.certificate.as_ref().ok_or_else(|| Error::Authentication("Your browser sent no client certificate".into()))?;
+        let row = self
+            .state
+            .auth
+            .user_by_certificate(&self.state.store, cert, &self.state.settings.certificates)
+            .await?
+            .ok_or_else(|| Error::Authentication("Your certificate is not linked to a Waggle account".into()))?;
+        let caller = Caller::for_user(&row, None, auth::AuthMethod::Certificate)?;
+        auth::use_certificate_again(&self.session).await?;
+        Ok(caller.current_user())
     }
 
     async fn current_user(&self) -> R<CurrentUser> {
@@ -28,7 +49,7 @@ impl Backend for UiBackend {
     async fn switch_org(&self, org: String) -> R<CurrentUser> {
         let caller = self.caller()?;
         let row = user::row(&self.state.store, &caller.user_id).await?.ok_or_else(|| Error::Authentication("Authentication required".into()))?;
-        let switched = Caller::for_user(&row, Some(&org), auth::AuthMethod::Session)?;
+        let switched = Caller::for_user(&row, Some(&org), caller.method)?;
         self.session
             .insert(SESSION_ORG, &switched.org_id)
             .await

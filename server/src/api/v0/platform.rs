@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axum::Extension;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -84,17 +85,19 @@ pub async fn login(
     Ok(axum::Json(user_object(&row.public(), Some(&caller))))
 }
 
-/// Close the session.
+/// Close the session (a client certificate then no longer signs this client in: see
+/// `auth::sign_out`).
 #[utoipa::path(get, path = "/api/logout", tag = "platform", responses((status = 200, description = "Signed out")))]
-pub async fn logout(session: Session) -> Result<impl IntoResponse> {
-    auth::end_session(&session).await?;
+pub async fn logout(State(state): State<AppState>, session: Session, parts: Parts) -> Result<impl IntoResponse> {
+    let with_certificate = auth::certificate::of_request(&parts, &state.settings.certificates).is_some();
+    auth::sign_out(&session, with_certificate).await?;
     Ok((StatusCode::OK, axum::Json(Value::Object(Default::default()))))
 }
 
 /// Close the session (the same as GET, for clients that post).
 #[utoipa::path(post, path = "/api/logout", tag = "platform", responses((status = 200, description = "Signed out")))]
-pub async fn logout_post(session: Session) -> Result<impl IntoResponse> {
-    logout(session).await
+pub async fn logout_post(state: State<AppState>, session: Session, parts: Parts) -> Result<impl IntoResponse> {
+    logout(state, session, parts).await
 }
 
 /// The signed-in user, in the organisation they are working in.

@@ -1,9 +1,11 @@
-//! Who is calling: API keys (`Authorization: Bearer`), HTTP Basic, or a session cookie; and in
-//! which organisation (`X-Organisation`, the session's choice, or the user's default).
+//! Who is calling: API keys (`Authorization: Bearer`), HTTP Basic, a session cookie, or a verified
+//! X.509 client certificate ([`certificate`]); and in which organisation (`X-Organisation`, the
+//! session's choice, or the user's default).
 //!
 //! [`Caller`] is an axum extractor: a handler that takes one cannot run unauthenticated.
 
 pub mod account;
+pub mod certificate;
 pub mod password;
 
 use std::collections::HashMap;
@@ -18,19 +20,32 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
+use crate::config::CertificateLogin;
 use crate::core::cache::EpochCache;
+use crate::core::tls::PeerCert;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
 use crate::core::store::{OrgStore, Store};
 use account::UserRow;
 
-pub use crate::core::store::{SESSION_ORG, SESSION_USER};
+pub use crate::core::store::{SESSION_CERT_DECLINED, SESSION_ORG, SESSION_USER};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
     Session,
     ApiKey,
     Basic,
+    Certificate,
+}
+
+/// Creates the account of someone an outside authority vouches for (a certificate, a
+/// directory) at their first sign-in. The identity domain provides it (the rules of accounts
+/// live there); the composition root installs it with [`AuthGuard::set_provisioner`].
+#[async_trait::async_trait]
+pub trait Provisioner: Send + Sync {
+    /// Create `login` in the organisation named `org` with `profile`; `source` names the
+    /// authority (logs).
+    async fn provision(&self, store: &Store, login: &str, name: &str, org: &str, profile: Profile, source: &str) -> Result<UserRow>;
 }
 
 /// The authenticated caller and the organisation they act in.
@@ -74,6 +89,7 @@ impl Caller {
             profile: self.profile,
             memberships: self.memberships.clone(),
             has_key: self.has_key,
+            by_certificate: self.method == AuthMethod::Certificate,
         }
     }
 
@@ -117,6 +133,7 @@ pub struct AuthGuard {
     failures: Mutex<HashMap<[u8; 32], (u32, Instant)>>,
     basic_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     users: UserCache,
+    provisioner: std::sync::OnceLock<Arc<dyn Provisioner>>,
 }
 
 /// Every authenticated request needs its user (status, memberships, profiles). Reading it from
@@ -126,6 +143,8 @@ pub struct AuthGuard {
 struct UserCache {
     by_id: EpochCache<String, Arc<UserRow>>,
     by_key: EpochCache<[u8; 32], Arc<UserRow>>,
+    /// By certificate fingerprint (the holder's login is what the mapping rule reads).
+    by_cert: EpochCache<String, Arc<UserRow>>,
 }
 
 const USER_CACHE_TTL: Duration = Duration::from_secs(10);
@@ -135,6 +154,7 @@ impl UserCache {
     fn changed(&self) {
         self.by_id.changed();
         self.by_key.changed();
+        self.by_cert.changed();
     }
 }
 
@@ -187,7 +207,12 @@ impl Default for AuthGuard {
         Self {
             failures: Mutex::new(HashMap::new()),
             basic_cache: Mutex::new(HashMap::new()),
-            users: UserCache { by_id: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX), by_key: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX) },
+            users: UserCache {
+                by_id: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX),
+                by_key: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX),
+                by_cert: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX),
+            },
+            provisioner: std::sync::OnceLock::new(),
         }
     }
 }
@@ -251,6 +276,32 @@ impl AuthGuard {
     /// A user by id (sessions, cached Basic credentials).
     pub async fn user_by_id(&self, store: &Store, id: &str) -> Result<Option<Arc<UserRow>>> {
         self.users.by_id.get_or_load(id, async { Ok(account::row(store, id).await?.map(Arc::new)) }).await
+    }
+
+    /// Install what creates accounts at first sign-in (certificates, directories).
+    pub fn set_provisioner(&self, p: Arc<dyn Provisioner>) {
+        let _ = self.provisioner.set(p);
+    }
+
+    /// The user a verified certificate names under `config`'s rule; created when the rule says
+    /// so and the holder has no account yet. `None`: no account for this certificate.
+    pub async fn user_by_certificate(&self, store: &Store, cert: &PeerCert, config: &CertificateLogin) -> Result<Option<Arc<UserRow>>> {
+        let Some(login) = config.rule.login(cert) else {
+            tracing::info!(subject = ?cert.subject, "client certificate names no login under the mapping rule");
+            return Ok(None);
+        };
+        let found = self.users.by_cert.get_or_load(&cert.sha256, async { Ok(account::row_by_login(store, &login).await?.map(Arc::new)) }).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        let (Some((org, profile)), Some(p)) = (&config.create, self.provisioner.get()) else {
+            tracing::info!(login = ?login, subject = ?cert.subject, "client certificate of no account refused");
+            return Ok(None);
+        };
+        let name = cert.common_name.clone().unwrap_or_else(|| login.clone());
+        let row = p.provision(store, &login, &name, org, *profile, "certificate").await?;
+        self.users.changed();
+        Ok(Some(Arc::new(row)))
     }
 }
 
@@ -373,7 +424,7 @@ impl FromRequestParts<AppState> for Caller {
                 .await
                 .map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
             let Some(user_id) = user_id else {
-                return Err(Error::Authentication("Authentication required".into()));
+                return certificate_caller(parts, state, &session, wanted_org).await;
             };
             let row = match state.auth.user_by_id(&state.store, &user_id).await? {
                 Some(r) if r.status == UserStatus::Ok => r,
@@ -398,6 +449,28 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The caller a verified client certificate names, unless its holder signed out of it in this
+/// browser (the session remembers; signing in with it again clears that).
+async fn certificate_caller(parts: &mut Parts, state: &AppState, session: &Session, wanted_org: Option<String>) -> Result<Caller> {
+    let required = || Error::Authentication("Authentication required".into());
+    let Some(cert) = certificate::of_request(parts, &state.settings.certificates) else { return Err(required()) };
+    let declined: Option<bool> = session.get(SESSION_CERT_DECLINED).await.ok().flatten();
+    if declined == Some(true) {
+        return Err(required());
+    }
+    let Some(row) = state.auth.user_by_certificate(&state.store, &cert, &state.settings.certificates).await? else {
+        return Err(Error::Authentication("Your certificate is not linked to a Waggle account".into()));
+    };
+    let session_org: Option<String> = session.get(SESSION_ORG).await.ok().flatten();
+    let mut caller = match Caller::for_user(&row, wanted_org.or(session_org).as_deref(), AuthMethod::Certificate) {
+        Err(Error::Authorization(_)) => Caller::for_user(&row, None, AuthMethod::Certificate)?,
+        other => other?,
+    };
+    caller.request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    parts.extensions.insert(caller.clone());
+    Ok(caller)
+}
+
 /// Sign a user in on a session: a new session id (no fixation), the user remembered.
 pub async fn start_session(session: &Session, row: &UserRow) -> Result<()> {
     session.cycle_id().await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
@@ -412,6 +485,31 @@ pub async fn start_session(session: &Session, row: &UserRow) -> Result<()> {
 /// Sign out: the session is deleted from the store and the cookie cleared.
 pub async fn end_session(session: &Session) -> Result<()> {
     session.flush().await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))
+}
+
+/// Sign out of a browser that presents a client certificate: the session ends, and the
+/// certificate no longer signs this browser in until its holder chooses to
+/// ([`use_certificate_again`]); otherwise signing out would sign them straight back in.
+pub async fn sign_out(session: &Session, with_certificate: bool) -> Result<()> {
+    end_session(session).await?;
+    if with_certificate {
+        session
+            .insert(SESSION_CERT_DECLINED, true)
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Let the certificate sign this browser in again (the login page's "Sign in with your
+/// certificate").
+pub async fn use_certificate_again(session: &Session) -> Result<()> {
+    session.cycle_id().await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+    session
+        .remove::<bool>(SESSION_CERT_DECLINED)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ use crate::vars;
 /// can be ended together) and the organisation they chose.
 pub const SESSION_USER: &str = "user";
 pub const SESSION_ORG: &str = "org";
+/// Set when the holder of a client certificate signed out: the certificate no longer signs this
+/// browser in until they choose to sign in with it again.
+pub const SESSION_CERT_DECLINED: &str = "certificateDeclined";
 
 #[derive(Clone)]
 pub struct SessionStore {

@@ -105,6 +105,24 @@ pub(in crate::domain) async fn insert(
     r.one(0)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("user not created")))
 }
 
+/// Accounts created at first sign-in for holders an outside authority vouches for (a client
+/// certificate, a directory): never a platform administrator, never in the admin organisation.
+pub struct Provisioning;
+
+#[async_trait::async_trait]
+impl crate::core::auth::Provisioner for Provisioning {
+    async fn provision(&self, store: &Store, login: &str, name: &str, org_name: &str, profile: Profile, source: &str) -> Result<UserRow> {
+        if profile == Profile::Admin || org_name == org::ADMIN_ORG {
+            return Err(Error::forbidden("create platform administrators at sign-in"));
+        }
+        let org = org::find(store, org_name).await?.ok_or_else(|| Error::not_found("organisation", org_name))?;
+        let membership = Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile };
+        let row = insert(store, login, name, None, vec![membership], &org.id, source).await?;
+        tracing::info!(login = %row.login, org = %org.name, profile = profile.as_str(), source, "user created at first sign-in");
+        Ok(row)
+    }
+}
+
 /// May `caller` manage `target` (name, status, password, key, profile)?
 fn may_manage(caller: &Caller, target: &UserRow) -> bool {
     if caller.can(Permission::ManagePlatform) {
