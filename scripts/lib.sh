@@ -49,6 +49,15 @@ ensure_chromium() {
     fi
 }
 
+# OpenLDAP's slapd and its client tools: the directory sign-in tests start their own slapd
+# (server/tests/slapd); the packaged system instance is not used.
+ensure_slapd() {
+    if [ ! -x /usr/sbin/slapd ] || ! command -v ldapadd >/dev/null; then
+        log "installing slapd and ldap-utils (the LDAP tests' directory)"
+        apt_install slapd ldap-utils
+    fi
+}
+
 ensure_node_packages() {
     if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ]; then
         log "installing end2end Node packages (playwright-core drives Debian's chromium)"

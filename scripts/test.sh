@@ -2,7 +2,8 @@
 # Run the whole test suite: unit and API tests (real server on 127.0.0.1, temporary embedded
 # databases), the real Python clients (thehive4py from PyPI), then the browser tests (headless
 # Debian Chromium driven by playwright-core).
-# Installs what is missing first. CI runs exactly this (.ci/run).
+# Installs what is missing first (the wasm toolchain, Chromium, slapd, Node and Python
+# packages). CI runs exactly this (.ci/run).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -11,6 +12,7 @@ start=$(date +%s)
 ensure_openssl_dev
 ensure_wasm_toolchain
 ensure_chromium
+ensure_slapd
 ensure_node_packages
 
 # The patched storage engine's own tests (upstream's suite and one test per Waggle fix:

@@ -41,6 +41,30 @@ test('certificates: signed in by a client certificate, signed out of it, revoked
     assert.equal(r.status(), 201, await r.text());
     await admin.dispose();
 
+    // (Contexts without a valid certificate come first: playwright's certificate proxy, in this
+    // Node process, could resume a TLS session made with alice's certificate.)
+    // A revoked certificate: the handshake is refused, no page at all.
+    const revoked = await browser.newContext({ ignoreHTTPSErrors: true, clientCertificates: cert('revoked') });
+    const bad = await revoked.newPage();
+    // Depending on when TLS 1.3 reports the refusal, the browser sees a failed navigation or
+    // an error answer from playwright's proxy: never a page from Waggle.
+    let resp = null;
+    try { resp = await bad.goto(`${BASE}/`); } catch { resp = null; }
+    assert.ok(resp === null || !resp.ok(), `a revoked certificate got an answer: ${resp?.status()} ${resp && (await resp.text()).slice(0, 200)}`);
+    assert.equal(await bad.locator('.topbar, .login-card').count(), 0, 'no Waggle page');
+    await revoked.close();
+
+    // No certificate: the password page, without the certificate button; the password works.
+    const none = await browser.newContext({ ignoreHTTPSErrors: true });
+    const p2 = await none.newPage();
+    await p2.goto(`${BASE}/`);
+    await p2.waitForURL(/\/login/);
+    await p2.fill('#login', ADMIN);
+    await p2.fill('#password', PASSWORD);
+    assert.equal(await p2.locator('button.certificate-login').count(), 0);
+    await p2.click('button[type=submit]');
+    await p2.waitForURL(/\/cases/);
+    await none.close();
     // Alice's certificate: the app opens on the cases, no password asked.
     const alice = await browser.newContext({ viewport: { width: 1366, height: 768 }, ignoreHTTPSErrors: true, clientCertificates: cert('alice') });
     const page = await alice.newPage();
@@ -66,23 +90,6 @@ test('certificates: signed in by a client certificate, signed out of it, revoked
     await page.waitForSelector('.usermenu-button:has-text("Alice Example")');
     await alice.close();
 
-    // A revoked certificate: the handshake is refused, no page at all.
-    const revoked = await browser.newContext({ ignoreHTTPSErrors: true, clientCertificates: cert('revoked') });
-    const bad = await revoked.newPage();
-    await assert.rejects(bad.goto(`${BASE}/`), 'a revoked certificate gets no page');
-    await revoked.close();
-
-    // No certificate: the password page, without the certificate button; the password works.
-    const none = await browser.newContext({ ignoreHTTPSErrors: true });
-    const p2 = await none.newPage();
-    await p2.goto(`${BASE}/`);
-    await p2.waitForURL(/\/login/);
-    await p2.fill('#login', ADMIN);
-    await p2.fill('#password', PASSWORD);
-    assert.equal(await p2.locator('button.certificate-login').count(), 0);
-    await p2.click('button[type=submit]');
-    await p2.waitForURL(/\/cases/);
-    await none.close();
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

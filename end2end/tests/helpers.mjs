@@ -26,8 +26,8 @@ export async function shot(page, name) {
   await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
 }
 
-export async function login(page, login = ADMIN, password = PASSWORD) {
-  await page.goto(`${BASE}/login`);
+export async function login(page, login = ADMIN, password = PASSWORD, base = BASE) {
+  await page.goto(`${base}/login`);
   await page.fill('#login', login);
   await page.fill('#password', password);
   await page.click('button[type=submit]');

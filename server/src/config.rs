@@ -186,6 +186,7 @@ struct FileConfig {
     #[serde(default)]
     trusted_proxy: Vec<std::net::IpAddr>,
     cert_header: Option<String>,
+    ldap: Option<LdapSettings>,
     #[serde(default)]
     misp: Vec<RemoteServer>,
     #[serde(default)]
@@ -212,6 +213,8 @@ pub struct Settings {
     pub tls: Option<TlsConfig>,
     /// How certificates name users, and what to do with an unknown holder.
     pub certificates: CertificateLogin,
+    /// Sign-in with a directory, when configured.
+    pub ldap: Option<LdapSettings>,
     pub misp: Vec<RemoteServer>,
     pub cortex: Vec<RemoteServer>,
 }
@@ -278,6 +281,17 @@ pub enum CertRule {
     Dn { prefix: String, suffix: String },
 }
 
+impl std::fmt::Display for CertRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Email => f.write_str("email"),
+            Self::Upn => f.write_str("upn"),
+            Self::Cn => f.write_str("cn"),
+            Self::Dn { prefix, suffix } => write!(f, "dn:{prefix}{{login}}{suffix}"),
+        }
+    }
+}
+
 impl FromStr for CertRule {
     type Err = String;
 
@@ -297,6 +311,89 @@ impl FromStr for CertRule {
             },
         }
     }
+}
+
+/// Directory connection and schema mapping.
+#[derive(Clone, Deserialize)]
+pub struct LdapConfig {
+    /// `ldap://host[:389]` or `ldaps://host[:636]`, tried in order (failover).
+    pub urls: Vec<String>,
+    /// Upgrade `ldap://` connections with StartTLS (ignored for `ldaps://`).
+    #[serde(default)]
+    pub starttls: bool,
+    /// PEM file (one or more certificates) trusted for `ldaps://` and StartTLS. When set, it is
+    /// the only trust anchor (the system's CA store is not used); when unset, the system store.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Service account used to search; `None` = anonymous search.
+    #[serde(default)]
+    pub bind_dn: Option<String>,
+    #[serde(default)]
+    pub bind_password: Option<String>,
+    /// Where users are searched (subtree).
+    pub base_dn: String,
+    /// e.g. `(&(objectClass=inetOrgPerson)(uid={login}))`, AD
+    /// `(&(objectClass=user)(sAMAccountName={login}))`. Must contain `{login}`.
+    pub user_filter: String,
+    /// Attribute holding the canonical login: `uid`, `sAMAccountName`, `userPrincipalName`.
+    #[serde(default = "default_login_attribute")]
+    pub login_attribute: String,
+    /// Display name: `cn`, `displayName`.
+    #[serde(default = "default_name_attribute")]
+    pub name_attribute: String,
+    #[serde(default = "default_mail_attribute")]
+    pub mail_attribute: String,
+    /// Attribute of the user entry listing its groups' DNs (`memberOf`).
+    #[serde(default)]
+    pub group_attribute: Option<String>,
+    /// Group search instead of (or besides) `group_attribute`: base of the search ...
+    #[serde(default)]
+    pub group_base: Option<String>,
+    /// ... and its filter, e.g. `(&(objectClass=groupOfNames)(member={dn}))`, AD nested groups
+    /// `(&(objectClass=group)(member:1.2.840.113556.1.4.1941:={dn}))`, posixGroup
+    /// `(memberUid={login})`.
+    #[serde(default)]
+    pub group_filter: Option<String>,
+    /// Timeout of each connect (TCP + TLS + StartTLS) and of each LDAP operation.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+fn default_login_attribute() -> String {
+    "uid".into()
+}
+fn default_name_attribute() -> String {
+    "cn".into()
+}
+fn default_mail_attribute() -> String {
+    "mail".into()
+}
+fn default_timeout_secs() -> u64 {
+    10
+}
+
+/// Sign-in with a directory (LDAP, Active Directory): the connection and schema, the groups that
+/// give an organisation and a profile, and whether unknown users get an account at first
+/// sign-in (`[ldap]` in the TOML file, `[[ldap.groups]]` for the mapping).
+#[derive(Debug, Clone, Deserialize)]
+pub struct LdapSettings {
+    #[serde(flatten)]
+    pub directory: LdapConfig,
+    /// Create the account of a directory user at first sign-in (in the organisation and with the
+    /// profile of their first mapped group).
+    #[serde(default)]
+    pub create_users: bool,
+    #[serde(default)]
+    pub groups: Vec<GroupMapping>,
+}
+
+/// A directory group (its DN, compared case-insensitively) and what it gives.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GroupMapping {
+    pub group: String,
+    pub organisation: String,
+    pub profile: String,
 }
 
 /// Sign-in with certificates: the mapping rule, auto-creation, and a trusted proxy's header.
@@ -334,6 +431,7 @@ impl Settings {
             session_minutes: 480,
             tls: None,
             certificates: CertificateLogin::default(),
+            ldap: None,
             misp: Vec::new(),
             cortex: Vec::new(),
         }
@@ -454,6 +552,15 @@ impl Settings {
             anyhow::bail!("cert_header needs trusted_proxy: the header is only believed from a proxy's address");
         }
         let certificates = CertificateLogin { rule, create, trusted_proxies, header };
+        if let Some(l) = &file.ldap {
+            for g in &l.groups {
+                match Profile::parse(g.profile.trim()) {
+                    Some(Profile::Admin) => anyhow::bail!("[[ldap.groups]] {}: directory users are never made platform administrators", g.group),
+                    Some(_) => {}
+                    None => anyhow::bail!("[[ldap.groups]] {}: unknown profile {:?} (read-only, analyst, org-admin)", g.group, g.profile),
+                }
+            }
+        }
         let org = args.org.clone().or(file.org).or(env_parse("WAGGLE_ORG")?).unwrap_or_else(|| "soc".into());
         if org == "admin" || org.trim().is_empty() {
             anyhow::bail!("the first working organisation cannot be named {org:?}");
@@ -478,6 +585,7 @@ impl Settings {
             session_minutes,
             tls,
             certificates,
+            ldap: file.ldap,
             misp: file.misp,
             cortex: file.cortex,
         })

@@ -24,6 +24,9 @@ mod backend {
         async fn login(&self, login: String, password: String) -> Result<CurrentUser, ApiError>;
         async fn logout(&self) -> Result<(), ApiError>;
         async fn certificate_account(&self) -> Result<Option<String>, ApiError>;
+        async fn sign_in_methods(&self) -> Result<Vec<String>, ApiError>;
+        async fn auth_settings(&self) -> Result<AuthSettings, ApiError>;
+        async fn test_directory(&self) -> Result<String, ApiError>;
         async fn certificate_login(&self) -> Result<CurrentUser, ApiError>;
         async fn current_user(&self) -> Result<CurrentUser, ApiError>;
         async fn switch_org(&self, org: String) -> Result<CurrentUser, ApiError>;
@@ -57,6 +60,59 @@ pub struct UserPatch {
     pub name: Option<String>,
     pub status: Option<UserStatus>,
     pub profile: Option<Profile>,
+}
+
+/// The sign-in methods that are on (public, as in `/api/status`): the login page says which.
+#[server(prefix = "/ui", endpoint = "auth/methods", input = Json)]
+pub async fn sign_in_methods() -> Result<Vec<String>, ApiError> {
+    backend()?.sign_in_methods().await
+}
+
+/// How people sign in, as configured (platform administrators; no secret in it).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthSettings {
+    /// The methods that are on (`local`, `key`, `basic`, `session`, `ldap`, `pki`).
+    pub methods: Vec<String>,
+    /// Waggle serves HTTPS itself.
+    pub tls: bool,
+    /// `optional` or `required` when the handshake asks for client certificates.
+    pub client_certificates: Option<String>,
+    /// Which user a certificate names (`email`, `upn`, `cn`, `dn:PATTERN`).
+    pub certificate_rule: String,
+    /// `ORG/PROFILE` unknown certificate holders are created in.
+    pub certificate_create: Option<String>,
+    pub trusted_proxies: Vec<String>,
+    pub certificate_header: Option<String>,
+    pub ldap: Option<LdapView>,
+}
+
+/// The directory settings, without the service account's password.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LdapView {
+    pub urls: Vec<String>,
+    pub starttls: bool,
+    pub ca_file: Option<String>,
+    pub bind_dn: Option<String>,
+    pub base_dn: String,
+    pub user_filter: String,
+    pub login_attribute: String,
+    pub groups_from: String,
+    pub create_users: bool,
+    /// (group DN, organisation, profile)
+    pub groups: Vec<(String, String, String)>,
+}
+
+#[server(prefix = "/ui", endpoint = "admin/authentication", input = Json)]
+pub async fn sign_in_settings() -> Result<AuthSettings, ApiError> {
+    backend()?.auth_settings().await
+}
+
+/// Connect to the directory with the service account and report what works.
+#[server(prefix = "/ui", endpoint = "admin/authentication/test-directory", input = Json)]
+pub async fn test_directory() -> Result<String, ApiError> {
+    backend()?.test_directory().await
 }
 
 #[server(prefix = "/ui", endpoint = "auth/login", input = Json)]

@@ -33,6 +33,7 @@ pub fn LoginPage() -> impl IntoView {
     // A browser that presents a client certificate linked to an account (after its holder signed
     // out of it: otherwise the certificate signs them in before this page shows).
     let certificate = LocalResource::new(|| async { api::certificate_account().await.ok().flatten() });
+    let directory = LocalResource::new(|| async { api::sign_in_methods().await.is_ok_and(|m| m.iter().any(|x| x == "ldap")) });
     let with_certificate = {
         let navigate = navigate.clone();
         move |_| {
@@ -84,6 +85,9 @@ pub fn LoginPage() -> impl IntoView {
                 <div class="login-brand"><img src="/public/logo.svg" alt="" width="40" height="40"/><h1>"Waggle"</h1></div>
                 <p class="muted">"Security incident response"</p>
                 <label for="login">"Login"</label>
+                {move || directory.get().unwrap_or(false).then(|| view! {
+                    <p class="muted login-hint">"Your Waggle login, or your directory (LDAP / Active Directory) account."</p>
+                })}
                 <input id="login" name="login" type="text" autocomplete="username" autofocus required
                     prop:value=login on:input=move |ev| login.set(event_target_value(&ev))/>
                 <label for="password">"Password"</label>

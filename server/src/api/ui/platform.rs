@@ -1,10 +1,11 @@
 //! The platform's server functions: sign-in, the current user, status, users, organisations.
 
-use app::api::Backend;
+use app::api::{AuthSettings, Backend, LdapView};
 use app::model::*;
 
 use super::{R, UiBackend};
 use crate::core::auth::{self, Caller, SESSION_ORG};
+use crate::config::ClientAuth;
 use crate::core::error::Error;
 use crate::{domain::identity::org, domain::platform::status, domain::identity::user};
 
@@ -27,6 +28,55 @@ impl Backend for UiBackend {
         let Some(login) = config.rule.login(cert) else { return Ok(None) };
         let known = user::row_by_login(&self.state.store, &login).await?.is_some();
         Ok((known || config.create.is_some()).then_some(login))
+    }
+
+    async fn sign_in_methods(&self) -> R<Vec<String>> {
+        Ok(status::auth_methods(&self.state))
+    }
+
+    async fn auth_settings(&self) -> R<AuthSettings> {
+        platform_admin(self.caller()?, "see the sign-in settings")?;
+        let settings = &self.state.settings;
+        let certs = &settings.certificates;
+        Ok(AuthSettings {
+            methods: status::auth_methods(&self.state),
+            tls: settings.tls.is_some(),
+            client_certificates: settings.tls.as_ref().and_then(|t| match t.client_auth {
+                ClientAuth::Off => None,
+                ClientAuth::Optional => Some("optional".into()),
+                ClientAuth::Required => Some("required".into()),
+            }),
+            certificate_rule: certs.rule.to_string(),
+            certificate_create: certs.create.as_ref().map(|(o, p)| format!("{o}/{}", p.as_str())),
+            trusted_proxies: certs.trusted_proxies.iter().map(|a| a.to_string()).collect(),
+            certificate_header: certs.header.clone(),
+            ldap: settings.ldap.as_ref().map(|l| {
+                let d = &l.directory;
+                let groups_from = match (&d.group_attribute, &d.group_base, &d.group_filter) {
+                    (Some(a), None, _) => format!("attribute {a}"),
+                    (_, Some(b), Some(f)) => format!("search under {b}: {f}"),
+                    _ => "none".into(),
+                };
+                LdapView {
+                    urls: d.urls.clone(),
+                    starttls: d.starttls,
+                    ca_file: d.ca_file.as_ref().map(|p| p.display().to_string()),
+                    bind_dn: d.bind_dn.clone(),
+                    base_dn: d.base_dn.clone(),
+                    user_filter: d.user_filter.clone(),
+                    login_attribute: d.login_attribute.clone(),
+                    groups_from,
+                    create_users: l.create_users,
+                    groups: l.groups.iter().map(|g| (g.group.clone(), g.organisation.clone(), g.profile.clone())).collect(),
+                }
+            }),
+        })
+    }
+
+    async fn test_directory(&self) -> R<String> {
+        platform_admin(self.caller()?, "test the directory")?;
+        let directory = self.state.auth.directory().ok_or_else(|| Error::BadRequest("No directory is configured ([ldap] in the configuration file)".into()))?;
+        directory.test_connection().await.map_err(|e| Error::BadRequest(format!("{e}")).into())
     }
 
     async fn certificate_login(&self) -> R<CurrentUser> {
@@ -117,4 +167,9 @@ impl Backend for UiBackend {
     async fn create_org(&self, name: String, description: String) -> R<Organisation> {
         Ok(crate::domain::platform::setup::create_organisation(&self.state, self.caller()?, &name, &description).await?)
     }
+}
+
+/// Sign-in settings are the platform's: only its administrators see them, from any organisation.
+fn platform_admin(caller: &Caller, action: &str) -> Result<(), Error> {
+    if caller.is_platform_admin() { Ok(()) } else { Err(Error::forbidden(action)) }
 }

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod certificate;
+pub mod ldap;
 pub mod password;
 
 use std::collections::HashMap;
@@ -67,6 +68,12 @@ pub struct Caller {
 impl Caller {
     pub fn can(&self, p: Permission) -> bool {
         self.profile.has(p)
+    }
+
+    /// A platform administrator (by a membership of the admin organisation), whichever
+    /// organisation they work in now.
+    pub fn is_platform_admin(&self) -> bool {
+        self.memberships.iter().any(|m| m.profile == Profile::Admin)
     }
 
     /// `Ok` when the caller holds `p`; otherwise an authorization error naming `action`.
@@ -134,6 +141,7 @@ pub struct AuthGuard {
     basic_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     users: UserCache,
     provisioner: std::sync::OnceLock<Arc<dyn Provisioner>>,
+    directory: std::sync::OnceLock<ldap::LdapDirectory>,
 }
 
 /// Every authenticated request needs its user (status, memberships, profiles). Reading it from
@@ -213,6 +221,7 @@ impl Default for AuthGuard {
                 by_cert: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX),
             },
             provisioner: std::sync::OnceLock::new(),
+            directory: std::sync::OnceLock::new(),
         }
     }
 }
@@ -278,6 +287,16 @@ impl AuthGuard {
         self.users.by_id.get_or_load(id, async { Ok(account::row(store, id).await?.map(Arc::new)) }).await
     }
 
+    /// Install the directory (LDAP, Active Directory) passwords are checked against.
+    pub fn set_directory(&self, d: ldap::LdapDirectory) {
+        let _ = self.directory.set(d);
+    }
+
+    /// The directory, when one is configured.
+    pub fn directory(&self) -> Option<&ldap::LdapDirectory> {
+        self.directory.get()
+    }
+
     /// Install what creates accounts at first sign-in (certificates, directories).
     pub fn set_provisioner(&self, p: Arc<dyn Provisioner>) {
         let _ = self.provisioner.set(p);
@@ -338,6 +357,13 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
     }
     let row = account::row_by_login(&state.store, &login).await?;
     let hash = row.as_ref().and_then(|r| r.password_hash.clone());
+    // An account without a local password (or no account) is the directory's to check, when
+    // there is one; a local password is never checked against the directory.
+    if hash.is_none() {
+        if let Some(directory) = state.auth.directory() {
+            return directory_sign_in(state, directory, &login, password, row, from, cache_key).await;
+        }
+    }
     // Verify against a dummy hash when the user does not exist, so timing does not tell.
     let hash_to_check = hash.clone().unwrap_or_else(|| DUMMY_HASH.to_string());
     let ok = password::verify_password_async(password.to_string(), hash_to_check).await && hash.is_some();
@@ -361,6 +387,67 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
             Err(bad())
         }
     }
+}
+
+/// Check a password with the directory; its user gets their account at first sign-in when the
+/// configuration says so, in the organisation and with the profile of their first mapped group.
+async fn directory_sign_in(
+    state: &AppState,
+    directory: &ldap::LdapDirectory,
+    login: &str,
+    password: &str,
+    row: Option<UserRow>,
+    from: Option<IpAddr>,
+    cache_key: [u8; 32],
+) -> Result<UserRow> {
+    let bad = || Error::Authentication("Authentication failure: wrong login or password".into());
+    let identity = match directory.authenticate(login, password).await {
+        Ok(identity) => identity,
+        Err(e) if e.is_credentials_failure() => {
+            state.auth.record_failure(login, from);
+            tracing::info!(login = ?login, reason = %e, "failed directory login");
+            return Err(bad());
+        }
+        Err(e) => {
+            tracing::warn!(login = ?login, error = %e, "directory unavailable for a login");
+            return Err(Error::Authentication(
+                "Authentication failure: the directory cannot be reached; try again later or ask your administrator".into(),
+            ));
+        }
+    };
+    let row = match row {
+        Some(row) => row,
+        None => {
+            let settings = state.settings.ldap.as_ref().ok_or_else(bad)?;
+            let groups: Vec<String> = identity.groups.iter().map(|g| normalize_dn(g)).collect();
+            let mapped = settings.groups.iter().find(|m| groups.contains(&normalize_dn(&m.group)));
+            let (Some(mapping), true, Some(provisioner)) = (mapped, settings.create_users, state.auth.provisioner.get()) else {
+                tracing::info!(login = ?login, groups = ?identity.groups, "directory user without a Waggle account refused");
+                return Err(Error::Authentication("Your directory account has no Waggle account; ask your administrator".into()));
+            };
+            let profile = Profile::parse(&mapping.profile).ok_or_else(|| Error::Internal(anyhow::anyhow!("bad profile in [[ldap.groups]]")))?;
+            let name = identity.name.clone().unwrap_or_else(|| login.to_string());
+            let row = provisioner.provision(&state.store, login, &name, &mapping.organisation, profile, "ldap").await?;
+            state.auth.users_changed();
+            row
+        }
+    };
+    if row.status != UserStatus::Ok {
+        return Err(Error::Authentication("This account is locked".into()));
+    }
+    state.auth.record_success(login, from);
+    let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() > 10_000 {
+        cache.clear();
+    }
+    cache.insert(cache_key, (row.id.clone(), Instant::now()));
+    Ok(row)
+}
+
+/// A DN as directories may spell it differently: lower case, `\2C` for `\,`, no spaces
+/// around separators.
+fn normalize_dn(dn: &str) -> String {
+    dn.to_lowercase().replace("\\2c", "\\,").split(',').map(str::trim).collect::<Vec<_>>().join(",")
 }
 
 /// An argon2id hash of a random string, so unknown logins cost as much as known ones.

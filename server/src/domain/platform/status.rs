@@ -12,8 +12,18 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const SURREALDB_VERSION: &str = "3.3";
 
 /// Authentication methods enabled on this instance.
-pub fn auth_methods() -> Vec<String> {
-    vec!["local".into(), "key".into(), "basic".into(), "session".into()]
+/// The sign-in methods that are on (TheHive's `authType`, shown by the login page and the
+/// About page): local passwords, API keys, Basic, sessions, then `ldap` and `pki` when configured.
+pub fn auth_methods(state: &AppState) -> Vec<String> {
+    let mut m: Vec<String> = vec!["local".into(), "key".into(), "basic".into(), "session".into()];
+    if state.settings.ldap.is_some() {
+        m.push("ldap".into());
+    }
+    let tls_certificates = state.settings.tls.as_ref().is_some_and(|t| t.client_auth != crate::config::ClientAuth::Off);
+    if tls_certificates || state.settings.certificates.header.is_some() {
+        m.push("pki".into());
+    }
+    m
 }
 
 async fn database_health(state: &AppState) -> Health {
@@ -38,7 +48,7 @@ pub async fn status(state: &AppState) -> AppStatus {
         database_version: SURREALDB_VERSION.into(),
         storage: format!("{} ({})", info.engine, info.sync),
         schema_version: SCHEMA_VERSION,
-        auth_methods: auth_methods(),
+        auth_methods: auth_methods(state),
         connectors: state.service::<Connectors>().snapshot(),
         health: health(state).await,
     }

@@ -2,6 +2,7 @@
 //! custom fields, metrics, observable types) in [`case`]; alert sources in [`alert`].
 
 pub mod alert;
+pub mod auth;
 pub mod case;
 
 use leptos::prelude::*;
@@ -30,6 +31,7 @@ pub fn AdminPage() -> impl IntoView {
         ("observable-types", "Observable types"),
         ("alert-sources", "Alert sources"),
     ];
+    let is_platform_admin = move || me().is_some_and(|u| u.memberships.iter().any(|m| m.profile == Profile::Admin));
     view! {
         <div class="wide-page">
             <h1>"Administration"</h1>
@@ -37,6 +39,9 @@ pub fn AdminPage() -> impl IntoView {
                 {tabs.into_iter().map(|(t, label)| view! {
                     <leptos_router::components::A href=format!("/admin/{t}") attr:class=move || if tab.get() == t { "tab active" } else { "tab" } attr:role="tab">{label}</leptos_router::components::A>
                 }).collect_view()}
+                <Show when=is_platform_admin>
+                    <leptos_router::components::A href="/admin/authentication" attr:class=move || if tab.get() == "authentication" { "tab active" } else { "tab" } attr:role="tab">"Authentication"</leptos_router::components::A>
+                </Show>
             </nav>
             {move || match tab.get().as_str() {
                 "templates" => view! { <case::TemplatesAdmin/> }.into_any(),
@@ -44,6 +49,7 @@ pub fn AdminPage() -> impl IntoView {
                 "metrics" => view! { <case::MetricsAdmin/> }.into_any(),
                 "observable-types" => view! { <case::DataTypesAdmin/> }.into_any(),
                 "alert-sources" => view! { <alert::AlertSourcesAdmin/> }.into_any(),
+                "authentication" => view! { <auth::AuthenticationAdmin/> }.into_any(),
                 _ => view! {
                     <Show when=move || me().is_some_and(|u| u.can(Permission::ManageOrganisation))>
                         <Organisations/>
