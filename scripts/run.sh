@@ -4,7 +4,7 @@
 #   scripts/run.sh --dev     debug build (~10 min the first time)
 # Extra arguments go to `waggle serve` (see `waggle serve --help`).
 # Sign in as admin@waggle.local: on the first start the password is WAGGLE_ADMIN_PASSWORD if set,
-# otherwise a random one printed once in the log.
+# otherwise a random one written to waggle-data/initial-admin-password (mode 0600, not in the log).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

@@ -69,7 +69,7 @@ pub struct ServeArgs {
 
     /// Root password for a SurrealDB server (`ws://` only). [env: WAGGLE_DATABASE_PASSWORD]
     #[arg(long, value_name = "PASSWORD")]
-    pub database_password: Option<String>,
+    pub database_password: Option<Secret>,
 
     /// Log format. [env: WAGGLE_LOG_FORMAT] [default: human]
     #[arg(long, value_enum)]
@@ -97,6 +97,11 @@ pub struct ServeArgs {
     /// Session lifetime without activity, in minutes. [env: WAGGLE_SESSION_MINUTES] [default: 480]
     #[arg(long, value_name = "MINUTES")]
     pub session_minutes: Option<i64>,
+
+    /// Absolute session lifetime, in hours: however active, a session ends this long after
+    /// sign-in. [env: WAGGLE_SESSION_MAX_HOURS] [default: 24]
+    #[arg(long, value_name = "HOURS")]
+    pub session_max_hours: Option<i64>,
 
     #[command(flatten)]
     pub tls: TlsArgs,
@@ -151,13 +156,49 @@ pub struct TlsArgs {
     pub cert_header: Option<String>,
 }
 
+/// A secret setting (a password, an API key): `Debug` (logs, panics) never prints it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
 /// A remote server a connector checks (MISP, external Cortex).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RemoteServer {
     pub name: String,
     pub url: String,
     #[serde(default)]
-    pub key: Option<String>,
+    pub key: Option<Secret>,
 }
 
 /// The configuration file's shape: every key optional.
@@ -168,13 +209,14 @@ struct FileConfig {
     data: Option<PathBuf>,
     database: Option<String>,
     database_user: Option<String>,
-    database_password: Option<String>,
+    database_password: Option<Secret>,
     log_format: Option<LogFormat>,
     log: Option<String>,
     org: Option<String>,
     max_body_mb: Option<u64>,
     secure_cookies: Option<bool>,
     session_minutes: Option<i64>,
+    session_max_hours: Option<i64>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     client_ca: Option<PathBuf>,
@@ -200,15 +242,17 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database: String,
     pub database_user: Option<String>,
-    pub database_password: Option<String>,
+    pub database_password: Option<Secret>,
     pub log_format: LogFormat,
     pub log: String,
     pub org: String,
     pub admin_login: String,
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
     pub max_body_bytes: usize,
     pub secure_cookies: bool,
     pub session_minutes: i64,
+    /// Absolute session lifetime, in hours.
+    pub session_max_hours: i64,
     /// HTTPS, when configured.
     pub tls: Option<TlsConfig>,
     /// How certificates name users, and what to do with an unknown holder.
@@ -429,6 +473,7 @@ impl Settings {
             max_body_bytes: 100 * 1024 * 1024,
             secure_cookies: false,
             session_minutes: 480,
+            session_max_hours: 24,
             tls: None,
             certificates: CertificateLogin::default(),
             ldap: None,
@@ -507,6 +552,13 @@ impl Settings {
         if session_minutes < 1 {
             anyhow::bail!("session_minutes must be at least 1");
         }
+        let session_max_hours = match args.session_max_hours.or(file.session_max_hours) {
+            Some(h) => h,
+            None => parsed("WAGGLE_SESSION_MAX_HOURS", env_parse("WAGGLE_SESSION_MAX_HOURS")?)?.unwrap_or(24),
+        };
+        if session_max_hours < 1 {
+            anyhow::bail!("session_max_hours must be at least 1");
+        }
         let tls_args = &args.tls;
         let tls_cert = tls_args.tls_cert.clone().or(file.tls_cert).or(env_parse("WAGGLE_TLS_CERT")?.map(PathBuf::from));
         let tls_key = tls_args.tls_key.clone().or(file.tls_key).or(env_parse("WAGGLE_TLS_KEY")?.map(PathBuf::from));
@@ -574,15 +626,16 @@ impl Settings {
                 .database_password
                 .clone()
                 .or(file.database_password)
-                .or(env_parse("WAGGLE_DATABASE_PASSWORD")?),
+                .or(env_parse("WAGGLE_DATABASE_PASSWORD")?.map(Secret::from)),
             log_format,
             log: args.log.clone().or(file.log).or(env_parse("WAGGLE_LOG")?).unwrap_or_else(|| DEFAULT_LOG.into()),
             org,
             admin_login: env_parse("WAGGLE_ADMIN_LOGIN")?.unwrap_or_else(|| DEFAULT_ADMIN_LOGIN.into()),
-            admin_password: env_parse("WAGGLE_ADMIN_PASSWORD")?,
+            admin_password: env_parse("WAGGLE_ADMIN_PASSWORD")?.map(Secret::from),
             max_body_bytes: usize::try_from(max_body_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
             secure_cookies: secure_cookies_set.unwrap_or(tls.is_some()),
             session_minutes,
+            session_max_hours,
             tls,
             certificates,
             ldap: file.ldap,
@@ -611,6 +664,18 @@ mod tests {
         assert_eq!(s.org, "soc");
         assert_eq!(s.admin_login, DEFAULT_ADMIN_LOGIN);
         assert_eq!(s.max_body_bytes, 100 * 1024 * 1024);
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let args = ServeArgs { database_password: Some("db-s3cret".into()), ..Default::default() };
+        let mut s = Settings::resolve_with_env(&args, env_of(&[("WAGGLE_ADMIN_PASSWORD", "adm-s3cret")])).unwrap();
+        s.misp.push(RemoteServer { name: "m".into(), url: "https://misp".into(), key: Some("key-s3cret".into()) });
+        let shown = format!("{args:?} {s:?}");
+        for secret in ["db-s3cret", "adm-s3cret", "key-s3cret"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert_eq!(s.admin_password.as_ref().map(Secret::expose), Some("adm-s3cret"));
     }
 
     #[test]

@@ -42,12 +42,12 @@ impl Running {
 /// Open the database, bootstrap it, bind the listener and serve in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let started = Instant::now();
-    let store = Store::open(&settings.database, settings.database_user.as_deref(), settings.database_password.as_deref()).await?;
+    let store = Store::open(&settings.database, settings.database_user.as_deref(), settings.database_password.as_ref().map(crate::config::Secret::expose)).await?;
     let info = store.info().clone();
     tracing::info!(engine = %info.engine, location = %info.location, sync = %info.sync, schema = crate::core::store::SCHEMA_VERSION, "database open");
-    crate::domain::platform::setup::at_start(&store, &settings).await.map_err(|e| anyhow::anyhow!("setting the platform up failed: {e:?}"))?;
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
+    crate::domain::platform::setup::at_start(&store, &settings).await.map_err(|e| anyhow::anyhow!("setting the platform up failed: {e:?}"))?;
 
     let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;

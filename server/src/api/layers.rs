@@ -112,11 +112,17 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     resp
 }
 
-/// Refuse cross-site state-changing requests that would ride on the session cookie. Requests
-/// that authenticate with an `Authorization` header carry no ambient credential and pass.
+/// Refuse cross-site state-changing requests: a browser adds the session cookie to them, and
+/// also Basic credentials it has cached or a client certificate (TheHive CVE-2025-48740 rode on
+/// cached Basic credentials), so an `Authorization` header does not exempt a request. Scripts
+/// send neither `Origin` nor `Sec-Fetch-Site` and pass. A body a cross-site form can send
+/// (`text/plain`, a form encoding) is never taken as JSON.
 pub async fn csrf_guard(req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !req.headers().contains_key(header::AUTHORIZATION) {
+    if unsafe_method && form_like(req.headers()) {
+        return error_response(ErrorKind::BadRequest, "JSON bodies need Content-Type: application/json").into_response();
+    }
+    if unsafe_method {
         let headers = req.headers();
         let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let cross_site = matches!(site, Some(s) if s != "same-origin" && s != "none");
@@ -132,4 +138,12 @@ pub async fn csrf_guard(req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// A body type a cross-site HTML form can send without a preflight (`text/plain`,
+/// `application/x-www-form-urlencoded`); multipart is the upload routes' own type.
+fn form_like(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    ct == "text/plain" || ct == "application/x-www-form-urlencoded"
 }

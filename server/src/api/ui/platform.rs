@@ -123,7 +123,8 @@ impl Backend for UiBackend {
 
     async fn change_password(&self, current: String, new: String) -> R<()> {
         let caller = self.caller()?;
-        Ok(user::set_password(&self.state, caller, &caller.user_id, Some(current), new).await?)
+        user::set_password(&self.state, caller, &caller.user_id, Some(current), new).await?;
+        Ok(auth::keep_signed_in(&self.state, caller, &self.session).await?)
     }
 
     async fn renew_api_key(&self) -> R<String> {

@@ -147,6 +147,7 @@ pub async fn set_password(
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    session: tower_sessions::Session,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<impl IntoResponse> {
@@ -158,6 +159,7 @@ pub async fn change_password(
     let current = opt_string("user", &body, "currentPassword")?;
     let password = opt_string("user", &body, "password")?.ok_or_else(|| Error::attribute("user", "password", "string", "password is required"))?;
     user::set_password(&state, &caller, &id, current, password).await?;
+    crate::core::auth::keep_signed_in(&state, &caller, &session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -29,7 +29,7 @@ use crate::core::state::AppState;
 use crate::core::store::{OrgStore, Store};
 use account::UserRow;
 
-pub use crate::core::store::{SESSION_CERT_DECLINED, SESSION_ORG, SESSION_USER};
+pub use crate::core::store::{SESSION_CERT_DECLINED, SESSION_ORG, SESSION_STARTED, SESSION_USER};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -513,6 +513,13 @@ impl FromRequestParts<AppState> for Caller {
             let Some(user_id) = user_id else {
                 return certificate_caller(parts, state, &session, wanted_org).await;
             };
+            // The absolute lifetime: however active, a session ends this long after sign-in.
+            let started: Option<i64> = session.get(SESSION_STARTED).await.ok().flatten();
+            let max_ms = state.settings.session_max_hours.saturating_mul(3_600_000);
+            if started.is_none_or(|t| crate::core::store::now_millis().saturating_sub(t) > max_ms) {
+                let _ = session.flush().await;
+                return Err(Error::Authentication("Your session has expired: sign in again".into()));
+            }
             let row = match state.auth.user_by_id(&state.store, &user_id).await? {
                 Some(r) if r.status == UserStatus::Ok => r,
                 _ => {
@@ -558,14 +565,29 @@ async fn certificate_caller(parts: &mut Parts, state: &AppState, session: &Sessi
     Ok(caller)
 }
 
-/// Sign a user in on a session: a new session id (no fixation), the user remembered.
+/// Sign a user in on a session: a new session id (no fixation), the user remembered, and when
+/// (the absolute lifetime counts from here).
 pub async fn start_session(session: &Session, row: &UserRow) -> Result<()> {
-    session.cycle_id().await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
-    session
-        .insert(SESSION_USER, &row.id)
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
-    session.remove::<String>(SESSION_ORG).await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+    let err = |e: tower_sessions::session::Error| Error::Internal(anyhow::anyhow!("session: {e}"));
+    session.cycle_id().await.map_err(err)?;
+    session.insert(SESSION_USER, &row.id).await.map_err(err)?;
+    session.insert(SESSION_STARTED, crate::core::store::now_millis()).await.map_err(err)?;
+    session.remove::<String>(SESSION_ORG).await.map_err(err)?;
+    Ok(())
+}
+
+/// After a change that ended every session of the caller (their password): the session this
+/// request came with is signed in again, so the person who made the change stays signed in.
+pub async fn keep_signed_in(state: &AppState, caller: &Caller, session: &Session) -> Result<()> {
+    if caller.method != AuthMethod::Session {
+        return Ok(());
+    }
+    let row = account::row(&state.store, &caller.user_id).await?.ok_or_else(|| Error::Authentication("Authentication required".into()))?;
+    let org: Option<String> = session.get(SESSION_ORG).await.ok().flatten();
+    start_session(session, &row).await?;
+    if let Some(org) = org {
+        session.insert(SESSION_ORG, org).await.map_err(|e| Error::Internal(anyhow::anyhow!("session: {e}")))?;
+    }
     Ok(())
 }
 

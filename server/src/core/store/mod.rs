@@ -21,7 +21,7 @@ use surrealdb::opt::Config;
 use surrealdb::opt::capabilities::Capabilities;
 
 pub use migrate::{MIGRATIONS, SCHEMA_VERSION};
-pub use session::{SESSION_CERT_DECLINED, SESSION_ORG, SESSION_USER, SessionStore};
+pub use session::{SESSION_CERT_DECLINED, SESSION_ORG, SESSION_STARTED, SESSION_USER, SessionStore};
 
 use crate::core::error::{Error, Result};
 

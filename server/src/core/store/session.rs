@@ -17,6 +17,8 @@ use crate::vars;
 /// can be ended together) and the organisation they chose.
 pub const SESSION_USER: &str = "user";
 pub const SESSION_ORG: &str = "org";
+/// When the user signed in on this session (epoch ms): sessions also have an absolute lifetime.
+pub const SESSION_STARTED: &str = "started";
 /// Set when the holder of a client certificate signed out: the certificate no longer signs this
 /// browser in until they choose to sign in with it again.
 pub const SESSION_CERT_DECLINED: &str = "certificateDeclined";

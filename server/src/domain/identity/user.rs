@@ -289,9 +289,9 @@ pub async fn set_password(
         )
         .await?;
     state.auth.forget_user(&target.id);
-    if !is_self {
-        state.sessions.delete_user_sessions(&target.id).await?;
-    }
+    // Every session of the user ends, their own others included (a stolen session dies with
+    // the old password); the adapter signs the caller's current session in again.
+    state.sessions.delete_user_sessions(&target.id).await?;
     Ok(())
 }
 

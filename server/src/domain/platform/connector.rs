@@ -84,8 +84,8 @@ impl Connectors {
         let mut req = self.http.get(&url).header("Accept", "application/json");
         if let Some(key) = &server.key {
             req = match kind {
-                Kind::Cortex => req.bearer_auth(key),
-                Kind::Misp => req.header("Authorization", key),
+                Kind::Cortex => req.bearer_auth(key.expose()),
+                Kind::Misp => req.header("Authorization", key.expose()),
             };
         }
         let (status, version, message) = match req.send().await {

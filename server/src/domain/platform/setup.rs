@@ -37,6 +37,17 @@ async fn seed(store: &Store, org: &Organisation) -> Result<()> {
     Ok(())
 }
 
+/// Where the first administrator's random password is written (in the data directory).
+pub const INITIAL_PASSWORD_FILE: &str = "initial-admin-password";
+
+/// Write a file readable and writable by this account only.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    f.write_all(text.as_bytes())
+}
+
 /// At every start: the `admin` organisation, and on an empty database the first working
 /// organisation and its administrator; then the default dashboards of organisations that
 /// predate them. Later starts create nothing else (the administrator's password is never reset).
@@ -63,7 +74,7 @@ async fn first_users(store: &Store, settings: &crate::config::Settings) -> Resul
         None => insert_organisation(store, &settings.org, "First working organisation").await?,
     };
     let (password, generated) = match &settings.admin_password {
-        Some(p) => (p.clone(), false),
+        Some(p) => (p.expose().to_string(), false),
         None => (crate::core::auth::password::random_password(), true),
     };
     let memberships = vec![
@@ -72,10 +83,14 @@ async fn first_users(store: &Store, settings: &crate::config::Settings) -> Resul
     ];
     let user = user::insert(store, &settings.admin_login, "Administrator", Some(password.clone()), memberships, &work_org.id, "system").await?;
     if generated {
+        // Never in the log stream (logs are shipped and kept): in a file only this account reads.
+        let path = settings.data_dir.join(INITIAL_PASSWORD_FILE);
+        write_private(&path, &format!("{}\n", password))
+            .map_err(|e| crate::core::error::Error::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
         tracing::warn!(
             login = %user.login,
-            password = %password,
-            "first administrator created with a random password (shown once: write it down, then change it)"
+            file = %path.display(),
+            "first administrator created with a random password, written to this file (mode 0600): sign in, change the password, delete the file"
         );
     } else {
         tracing::info!(login = %user.login, "first administrator created with the password from WAGGLE_ADMIN_PASSWORD");

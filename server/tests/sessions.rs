@@ -1,0 +1,107 @@
+//! Sessions and credentials: the first administrator's random password only in a 0600 file;
+//! changing one's own password ends one's other sessions (and keeps the one that changed it);
+//! sessions end at their absolute lifetime however active; cross-site requests are refused with
+//! and without an `Authorization` header; a body a cross-site form can send is never JSON.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_first_password_is_in_a_private_file_not_the_log() {
+    let s = TestServer::start_with(|s| s.admin_password = None).await;
+    let file = s.dir.path().join("initial-admin-password");
+    let mode = std::fs::metadata(&file).expect("password file").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_string();
+    assert!(password.len() >= 16);
+    s.session(ADMIN, &password).await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn changing_ones_password_ends_ones_other_sessions() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    s.create_user(&admin, json!({"login": "ana@soc", "name": "Ana", "password": "ana-password-1", "profile": "analyst"})).await;
+    let here = s.session("ana@soc", "ana-password-1").await;
+    let there = s.session("ana@soc", "ana-password-1").await;
+    let in_ui = s.ui_session("ana@soc", "ana-password-1").await;
+    let key = s.key_for("ana@soc", "ana-password-1").await;
+    let r = here
+        .post(s.url("/api/user/ana@soc/password/change"))
+        .json(&json!({"currentPassword": "ana-password-1", "password": "ana-password-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(get(&here, &s, "/api/user/current").await.0, StatusCode::OK, "the session that changed it stays");
+    assert_eq!(get(&there, &s, "/api/user/current").await.0, StatusCode::UNAUTHORIZED, "another session ends");
+    assert_eq!(ui(&in_ui, &s, "auth/current", json!({})).await.0, StatusCode::UNAUTHORIZED, "the UI's too");
+    let r = s.anonymous().get(s.url("/api/user/current")).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "API keys are not sessions");
+    // The same from the UI's change: the UI session stays, the v0 one ends.
+    let ui2 = s.ui_session("ana@soc", "ana-password-2").await;
+    let (code, _) = common::ui(&ui2, &s, "me/password", json!({"current": "ana-password-2", "new": "ana-password-3"})).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(common::ui(&ui2, &s, "auth/current", json!({})).await.0, StatusCode::OK);
+    assert_eq!(get(&here, &s, "/api/user/current").await.0, StatusCode::UNAUTHORIZED);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_end_at_their_absolute_lifetime() {
+    let s = TestServer::start().await;
+    let c = s.admin_session().await;
+    assert_eq!(get(&c, &s, "/api/user/current").await.0, StatusCode::OK);
+    // Signed in 25 hours ago (the default lifetime is 24 hours), active ever since.
+    let store = &s.running.as_ref().unwrap().state.store;
+    let ago = waggle::core::store::now_millis() - 25 * 3_600_000;
+    let mut vars = waggle::core::store::Vars::default();
+    vars.insert("t".into(), json!(ago));
+    store.query("UPDATE session SET data.started = $t", vars).await.unwrap();
+    let (code, body) = get(&c, &s, "/api/user/current").await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused_with_or_without_authorization() {
+    let s = TestServer::start().await;
+    let c = s.admin_session().await;
+    let case = json!({"title": "t", "description": "d"});
+    // A cross-site POST riding on the cookie, and one riding on cached Basic credentials.
+    let r = c.post(s.url("/api/case")).header("origin", "https://evil.example").json(&case).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = s
+        .anonymous()
+        .post(s.url("/api/case"))
+        .basic_auth(ADMIN, Some(PASSWORD))
+        .header("sec-fetch-site", "cross-site")
+        .json(&case)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "an Authorization header does not exempt a cross-site request");
+    // Scripts (no Origin, no Sec-Fetch-Site) and same-origin pages pass.
+    let r = s.anonymous().post(s.url("/api/case")).basic_auth(ADMIN, Some(PASSWORD)).json(&case).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = c.post(s.url("/api/case")).header("origin", s.base.clone()).header("sec-fetch-site", "same-origin").json(&case).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // What an HTML form can send is not JSON, even same-site and with credentials; without a
+    // Content-Type (older feeders) the body is still read as JSON.
+    for ct in ["text/plain", "application/x-www-form-urlencoded", "text/plain; charset=utf-8"] {
+        let r = c.post(s.url("/api/case")).header("content-type", ct).body(case.to_string()).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{ct}");
+        let (_, body) = json(r).await;
+        assert_error(&body, "BadRequest");
+    }
+    let r = c.post(s.url("/api/case")).body(case.to_string()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    s.stop().await;
+}
