@@ -77,6 +77,7 @@ profile = "analyst"
     await page.waitForSelector('.auth-methods .chip[data-method=ldap]');
     assert.equal(await page.locator('.auth-methods .chip[data-method=pki]').count(), 0, 'no certificates without TLS');
     await page.waitForSelector('.group-mapping >> text=cn=soc-analysts,ou=groups,dc=example,dc=org');
+    await page.waitForSelector('.security-events tr.event-login >> text=admin@waggle.local');
     await page.click('button.test-directory');
     await page.waitForSelector('pre.test-result');
     const report = await page.textContent('pre.test-result');

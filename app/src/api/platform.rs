@@ -27,6 +27,7 @@ mod backend {
         async fn sign_in_methods(&self) -> Result<Vec<String>, ApiError>;
         async fn auth_settings(&self) -> Result<AuthSettings, ApiError>;
         async fn test_directory(&self) -> Result<String, ApiError>;
+        async fn security_events(&self) -> Result<Vec<SecurityEvent>, ApiError>;
         async fn certificate_login(&self) -> Result<CurrentUser, ApiError>;
         async fn current_user(&self) -> Result<CurrentUser, ApiError>;
         async fn switch_org(&self, org: String) -> Result<CurrentUser, ApiError>;
@@ -107,6 +108,12 @@ pub struct LdapView {
 #[server(prefix = "/ui", endpoint = "admin/authentication", input = Json)]
 pub async fn sign_in_settings() -> Result<AuthSettings, ApiError> {
     backend()?.auth_settings().await
+}
+
+/// The latest security events (sign-ins, failed ones, credential and rights changes).
+#[server(prefix = "/ui", endpoint = "admin/security-events", input = Json)]
+pub async fn security_events() -> Result<Vec<SecurityEvent>, ApiError> {
+    backend()?.security_events().await
 }
 
 /// Connect to the directory with the service account and report what works.

@@ -189,3 +189,25 @@ impl CurrentUser {
         self.profile == Profile::Admin
     }
 }
+
+/// One entry of the security trail: a sign-in, a failed one, or a change of credentials or
+/// rights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityEvent {
+    pub at: Millis,
+    /// `login`, `login-failed`, `user-created`, `password-changed`, `key-renewed`,
+    /// `key-revoked`, `locked`, `unlocked`, `profile-changed`.
+    pub kind: String,
+    /// The account concerned (as typed, for a failed sign-in).
+    pub login: String,
+    /// Who made the change (the account itself for a sign-in).
+    #[serde(default)]
+    pub by: Option<String>,
+    /// The client's address.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// How (password, directory, certificate) or what (the new profile).
+    #[serde(default)]
+    pub detail: Option<String>,
+}

@@ -73,6 +73,10 @@ impl Backend for UiBackend {
         })
     }
 
+    async fn security_events(&self) -> R<Vec<SecurityEvent>> {
+        Ok(user::security_events(&self.state, self.caller()?, None, 100).await?)
+    }
+
     async fn test_directory(&self) -> R<String> {
         platform_admin(self.caller()?, "test the directory")?;
         let directory = self.state.auth.directory().ok_or_else(|| Error::BadRequest("No directory is configured ([ldap] in the configuration file)".into()))?;
@@ -89,6 +93,7 @@ impl Backend for UiBackend {
             .ok_or_else(|| Error::Authentication("Your certificate is not linked to a Waggle account".into()))?;
         let caller = Caller::for_user(&row, None, auth::AuthMethod::Certificate)?;
         auth::use_certificate_again(&self.session).await?;
+        auth::events::record(&self.state.store, auth::events::Kind::Login, &row.login, Some(&row.login), self.from, Some("certificate")).await;
         Ok(caller.current_user())
     }
 

@@ -25,6 +25,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(open_stream))
         .routes(routes!(stream_status))
         .routes(routes!(read_stream))
+        .routes(routes!(security_events))
+}
+
+/// The security trail (platform administrators): sign-ins, failed sign-ins with the client's
+/// address, changes of passwords, API keys, locks, profiles; `?login=` for one account,
+/// `count` (default 100, at most 500).
+#[utoipa::path(get, path = "/api/security/events", tag = "audit", params(("login" = Option<String>, Query, description = "One account"), ("count" = Option<usize>, Query, description = "How many")), responses((status = 200, description = "Events, newest first"), (status = 403, description = "Not a platform administrator")))]
+pub async fn security_events(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Response> {
+    let login = query_param(raw.as_deref(), "login").filter(|l| !l.is_empty());
+    let count = query_param(raw.as_deref(), "count").and_then(|c| c.parse().ok()).unwrap_or(100);
+    let events = crate::domain::identity::user::security_events(&state, &caller, login.as_deref(), count).await?;
+    Ok(axum::Json(events).into_response())
 }
 
 #[utoipa::path(post, path = "/api/audit/_search", tag = "audit", responses((status = 200, description = "Audit entries"), (status = 400, description = "Invalid query")))]

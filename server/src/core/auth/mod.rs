@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod certificate;
+pub mod events;
 pub mod ldap;
 pub mod password;
 
@@ -373,17 +374,21 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
                 return Err(Error::Authentication("This account is locked".into()));
             }
             state.auth.record_success(&login, from);
-            let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
-            if cache.len() > 10_000 {
-                cache.clear();
+            {
+                let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
+                if cache.len() > 10_000 {
+                    cache.clear();
+                }
+                cache.insert(cache_key, (row.id.clone(), Instant::now()));
             }
-            cache.insert(cache_key, (row.id.clone(), Instant::now()));
+            events::record(&state.store, events::Kind::Login, &row.login, Some(&row.login), from, Some("password")).await;
             Ok(row)
         }
         _ => {
             state.auth.record_failure(&login, from);
             // Debug-formatted: quotes and escapes, so a login cannot forge log lines.
             tracing::info!(login = ?login, "failed login");
+            events::record(&state.store, events::Kind::LoginFailed, &login, None, from, Some("password")).await;
             Err(bad())
         }
     }
@@ -406,6 +411,7 @@ async fn directory_sign_in(
         Err(e) if e.is_credentials_failure() => {
             state.auth.record_failure(login, from);
             tracing::info!(login = ?login, reason = %e, "failed directory login");
+            events::record(&state.store, events::Kind::LoginFailed, login, None, from, Some("directory")).await;
             return Err(bad());
         }
         Err(e) => {
@@ -436,11 +442,14 @@ async fn directory_sign_in(
         return Err(Error::Authentication("This account is locked".into()));
     }
     state.auth.record_success(login, from);
-    let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
-    if cache.len() > 10_000 {
-        cache.clear();
+    {
+        let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(cache_key, (row.id.clone(), Instant::now()));
     }
-    cache.insert(cache_key, (row.id.clone(), Instant::now()));
+    events::record(&state.store, events::Kind::Login, &row.login, Some(&row.login), from, Some("directory")).await;
     Ok(row)
 }
 

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (5, "ui_prefs", include_str!("../../../migrations/0005_ui_prefs.surql")),
     (7, "attachment_blobs", include_str!("../../../migrations/0007_attachment_blobs.surql")),
     (8, "alert_counters_by_writers", include_str!("../../../migrations/0008_alert_counters_by_writers.surql")),
+    (9, "security_events", include_str!("../../../migrations/0009_security_events.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

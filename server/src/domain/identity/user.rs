@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::core::auth::Caller;
+use crate::core::auth::events::{self, Kind};
 use crate::core::auth::password::{check_password_policy, hash_password_async, key_hash, random_secret};
 use crate::core::error::{Error, Result};
 use crate::domain::identity::org;
@@ -118,9 +119,20 @@ impl crate::core::auth::Provisioner for Provisioning {
         let org = org::find(store, org_name).await?.ok_or_else(|| Error::not_found("organisation", org_name))?;
         let membership = Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile };
         let row = insert(store, login, name, None, vec![membership], &org.id, source).await?;
+        let detail = format!("{} in {} at first sign-in ({source})", profile.as_str(), org.name);
+        events::record(store, Kind::UserCreated, &row.login, Some(source), None, Some(&detail)).await;
         tracing::info!(login = %row.login, org = %org.name, profile = profile.as_str(), source, "user created at first sign-in");
         Ok(row)
     }
+}
+
+/// The security trail (sign-ins, failed ones, changes of credentials and rights), newest first;
+/// platform administrators only, whichever organisation they work in.
+pub async fn security_events(state: &AppState, caller: &Caller, login: Option<&str>, count: usize) -> Result<Vec<app::model::SecurityEvent>> {
+    if !caller.is_platform_admin() {
+        return Err(Error::forbidden("read the security trail"));
+    }
+    events::recent(&state.store, login, count).await
 }
 
 /// May `caller` manage `target` (name, status, password, key, profile)?
@@ -165,6 +177,8 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewUser) -> Result
     }
     let membership = Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile };
     let row = insert(&state.store, &input.login, &input.name, input.password, vec![membership], &org.id, &caller.login).await?;
+    let detail = format!("{} in {}", profile.as_str(), org.name);
+    events::record(&state.store, Kind::UserCreated, &row.login, Some(&caller.login), None, Some(&detail)).await;
     tracing::info!(login = %row.login, org = %org.name, profile = profile.as_str(), by = %caller.login, "user created");
     Ok(row.public())
 }
@@ -246,6 +260,14 @@ pub async fn update(state: &AppState, caller: &Caller, id_or_login: &str, patch:
         .await?;
     let row: UserRow = r.one(0)?.ok_or_else(|| Error::not_found("user", id_or_login))?;
     state.auth.users_changed();
+    if row.status != target.status {
+        let kind = if row.status == UserStatus::Locked { Kind::Locked } else { Kind::Unlocked };
+        events::record(&state.store, kind, &row.login, Some(&caller.login), None, None).await;
+    }
+    if let Some(profile) = patch.profile {
+        let detail = format!("{} in {}", profile.as_str(), caller.org_name);
+        events::record(&state.store, Kind::ProfileChanged, &row.login, Some(&caller.login), None, Some(&detail)).await;
+    }
     if row.status == UserStatus::Locked {
         state.sessions.delete_user_sessions(&row.id).await?;
         state.auth.forget_user(&row.id);
@@ -292,6 +314,8 @@ pub async fn set_password(
     // Every session of the user ends, their own others included (a stolen session dies with
     // the old password); the adapter signs the caller's current session in again.
     state.sessions.delete_user_sessions(&target.id).await?;
+    let detail = if is_self { "by the user" } else { "set by an administrator" };
+    events::record(&state.store, Kind::PasswordChanged, &target.login, Some(&caller.login), None, Some(detail)).await;
     Ok(())
 }
 
@@ -318,6 +342,7 @@ pub async fn renew_key(state: &AppState, caller: &Caller, id_or_login: &str) -> 
         )
         .await?;
     state.auth.users_changed();
+    events::record(&state.store, Kind::KeyRenewed, &target.login, Some(&caller.login), None, None).await;
     Ok(key)
 }
 
@@ -340,6 +365,7 @@ pub async fn revoke_key(state: &AppState, caller: &Caller, id_or_login: &str) ->
         )
         .await?;
     state.auth.users_changed();
+    events::record(&state.store, Kind::KeyRevoked, &target.login, Some(&caller.login), None, None).await;
     Ok(())
 }
 

@@ -15,8 +15,37 @@ pub fn AuthenticationAdmin() -> impl IntoView {
     view! {
         {move || settings.get().map(|r| match r {
             Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-            Ok(s) => view! { <Settings s=s/> }.into_any(),
+            Ok(s) => view! { <Settings s=s/><SecurityTrail/> }.into_any(),
         })}
+    }
+}
+
+/// The latest sign-ins, failed sign-ins and changes of credentials or rights.
+#[component]
+fn SecurityTrail() -> impl IntoView {
+    let events = LocalResource::new(|| async { api::security_events().await });
+    view! {
+        <section class="card security-trail">
+            <h2>"Security trail"</h2>
+            {move || events.get().map(|r| match r {
+                Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
+                Ok(list) => view! {
+                    <table class="grid security-events">
+                        <thead><tr><th>"When"</th><th>"What"</th><th>"Account"</th><th>"By"</th><th>"From"</th><th>"Detail"</th></tr></thead>
+                        <tbody>{list.into_iter().map(|e| view! {
+                            <tr class=format!("event-{}", e.kind)>
+                                <td class="date">{crate::ui::format::datetime(e.at)}</td>
+                                <td>{e.kind.replace('-', " ")}</td>
+                                <td>{e.login}</td>
+                                <td>{e.by.unwrap_or_default()}</td>
+                                <td>{e.from.unwrap_or_default()}</td>
+                                <td>{e.detail.unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+            })}
+        </section>
     }
 }
 
