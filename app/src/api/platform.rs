@@ -28,6 +28,8 @@ mod backend {
         async fn auth_settings(&self) -> Result<AuthSettings, ApiError>;
         async fn test_directory(&self) -> Result<String, ApiError>;
         async fn security_events(&self) -> Result<Vec<SecurityEvent>, ApiError>;
+        async fn set_membership(&self, user: String, org: String, profile: Profile) -> Result<User, ApiError>;
+        async fn remove_membership(&self, user: String, org: String) -> Result<User, ApiError>;
         async fn certificate_login(&self) -> Result<CurrentUser, ApiError>;
         async fn current_user(&self) -> Result<CurrentUser, ApiError>;
         async fn switch_org(&self, org: String) -> Result<CurrentUser, ApiError>;
@@ -108,6 +110,18 @@ pub struct LdapView {
 #[server(prefix = "/ui", endpoint = "admin/authentication", input = Json)]
 pub async fn sign_in_settings() -> Result<AuthSettings, ApiError> {
     backend()?.auth_settings().await
+}
+
+/// Put a user in an organisation with a profile (or change it there); platform administrators.
+#[server(prefix = "/ui", endpoint = "users/membership/set", input = Json)]
+pub async fn set_membership(user: String, org: String, profile: Profile) -> Result<User, ApiError> {
+    backend()?.set_membership(user, org, profile).await
+}
+
+/// Take a user out of an organisation; platform administrators.
+#[server(prefix = "/ui", endpoint = "users/membership/remove", input = Json)]
+pub async fn remove_membership(user: String, org: String) -> Result<User, ApiError> {
+    backend()?.remove_membership(user, org).await
 }
 
 /// The latest security events (sign-ins, failed ones, credential and rights changes).

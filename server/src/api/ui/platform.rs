@@ -73,6 +73,14 @@ impl Backend for UiBackend {
         })
     }
 
+    async fn set_membership(&self, user_id: String, org: String, profile: Profile) -> R<User> {
+        Ok(user::set_membership(&self.state, self.caller()?, &user_id, &org, profile).await?)
+    }
+
+    async fn remove_membership(&self, user_id: String, org: String) -> R<User> {
+        Ok(user::remove_membership(&self.state, self.caller()?, &user_id, &org).await?)
+    }
+
     async fn security_events(&self) -> R<Vec<SecurityEvent>> {
         Ok(user::security_events(&self.state, self.caller()?, None, 100).await?)
     }

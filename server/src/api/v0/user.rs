@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(renew_key))
         .routes(routes!(get_key, revoke_key))
+        .routes(routes!(set_membership, remove_membership))
 }
 
 /// A user as v0 shows it. With `caller`, the profile is the one of the caller's organisation.
@@ -188,4 +189,27 @@ pub async fn get_key(State(state): State<AppState>, caller: Caller, Path(id): Pa
 pub async fn revoke_key(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
     user::revoke_key(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Put a user in an organisation with a profile, or change their profile there: `{"profile"}`
+/// (platform administrators).
+#[utoipa::path(put, path = "/api/user/{id}/organisation/{org}", tag = "user", params(("id" = String, Path, description = "User id or login"), ("org" = String, Path, description = "Organisation id or name")), responses((status = 200, description = "The user"), (status = 403, description = "Not a platform administrator")))]
+pub async fn set_membership(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, org)): Path<(String, String)>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<impl IntoResponse> {
+    check_attributes("user", &body, &["profile"])?;
+    let p = opt_string("user", &body, "profile")?.ok_or_else(|| Error::attribute("user", "profile", "string", "profile is required"))?;
+    let profile = Profile::parse(&p).ok_or_else(|| Error::attribute("user", "profile", "string", format!("Unknown profile {p}")))?;
+    let u = user::set_membership(&state, &caller, &id, &org, profile).await?;
+    Ok(axum::Json(user_object(&u, None)))
+}
+
+/// Take a user out of an organisation (platform administrators; not their last one).
+#[utoipa::path(delete, path = "/api/user/{id}/organisation/{org}", tag = "user", params(("id" = String, Path, description = "User id or login"), ("org" = String, Path, description = "Organisation id or name")), responses((status = 200, description = "The user"), (status = 403, description = "Not a platform administrator")))]
+pub async fn remove_membership(State(state): State<AppState>, caller: Caller, Path((id, org)): Path<(String, String)>) -> Result<impl IntoResponse> {
+    let u = user::remove_membership(&state, &caller, &id, &org).await?;
+    Ok(axum::Json(user_object(&u, None)))
 }

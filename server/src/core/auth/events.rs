@@ -27,6 +27,8 @@ pub enum Kind {
     Locked,
     Unlocked,
     ProfileChanged,
+    MembershipSet,
+    MembershipRemoved,
 }
 
 impl Kind {
@@ -41,6 +43,8 @@ impl Kind {
             Self::Locked => "locked",
             Self::Unlocked => "unlocked",
             Self::ProfileChanged => "profile-changed",
+            Self::MembershipSet => "membership-set",
+            Self::MembershipRemoved => "membership-removed",
         }
     }
 }

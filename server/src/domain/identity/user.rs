@@ -126,6 +126,66 @@ impl crate::core::auth::Provisioner for Provisioning {
     }
 }
 
+/// Put `target` in the organisation `org` with `profile`, or change their profile there
+/// (platform administrators; never their own memberships). The admin profile exists only in
+/// the admin organisation, and only there.
+pub async fn set_membership(state: &AppState, caller: &Caller, id_or_login: &str, org_name: &str, profile: Profile) -> Result<User> {
+    caller.require(Permission::ManagePlatform, "manage memberships")?;
+    let target = find_row(&state.store, id_or_login).await?.ok_or_else(|| Error::not_found("user", id_or_login))?;
+    if target.id == caller.user_id {
+        return Err(Error::forbidden("change your own memberships"));
+    }
+    let org = org::find(&state.store, org_name).await?.ok_or_else(|| Error::not_found("organisation", org_name))?;
+    if (profile == Profile::Admin) != (org.name == org::ADMIN_ORG) {
+        return Err(Error::BadRequest(format!("The profile {} is for the {} organisation only, and the only one there", Profile::Admin.as_str(), org::ADMIN_ORG)));
+    }
+    let mut memberships = target.memberships.clone();
+    match memberships.iter_mut().find(|m| m.org_id == org.id) {
+        Some(m) => m.profile = profile,
+        None => memberships.push(Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile }),
+    }
+    let row = write_memberships(state, caller, &target, memberships, &target.default_org).await?;
+    let detail = format!("{} in {}", profile.as_str(), org.name);
+    events::record(&state.store, Kind::MembershipSet, &row.login, Some(&caller.login), None, Some(&detail)).await;
+    Ok(row.public())
+}
+
+/// Take `target` out of the organisation `org` (platform administrators; never their own, never
+/// the last one). Their default organisation moves to another when it was this one.
+pub async fn remove_membership(state: &AppState, caller: &Caller, id_or_login: &str, org_name: &str) -> Result<User> {
+    caller.require(Permission::ManagePlatform, "manage memberships")?;
+    let target = find_row(&state.store, id_or_login).await?.ok_or_else(|| Error::not_found("user", id_or_login))?;
+    if target.id == caller.user_id {
+        return Err(Error::forbidden("change your own memberships"));
+    }
+    let org = org::find(&state.store, org_name).await?.ok_or_else(|| Error::not_found("organisation", org_name))?;
+    if !target.memberships.iter().any(|m| m.org_id == org.id) {
+        return Err(Error::not_found("membership", &format!("{} in {}", target.login, org.name)));
+    }
+    let memberships: Vec<Membership> = target.memberships.iter().filter(|m| m.org_id != org.id).cloned().collect();
+    let Some(first) = memberships.first() else {
+        return Err(Error::BadRequest(format!("{} is only in {}: lock the account instead", target.login, org.name)));
+    };
+    let default_org = if target.default_org == org.id { first.org_id.clone() } else { target.default_org.clone() };
+    let row = write_memberships(state, caller, &target, memberships, &default_org).await?;
+    events::record(&state.store, Kind::MembershipRemoved, &row.login, Some(&caller.login), None, Some(&org.name)).await;
+    Ok(row.public())
+}
+
+async fn write_memberships(state: &AppState, caller: &Caller, target: &UserRow, memberships: Vec<Membership>, default_org: &str) -> Result<UserRow> {
+    let mut r = state
+        .store
+        .query(
+            "UPDATE type::record('user', $id) MERGE { memberships: $m, defaultOrg: $d, updatedAt: $at, updatedBy: $by } RETURN AFTER",
+            vars! { "id" => target.id, "m" => memberships, "d" => default_org, "at" => now_millis(), "by" => caller.login },
+        )
+        .await?;
+    let row: UserRow = r.one(0)?.ok_or_else(|| Error::not_found("user", &target.login))?;
+    // The next request of the user is checked against the new memberships.
+    state.auth.forget_user(&row.id);
+    Ok(row)
+}
+
 /// The security trail (sign-ins, failed ones, changes of credentials and rights), newest first;
 /// platform administrators only, whichever organisation they work in.
 pub async fn security_events(state: &AppState, caller: &Caller, login: Option<&str>, count: usize) -> Result<Vec<app::model::SecurityEvent>> {

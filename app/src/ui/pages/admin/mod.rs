@@ -106,6 +106,38 @@ fn Organisations() -> impl IntoView {
     }
 }
 
+/// Put a user in another organisation (platform administrators): the organisation and profile.
+#[component]
+fn AddMembership(user_id: String, orgs: Vec<String>, outcome: Settle) -> impl IntoView {
+    let org = RwSignal::new(String::new());
+    let profile = RwSignal::new(Profile::Analyst);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (user, o, p) = (user_id.clone(), org.get_untracked(), profile.get_untracked());
+        if o.is_empty() {
+            return;
+        }
+        // The admin organisation has only the admin profile.
+        let p = if o == "admin" { Profile::Admin } else { p };
+        org.set(String::new());
+        spawn_local(async move {
+            outcome.settle(api::set_membership(user, o, p).await);
+        });
+    };
+    view! {
+        <form class="add-membership" on:submit=add>
+            <select name="org" aria-label="Organisation" prop:value=move || org.get() on:change=move |ev| org.set(event_target_value(&ev))>
+                <option value="">"+ organisation…"</option>
+                {orgs.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+            </select>
+            <select name="profile" aria-label="Profile" on:change=move |ev| if let Some(p) = Profile::parse(&event_target_value(&ev)) { profile.set(p) }>
+                {[Profile::Analyst, Profile::ReadOnly, Profile::OrgAdmin].into_iter().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
+            </select>
+            <button type="submit">"Add"</button>
+        </form>
+    }
+}
+
 #[component]
 fn Users() -> impl IntoView {
     let auth = use_auth();
@@ -121,6 +153,14 @@ fn Users() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let outcome = Settle::new(error, reload);
     let in_admin_org = move || auth.current().is_some_and(|u| u.is_platform_admin());
+    // The organisations a user can be put in (platform administrators), read once for the table.
+    let org_names = LocalResource::new(move || {
+        reload.track();
+        let admin = in_admin_org();
+        async move {
+            if admin { api::list_orgs().await.unwrap_or_default().into_iter().map(|o| o.name).collect() } else { Vec::<String>::new() }
+        }
+    });
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = NewUser {
@@ -171,11 +211,37 @@ fn Users() -> impl IntoView {
                             {list.into_iter().map(|u: User| {
                                 let id = u.id.clone();
                                 let locked = u.status == UserStatus::Locked;
-                                let orgs = u.memberships.iter().map(|m| format!("{} ({})", m.org_name, m.profile.as_str())).collect::<Vec<_>>().join(", ");
                                 let is_me = auth.current().is_some_and(|me| me.id == u.id);
+                                let memberships = u.memberships.clone();
+                                let several = u.memberships.len() > 1;
+                                let user_id = u.id.clone();
+                                let row_login = u.login.clone();
                                 view! {
-                                    <tr class:locked=locked>
-                                        <td>{u.login}</td><td>{u.name}</td><td>{orgs}</td>
+                                    <tr class:locked=locked data-login=row_login>
+                                        <td>{u.login}</td><td>{u.name}</td>
+                                        <td class="memberships">
+                                            {memberships.into_iter().map(|m| {
+                                                let (uid, org) = (user_id.clone(), m.org_name.clone());
+                                                let removable = in_admin_org() && !is_me && several;
+                                                view! {
+                                                    <span class="chip membership" data-org=m.org_name.clone()>{format!("{} ({})", m.org_name, m.profile.as_str())}
+                                                        {removable.then(|| view! {
+                                                            <button class="chip-remove" aria-label=format!("Remove from {org}") on:click=move |_| {
+                                                                let (uid, org) = (uid.clone(), org.clone());
+                                                                if confirm(&format!("Take this user out of {org}?")) {
+                                                                    spawn_local(async move { outcome.settle(api::remove_membership(uid, org).await); });
+                                                                }
+                                                            }>"×"</button>
+                                                        })}
+                                                    </span>
+                                                }
+                                            }).collect_view()}
+                                            {(in_admin_org() && !is_me).then(|| {
+                                                let mine: Vec<String> = u.memberships.iter().map(|m| m.org_name.clone()).collect();
+                                                let choices: Vec<String> = org_names.get().unwrap_or_default().into_iter().filter(|o| !mine.contains(o)).collect();
+                                                view! { <AddMembership user_id=user_id.clone() orgs=choices outcome=outcome/> }
+                                            })}
+                                        </td>
                                         <td>{if locked { "Locked" } else { "Active" }}</td>
                                         <td>{if u.has_key { "yes" } else { "-" }}</td>
                                         <td>

@@ -1,0 +1,80 @@
+//! Users in several organisations: platform administrators put a user in another organisation
+//! with a profile there and take them out; `X-Organisation` selects where the user acts, with
+//! that organisation's profile; the last membership and one's own cannot be removed; an
+//! organisation administrator cannot manage memberships.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn as_admin(s: &TestServer, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut r = s.anonymous().request(method, s.url(path)).basic_auth(ADMIN, Some(PASSWORD)).header("x-organisation", "admin");
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    json(r.send().await.unwrap()).await
+}
+
+async fn as_ana(s: &TestServer, method: Method, path: &str, org: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    let mut r = s.anonymous().request(method, s.url(path)).basic_auth("ana@soc", Some("ana-password-1"));
+    if let Some(o) = org {
+        r = r.header("x-organisation", o);
+    }
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    json(r.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn users_in_several_organisations() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    s.create_user(&admin, json!({"login": "ana@soc", "name": "Ana", "password": "ana-password-1", "profile": "analyst"})).await;
+    let (code, _) = as_admin(&s, Method::POST, "/api/organisation", Some(json!({"name": "acme", "description": "a customer"}))).await;
+    assert_eq!(code, StatusCode::CREATED);
+
+    // Ana joins acme, read-only there.
+    let (code, u) = as_admin(&s, Method::PUT, "/api/user/ana@soc/organisation/acme", Some(json!({"profile": "read-only"}))).await;
+    assert_eq!(code, StatusCode::OK, "{u}");
+    let (_, me) = as_ana(&s, Method::GET, "/api/user/current", Some("acme"), None).await;
+    assert_eq!(me["organisation"], "acme");
+    assert_eq!(me["profile"], "read-only");
+    let case = json!({"title": "t", "description": "d"});
+    assert_eq!(as_ana(&s, Method::POST, "/api/case", Some("acme"), Some(case.clone())).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(as_ana(&s, Method::POST, "/api/case", Some("soc"), Some(case.clone())).await.0, StatusCode::CREATED);
+    // A case of soc does not exist in acme.
+    let (_, cases) = as_ana(&s, Method::POST, "/api/case/_search", Some("acme"), Some(json!({"query": {}}))).await;
+    assert_eq!(cases.as_array().map(Vec::len), Some(0));
+
+    // Her profile in acme changes; the next request sees it.
+    let (code, _) = as_admin(&s, Method::PUT, "/api/user/ana@soc/organisation/acme", Some(json!({"profile": "analyst"}))).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(as_ana(&s, Method::POST, "/api/case", Some("acme"), Some(case.clone())).await.0, StatusCode::CREATED);
+
+    // Refused: the admin profile outside the admin organisation, an unknown profile, an unknown
+    // organisation, one's own memberships, an organisation administrator doing it.
+    assert_eq!(as_admin(&s, Method::PUT, "/api/user/ana@soc/organisation/acme", Some(json!({"profile": "admin"}))).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(as_admin(&s, Method::PUT, "/api/user/ana@soc/organisation/acme", Some(json!({"profile": "god"}))).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(as_admin(&s, Method::PUT, "/api/user/ana@soc/organisation/nowhere", Some(json!({"profile": "analyst"}))).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(as_admin(&s, Method::DELETE, &format!("/api/user/{ADMIN}/organisation/soc"), None).await.0, StatusCode::FORBIDDEN);
+    let (code, _) = call(&admin, Method::PUT, &s, "/api/user/ana@soc/organisation/acme", Some(json!({"profile": "read-only"}))).await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "an organisation administrator (admin's profile in soc) cannot");
+
+    // Out of soc: her default organisation becomes acme; out of acme too: refused (the last).
+    let (code, u) = as_admin(&s, Method::DELETE, "/api/user/ana@soc/organisation/soc", None).await;
+    assert_eq!(code, StatusCode::OK, "{u}");
+    let (_, me) = as_ana(&s, Method::GET, "/api/user/current", None, None).await;
+    assert_eq!(me["organisation"], "acme");
+    assert_eq!(as_ana(&s, Method::GET, "/api/user/current", Some("soc"), None).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(as_admin(&s, Method::DELETE, "/api/user/ana@soc/organisation/acme", None).await.0, StatusCode::BAD_REQUEST);
+
+    // Each change is in the security trail.
+    let (_, events) = as_admin(&s, Method::GET, "/api/security/events?login=ana@soc", None).await;
+    let kinds: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "membership-set").count(), 2, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "membership-removed").count(), 1, "{kinds:?}");
+    s.stop().await;
+}
