@@ -1,7 +1,8 @@
 // Users in several organisations, in Chromium: the platform administrator (in the admin
 // organisation) creates an organisation, puts an analyst of soc in it as read-only from the
 // users table, and the analyst, in another browser context, switches between her two
-// organisations with the top bar's switcher; then she is taken out of it again.
+// organisations with the top bar's switcher; the organisation is renamed and locked (she is
+// moved out of it), unlocked; then she is taken out of it again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, ADMIN, PASSWORD, launch, shot, login } from './helpers.mjs';
@@ -45,9 +46,24 @@ test('organisations: memberships managed from the users table, switched in the t
     assert.equal(me.organisation, 'acme');
     assert.equal(me.profile, 'read-only');
 
-    // Taken out of acme: the chip goes; her next page is soc's only.
-    await page.click('tr[data-login="ana@soc"] .chip.membership[data-org=acme] .chip-remove');
-    await page.waitForSelector('tr[data-login="ana@soc"] .chip.membership[data-org=acme]', { state: 'detached' });
+    // acme is renamed (the browser's prompt) and locked: Ana's next page moves her to soc.
+    page.removeAllListeners('dialog');
+    page.on('dialog', (d) => (d.type() === 'prompt' ? d.accept('acme-corp') : d.accept()));
+    await page.click('tr[data-org=acme] .rename-org');
+    await page.waitForSelector('tr[data-org=acme-corp]');
+    await page.click('tr[data-org=acme-corp] .lock-org');
+    await page.waitForSelector('tr[data-org=acme-corp] >> text=Locked');
+    await shot(page, 'orgs-02-locked');
+    await ana.reload();
+    await ana.waitForFunction(() => document.querySelector('select.org-switch')?.selectedOptions[0]?.textContent === 'soc');
+    assert.ok(await ana.locator('select.org-switch option', { hasText: 'acme-corp' }).count() === 1, 'the new name in her switcher');
+    await page.click('tr[data-org=acme-corp] .lock-org');
+    await page.waitForSelector('tr[data-org=acme-corp] >> text=Active');
+
+    // Taken out of acme-corp: the chip goes; her next page is soc's only.
+    await page.reload();
+    await page.click('tr[data-login="ana@soc"] .chip.membership[data-org=acme-corp] .chip-remove');
+    await page.waitForSelector('tr[data-login="ana@soc"] .chip.membership[data-org=acme-corp]', { state: 'detached' });
     await ana.reload();
     await ana.waitForSelector('.org-name >> text=soc');
     assert.deepEqual(errors, []);

@@ -54,6 +54,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let state = AppState::new(store, settings);
     // Accounts created at first sign-in (certificates, directories) follow the identity rules.
     state.auth.set_provisioner(std::sync::Arc::new(crate::domain::identity::user::Provisioning));
+    for id in crate::domain::identity::org::locked_ids(&state.store).await.map_err(|e| anyhow::anyhow!("reading locked organisations: {e:?}"))? {
+        state.auth.set_org_locked(&id, true);
+    }
     if let Some(ldap) = &state.settings.ldap {
         let directory = crate::core::auth::ldap::LdapDirectory::new(ldap.directory.clone()).await.map_err(|e| anyhow::anyhow!("[ldap]: {e}"))?;
         tracing::info!(servers = ?ldap.directory.urls, base = %ldap.directory.base_dn, "directory sign-in on");

@@ -78,3 +78,46 @@ async fn users_in_several_organisations() {
     assert_eq!(kinds.iter().filter(|k| **k == "membership-removed").count(), 1, "{kinds:?}");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn organisations_are_renamed_and_locked() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    s.create_user(&admin, json!({"login": "ana@soc", "name": "Ana", "password": "ana-password-1", "profile": "analyst"})).await;
+    assert_eq!(as_admin(&s, Method::POST, "/api/organisation", Some(json!({"name": "acme", "description": "x"}))).await.0, StatusCode::CREATED);
+    assert_eq!(as_admin(&s, Method::PUT, "/api/user/ana@soc/organisation/acme", Some(json!({"profile": "analyst"}))).await.0, StatusCode::OK);
+    let ana_ui = s.ui_session("ana@soc", "ana-password-1").await;
+    let (code, _) = common::ui(&ana_ui, &s, "auth/switch-org", json!({"org": "acme"})).await;
+    assert_eq!(code, StatusCode::OK);
+
+    // Renamed: the memberships follow, X-Organisation takes the new name.
+    let (code, o) = as_admin(&s, Method::PATCH, "/api/organisation/acme", Some(json!({"name": "acme-corp"}))).await;
+    assert_eq!(code, StatusCode::OK, "{o}");
+    let (_, me) = as_ana(&s, Method::GET, "/api/user/current", Some("acme-corp"), None).await;
+    assert_eq!(me["organisation"], "acme-corp");
+    assert_eq!(as_ana(&s, Method::GET, "/api/user/current", Some("acme"), None).await.0, StatusCode::FORBIDDEN);
+    // The admin organisation keeps its name; names stay unique.
+    assert_eq!(as_admin(&s, Method::PATCH, "/api/organisation/admin", Some(json!({"name": "root"}))).await.0, StatusCode::BAD_REQUEST);
+    let (code, body) = as_admin(&s, Method::PATCH, "/api/organisation/acme-corp", Some(json!({"name": "soc"}))).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert_error(&body, "ConflictError");
+
+    // Locked: nobody works in it (asked for explicitly: refused); a browser that was in it moves
+    // to another of the user's organisations; unlocked: back to work.
+    let (code, o) = as_admin(&s, Method::PATCH, "/api/organisation/acme-corp", Some(json!({"locked": true}))).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(o["locked"], true);
+    let (code, body) = as_ana(&s, Method::GET, "/api/user/current", Some("acme-corp"), None).await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("locked"), "{body}");
+    let (code, me) = common::ui(&ana_ui, &s, "auth/current", json!({})).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(me["orgName"], "soc");
+    assert_eq!(as_admin(&s, Method::PATCH, "/api/organisation/admin", Some(json!({"locked": true}))).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(as_admin(&s, Method::PATCH, "/api/organisation/acme-corp", Some(json!({"locked": "yes"}))).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(as_admin(&s, Method::PATCH, "/api/organisation/acme-corp", Some(json!({"locked": false}))).await.0, StatusCode::OK);
+    assert_eq!(as_ana(&s, Method::GET, "/api/user/current", Some("acme-corp"), None).await.0, StatusCode::OK);
+    // Only platform administrators.
+    assert_eq!(call(&admin, Method::PATCH, &s, "/api/organisation/soc", Some(json!({"locked": true}))).await.0, StatusCode::FORBIDDEN);
+    s.stop().await;
+}

@@ -44,6 +44,7 @@ mod backend {
         async fn set_user_password(&self, id: String, password: String) -> Result<(), ApiError>;
         async fn list_orgs(&self) -> Result<Vec<Organisation>, ApiError>;
         async fn create_org(&self, name: String, description: String) -> Result<Organisation, ApiError>;
+        async fn update_org(&self, id: String, name: Option<String>, locked: Option<bool>) -> Result<Organisation, ApiError>;
     }
 }
 
@@ -110,6 +111,12 @@ pub struct LdapView {
 #[server(prefix = "/ui", endpoint = "admin/authentication", input = Json)]
 pub async fn sign_in_settings() -> Result<AuthSettings, ApiError> {
     backend()?.auth_settings().await
+}
+
+/// Rename, lock or unlock an organisation (platform administrators).
+#[server(prefix = "/ui", endpoint = "orgs/update", input = Json)]
+pub async fn update_org(id: String, name: Option<String>, locked: Option<bool>) -> Result<Organisation, ApiError> {
+    backend()?.update_org(id, name, locked).await
 }
 
 /// Put a user in an organisation with a profile (or change it there); platform administrators.

@@ -135,6 +135,9 @@ pub struct Organisation {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// A locked organisation: nobody works in it (its data is kept).
+    #[serde(default)]
+    pub locked: bool,
     pub created_at: Millis,
     pub created_by: String,
     #[serde(default)]

@@ -181,6 +181,10 @@ impl Backend for UiBackend {
     async fn create_org(&self, name: String, description: String) -> R<Organisation> {
         Ok(crate::domain::platform::setup::create_organisation(&self.state, self.caller()?, &name, &description).await?)
     }
+
+    async fn update_org(&self, id: String, name: Option<String>, locked: Option<bool>) -> R<Organisation> {
+        Ok(org::update(&self.state, self.caller()?, &id, org::OrgPatch { name, locked, description: None }).await?)
+    }
 }
 
 /// Sign-in settings are the platform's: only its administrators see them, from any organisation.

@@ -49,7 +49,13 @@ pub async fn update_org(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<impl IntoResponse> {
-    check_attributes("organisation", &body, &["description"])?;
-    let o = org::update(&state, &caller, &id, opt_string("organisation", &body, "description")?).await?;
+    check_attributes("organisation", &body, &["description", "name", "locked"])?;
+    let locked = match body.get("locked") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => return Err(Error::attribute("organisation", "locked", "boolean", "true or false")),
+    };
+    let patch = org::OrgPatch { description: opt_string("organisation", &body, "description")?, name: opt_string("organisation", &body, "name")?, locked };
+    let o = org::update(&state, &caller, &id, patch).await?;
     Ok(axum::Json(object(o, "organisation")))
 }

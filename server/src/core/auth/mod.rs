@@ -143,6 +143,8 @@ pub struct AuthGuard {
     users: UserCache,
     provisioner: std::sync::OnceLock<Arc<dyn Provisioner>>,
     directory: std::sync::OnceLock<ldap::LdapDirectory>,
+    /// Organisations nobody works in (read at start, kept by the organisation service).
+    locked_orgs: Mutex<std::collections::HashSet<String>>,
 }
 
 /// Every authenticated request needs its user (status, memberships, profiles). Reading it from
@@ -223,6 +225,7 @@ impl Default for AuthGuard {
             },
             provisioner: std::sync::OnceLock::new(),
             directory: std::sync::OnceLock::new(),
+            locked_orgs: Mutex::new(std::collections::HashSet::new()),
         }
     }
 }
@@ -286,6 +289,20 @@ impl AuthGuard {
     /// A user by id (sessions, cached Basic credentials).
     pub async fn user_by_id(&self, store: &Store, id: &str) -> Result<Option<Arc<UserRow>>> {
         self.users.by_id.get_or_load(id, async { Ok(account::row(store, id).await?.map(Arc::new)) }).await
+    }
+
+    /// Mark an organisation locked (nobody works in it) or not.
+    pub fn set_org_locked(&self, org_id: &str, locked: bool) {
+        let mut set = self.locked_orgs.lock().unwrap_or_else(|e| e.into_inner());
+        if locked {
+            set.insert(org_id.to_string());
+        } else {
+            set.remove(org_id);
+        }
+    }
+
+    fn org_locked(&self, org_id: &str) -> bool {
+        self.locked_orgs.lock().unwrap_or_else(|e| e.into_inner()).contains(org_id)
     }
 
     /// Install the directory (LDAP, Active Directory) passwords are checked against.
@@ -537,18 +554,22 @@ impl FromRequestParts<AppState> for Caller {
                 }
             };
             let session_org: Option<String> = session.get(SESSION_ORG).await.ok().flatten();
+            let asked = wanted_org.is_some();
             let org = wanted_org.or(session_org);
-            match Caller::for_user(&row, org.as_deref(), AuthMethod::Session) {
+            let caller = match Caller::for_user(&row, org.as_deref(), AuthMethod::Session) {
                 Ok(c) => c,
                 // The remembered organisation may have been taken away: fall back to the default.
                 Err(Error::Authorization(_)) => Caller::for_user(&row, None, AuthMethod::Session)?,
                 Err(e) => return Err(e),
+            };
+            // A browser is not stuck in an organisation that was locked: it moves to one of the
+            // user's others (an explicit X-Organisation is refused instead, by `admit`).
+            match row.memberships.iter().find(|m| !state.auth.org_locked(&m.org_id)) {
+                Some(open) if !asked && state.auth.org_locked(&caller.org_id) => Caller::for_user(&row, Some(&open.org_id), AuthMethod::Session)?,
+                _ => caller,
             }
         };
-        let mut caller = caller;
-        caller.request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-        parts.extensions.insert(caller.clone());
-        Ok(caller)
+        admit(state, parts, caller)
     }
 }
 
@@ -565,10 +586,19 @@ async fn certificate_caller(parts: &mut Parts, state: &AppState, session: &Sessi
         return Err(Error::Authentication("Your certificate is not linked to a Waggle account".into()));
     };
     let session_org: Option<String> = session.get(SESSION_ORG).await.ok().flatten();
-    let mut caller = match Caller::for_user(&row, wanted_org.or(session_org).as_deref(), AuthMethod::Certificate) {
+    let caller = match Caller::for_user(&row, wanted_org.or(session_org).as_deref(), AuthMethod::Certificate) {
         Err(Error::Authorization(_)) => Caller::for_user(&row, None, AuthMethod::Certificate)?,
         other => other?,
     };
+    admit(state, parts, caller)
+}
+
+/// The last checks of every caller, however they signed in: the organisation they act in is
+/// not locked; the request id is theirs; later extractions of the request reuse them.
+fn admit(state: &AppState, parts: &mut Parts, mut caller: Caller) -> Result<Caller> {
+    if state.auth.org_locked(&caller.org_id) {
+        return Err(Error::Authorization(format!("The organisation {} is locked", caller.org_name)));
+    }
     caller.request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     parts.extensions.insert(caller.clone());
     Ok(caller)

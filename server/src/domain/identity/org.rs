@@ -89,22 +89,72 @@ pub async fn get(state: &AppState, caller: &Caller, id_or_name: &str) -> Result<
     Ok(org)
 }
 
-/// Update the description of an organisation (its name is its identity for API clients).
-pub async fn update(state: &AppState, caller: &Caller, id_or_name: &str, description: Option<String>) -> Result<Organisation> {
+/// What can change in an organisation.
+#[derive(Debug, Clone, Default)]
+pub struct OrgPatch {
+    pub description: Option<String>,
+    /// A new name (platform administrators; never the admin organisation's).
+    pub name: Option<String>,
+    /// Lock (nobody works in it, its data is kept) or unlock (platform administrators; never
+    /// the admin organisation).
+    pub locked: Option<bool>,
+}
+
+/// Update an organisation. A rename follows into every member's memberships in the same
+/// transaction; a lock takes effect on the members' next request.
+pub async fn update(state: &AppState, caller: &Caller, id_or_name: &str, patch: OrgPatch) -> Result<Organisation> {
     caller.require(Permission::ManageOrganisation, "update organisations")?;
     let org = get(state, caller, id_or_name).await?;
-    let mut patch = Map::new();
-    if let Some(d) = description {
-        patch.insert("description".into(), Value::String(d));
+    let mut doc = Map::new();
+    if let Some(d) = patch.description {
+        doc.insert("description".into(), Value::String(d));
     }
-    patch.insert("updatedAt".into(), json!(now_millis()));
-    patch.insert("updatedBy".into(), json!(caller.login));
+    let mut new_name = None;
+    if let Some(name) = patch.name {
+        let name = validate_name(&name)?;
+        if name != org.name {
+            if org.name == ADMIN_ORG || name == ADMIN_ORG {
+                return Err(Error::BadRequest(format!("The {ADMIN_ORG} organisation keeps its name, and no other takes it")));
+            }
+            if by_name(&state.store, &name).await?.is_some() {
+                return Err(Error::Conflict { message: format!("Organisation {name} already exists"), object: None });
+            }
+            doc.insert("name".into(), Value::String(name.clone()));
+            new_name = Some(name);
+        }
+    }
+    if let Some(locked) = patch.locked {
+        if locked && org.name == ADMIN_ORG {
+            return Err(Error::BadRequest(format!("The {ADMIN_ORG} organisation cannot be locked")));
+        }
+        doc.insert("locked".into(), Value::Bool(locked));
+    }
+    doc.insert("updatedAt".into(), json!(now_millis()));
+    doc.insert("updatedBy".into(), json!(caller.login));
     let mut r = state
         .store
         .query(
-            "UPDATE type::record('organisation', $id) MERGE $patch RETURN AFTER",
-            vars! { "id" => org.id, "patch" => Value::Object(patch) },
+            "BEGIN TRANSACTION;
+             LET $o = (UPDATE type::record('organisation', $id) MERGE $patch RETURN AFTER);
+             IF $name {
+                 UPDATE user SET memberships = array::map(memberships, |$m| IF $m.orgId = $id THEN object::extend($m, { orgName: $name }) ELSE $m END)
+                     WHERE memberships.orgId CONTAINS $id;
+             };
+             RETURN $o;
+             COMMIT TRANSACTION;",
+            vars! { "id" => org.id, "patch" => Value::Object(doc), "name" => new_name },
         )
         .await?;
-    r.one(0)?.ok_or_else(|| Error::not_found("organisation", id_or_name))
+    // Statements: BEGIN (0), LET (1), IF (2), RETURN (3).
+    let updated: Organisation = r.one(3)?.ok_or_else(|| Error::not_found("organisation", id_or_name))?;
+    state.auth.set_org_locked(&updated.id, updated.locked);
+    state.auth.users_changed();
+    tracing::info!(org = %updated.name, locked = updated.locked, by = %caller.login, "organisation updated");
+    Ok(updated)
+}
+
+/// The ids of the locked organisations (read at start into the auth guard).
+pub async fn locked_ids(store: &Store) -> Result<Vec<String>> {
+    let mut r = store.query("SELECT VALUE record::id(id) FROM organisation WHERE locked = true", vars! {}).await?;
+    r.rows(0)
 }

@@ -63,6 +63,11 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
+/// Ask for a line of text (the browser's prompt), `None` when cancelled or left empty.
+fn prompt_text(message: &str, default: &str) -> Option<String> {
+    window().prompt_with_message_and_default(message, default).ok().flatten().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
 #[component]
 fn Organisations() -> impl IntoView {
     let reload = RwSignal::new(0u32);
@@ -93,11 +98,35 @@ fn Organisations() -> impl IntoView {
             </form>
             <ErrorNote error=error/>
             {move || fetched(orgs.get(), |list| view! {
-                <table class="grid">
-                    <thead><tr><th>"Name"</th><th>"Description"</th><th>"Created"</th></tr></thead>
+                <table class="grid organisations">
+                    <thead><tr><th>"Name"</th><th>"Description"</th><th>"Created"</th><th>"Status"</th><th></th></tr></thead>
                     <tbody>
-                        {list.into_iter().map(|o: Organisation| view! {
-                            <tr><td>{o.name}</td><td>{o.description}</td><td>{format::datetime(o.created_at)}</td></tr>
+                        {list.into_iter().map(|o: Organisation| {
+                            let special = o.name == "admin";
+                            let (rename_id, lock_id, current, locked) = (o.id.clone(), o.id.clone(), o.name.clone(), o.locked);
+                            let row_name = o.name.clone();
+                            let rename = move |_| {
+                                let id = rename_id.clone();
+                                let Some(new) = prompt_text(&format!("New name of {current}"), &current) else { return };
+                                spawn_local(async move { outcome.settle(api::update_org(id, Some(new), None).await); });
+                            };
+                            let toggle = move |_| {
+                                let id = lock_id.clone();
+                                if !locked && !confirm("Lock this organisation? Nobody can work in it until it is unlocked; its data is kept.") {
+                                    return;
+                                }
+                                spawn_local(async move { outcome.settle(api::update_org(id, None, Some(!locked)).await); });
+                            };
+                            view! {
+                                <tr class:locked=locked data-org=row_name>
+                                    <td>{o.name}</td><td>{o.description}</td><td>{format::datetime(o.created_at)}</td>
+                                    <td>{if locked { "Locked" } else { "Active" }}</td>
+                                    <td>{(!special).then(|| view! {
+                                        <button class="rename-org" on:click=rename>"Rename"</button>" "
+                                        <button class="lock-org" class:danger=!locked on:click=toggle>{if locked { "Unlock" } else { "Lock" }}</button>
+                                    })}</td>
+                                </tr>
+                            }
                         }).collect_view()}
                     </tbody>
                 </table>
