@@ -2,7 +2,8 @@
 // (server/tests/slapd/slapd.conf and directory.ldif), a Waggle whose configuration file has an
 // [ldap] table with a group mapping; the administrator sees the sign-in settings and tests the
 // directory connection from Admin > Authentication; a directory user signs in on the login page
-// and gets the account the mapping gives; a wrong password is refused in place.
+// and gets the account the mapping gives; a wrong password is refused in place. The first
+// administrator, started without WAGGLE_ADMIN_PASSWORD, changes the random password first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -65,13 +66,26 @@ group = "cn=soc-analysts,ou=groups,dc=example,dc=org"
 organisation = "soc"
 profile = "analyst"
 `);
+    // No WAGGLE_ADMIN_PASSWORD: the first administrator's random password is in a file.
+    const env = { ...process.env };
+    delete env.WAGGLE_ADMIN_PASSWORD;
     waggle = spawn(process.env.WAGGLE_BIN, ['serve', '--config', config, '--listen', `127.0.0.1:${PORT}`, '--data', path.join(work, 'data'), '--log', 'warn'],
-      { env: { ...process.env, WAGGLE_ADMIN_PASSWORD: PASSWORD }, stdio: 'ignore' });
+      { env, stdio: 'ignore' });
     await until('waggle', async () => { try { return (await fetch(`${BASE}/api/health`)).ok; } catch { return false; } });
+    const initial = readFileSync(path.join(work, 'data', 'initial-admin-password'), 'utf8').trim();
+
+    // Its first sign-in asks for a password of the administrator's own before anything else.
+    await login(page, ADMIN, initial, BASE);
+    await page.waitForSelector('.password-gate');
+    await shot(page, 'auth-00-first-password');
+    await page.fill('#gate-current', initial);
+    await page.fill('#gate-new', PASSWORD);
+    await page.fill('#gate-confirm', PASSWORD);
+    await page.click('.password-gate button[type=submit]');
+    await page.waitForSelector('.password-gate', { state: 'detached' });
 
     // The administrator's view of the sign-in settings, and the connection test (the first URL
     // is a closed port: the test says it failed over).
-    await login(page, ADMIN, PASSWORD, BASE);
     await page.waitForURL(/\/cases/);
     await page.goto(`${BASE}/admin/authentication`);
     await page.waitForSelector('.auth-methods .chip[data-method=ldap]');

@@ -12,14 +12,26 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test]
-async fn the_first_password_is_in_a_private_file_not_the_log() {
+async fn the_first_password_is_in_a_private_file_and_changed_at_first_sign_in() {
     let s = TestServer::start_with(|s| s.admin_password = None).await;
     let file = s.dir.path().join("initial-admin-password");
     let mode = std::fs::metadata(&file).expect("password file").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     let password = std::fs::read_to_string(&file).unwrap().trim().to_string();
     assert!(password.len() >= 16);
-    s.session(ADMIN, &password).await;
+    // Nobody chose it: the UI asks for a new one first; the user's own choice ends that.
+    let c = s.ui_session(ADMIN, &password).await;
+    let (_, me) = ui(&c, &s, "auth/current", json!({})).await;
+    assert_eq!(me["mustChangePassword"], true);
+    let (code, _) = ui(&c, &s, "me/password", json!({"current": password, "new": "my-own-password-1"})).await;
+    assert_eq!(code, StatusCode::OK);
+    let (_, me) = ui(&c, &s, "auth/current", json!({})).await;
+    assert_eq!(me["mustChangePassword"], false);
+    // A password given at the first start (WAGGLE_ADMIN_PASSWORD) was chosen: no forced change.
+    let chosen = TestServer::start().await;
+    let c = chosen.ui_session(ADMIN, PASSWORD).await;
+    assert_eq!(ui(&c, &chosen, "auth/current", json!({})).await.1["mustChangePassword"], false);
+    chosen.stop().await;
     s.stop().await;
 }
 

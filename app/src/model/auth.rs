@@ -181,6 +181,9 @@ pub struct CurrentUser {
     /// Signed in by an X.509 client certificate (no password, no session to close).
     #[serde(default)]
     pub by_certificate: bool,
+    /// The password was chosen by someone else: the UI asks for a new one first.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 impl CurrentUser {

@@ -35,7 +35,13 @@ pub fn Shell() -> impl IntoView {
                 <div class="app">
                     <TopBar activity_open=activity_open/>
                     <div class="app-body">
-                        <main class="page"><Outlet/></main>
+                        <main class="page">
+                            {move || if auth.current().is_some_and(|u| u.must_change_password) {
+                                view! { <PasswordGate/> }.into_any()
+                            } else {
+                                view! { <Outlet/> }.into_any()
+                            }}
+                        </main>
                         <Show when=move || activity_open.get()><ActivityPanel/></Show>
                     </div>
                     <Footer/>
@@ -43,6 +49,49 @@ pub fn Shell() -> impl IntoView {
             }.into_any(),
             _ => view! { <Loading/> }.into_any(),
         }}
+    }
+}
+
+/// A password someone else chose (the first administrator's random one) is replaced before
+/// anything else.
+#[component]
+fn PasswordGate() -> impl IntoView {
+    let auth = use_auth();
+    let current = RwSignal::new(String::new());
+    let new_pw = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<crate::model::ApiError>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if new_pw.get_untracked() != confirm.get_untracked() {
+            error.set(Some(crate::model::ApiError::new(crate::model::ErrorKind::BadRequest, "The two new passwords differ")));
+            return;
+        }
+        spawn_local(async move {
+            match api::change_password(current.get_untracked(), new_pw.get_untracked()).await {
+                Ok(()) => match api::whoami().await {
+                    Ok(me) => auth.signed_in(me),
+                    Err(e) => error.set(Some(e)),
+                },
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="narrow-page password-gate">
+            <form class="card" on:submit=submit>
+                <h1>"Choose your password"</h1>
+                <p class="muted">"Your password was chosen for you. Choose your own before going on."</p>
+                <label for="gate-current">"Current password"</label>
+                <input id="gate-current" type="password" autocomplete="current-password" required prop:value=current on:input=move |ev| current.set(event_target_value(&ev))/>
+                <label for="gate-new">"New password"</label>
+                <input id="gate-new" type="password" autocomplete="new-password" required prop:value=new_pw on:input=move |ev| new_pw.set(event_target_value(&ev))/>
+                <label for="gate-confirm">"New password again"</label>
+                <input id="gate-confirm" type="password" autocomplete="new-password" required prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                <super::widgets::ErrorNote error=error/>
+                <p><button type="submit" class="primary">"Change password"</button></p>
+            </form>
+        </div>
     }
 }
 

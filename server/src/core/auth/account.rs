@@ -25,6 +25,10 @@ pub struct UserRow {
     pub default_org: String,
     #[serde(default)]
     pub has_key: bool,
+    /// Set on an account whose password someone else chose (the first administrator's random
+    /// one): the UI asks for a new one before anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
     pub created_at: i64,
     pub created_by: String,
     #[serde(default)]

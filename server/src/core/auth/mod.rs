@@ -61,6 +61,7 @@ pub struct Caller {
     pub profile: Profile,
     pub memberships: Vec<Membership>,
     pub has_key: bool,
+    pub must_change_password: bool,
     pub method: AuthMethod,
     /// The request's `x-request-id` (audit entries carry it).
     pub request_id: Option<String>,
@@ -98,6 +99,7 @@ impl Caller {
             memberships: self.memberships.clone(),
             has_key: self.has_key,
             by_certificate: self.method == AuthMethod::Certificate,
+            must_change_password: self.must_change_password,
         }
     }
 
@@ -126,6 +128,7 @@ impl Caller {
             profile: membership.profile,
             memberships: user.memberships.clone(),
             has_key: user.has_key,
+            must_change_password: user.must_change_password,
             method,
             request_id: None,
         })

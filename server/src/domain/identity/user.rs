@@ -366,8 +366,9 @@ pub async fn set_password(
     state
         .store
         .query(
-            "UPDATE type::record('user', $id) MERGE { passwordHash: $hash, updatedAt: $at, updatedBy: $by }",
-            vars! { "id" => target.id, "hash" => hash, "at" => now_millis(), "by" => caller.login },
+            "UPDATE type::record('user', $id) MERGE { passwordHash: $hash, mustChangePassword: $must, updatedAt: $at, updatedBy: $by }",
+            // The user's own choice ends a forced change; one made for them keeps it as it was.
+            vars! { "id" => target.id, "hash" => hash, "must" => !is_self && target.must_change_password, "at" => now_millis(), "by" => caller.login },
         )
         .await?;
     state.auth.forget_user(&target.id);

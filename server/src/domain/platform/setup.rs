@@ -83,6 +83,8 @@ async fn first_users(store: &Store, settings: &crate::config::Settings) -> Resul
     ];
     let user = user::insert(store, &settings.admin_login, "Administrator", Some(password.clone()), memberships, &work_org.id, "system").await?;
     if generated {
+        // A password nobody chose: changed at first sign-in.
+        store.query("UPDATE type::record('user', $id) MERGE { mustChangePassword: true }", vars! { "id" => user.id.clone() }).await?;
         // Never in the log stream (logs are shipped and kept): in a file only this account reads.
         let path = settings.data_dir.join(INITIAL_PASSWORD_FILE);
         write_private(&path, &format!("{}\n", password))
