@@ -3,15 +3,7 @@
 // browser context) makes changes; other organisations' changes never show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, PASSWORD, launch, shot, login } from './helpers.mjs';
-
-async function api(path, { method = 'POST', body, auth = [ADMIN, PASSWORD], org } = {}) {
-  const headers = { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from(auth.join(':')).toString('base64') };
-  if (org) headers['x-organisation'] = org;
-  const r = await fetch(`${BASE}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : null };
-}
+import { BASE, ADMIN, PASSWORD, api, launch, shot, login } from './helpers.mjs';
 
 const panel = '.activity-panel';
 const line = (text) => `${panel} .activity-item:has-text("${text}")`;

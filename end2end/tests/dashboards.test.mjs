@@ -4,17 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BASE, ADMIN, PASSWORD, launch, shot, login } from './helpers.mjs';
+import { BASE, ADMIN, PASSWORD, api, launch, shot, login } from './helpers.mjs';
 
 const FIXTURES = new URL('../../server/assets/dashboards/', import.meta.url).pathname;
-
-async function api(path, { method = 'POST', body, auth = [ADMIN, PASSWORD], org } = {}) {
-  const headers = { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from(auth.join(':')).toString('base64') };
-  if (org) headers['x-organisation'] = org;
-  const r = await fetch(`${BASE}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : null };
-}
 
 function pngSize(buf) {
   assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');

@@ -32,3 +32,13 @@ export async function login(page, login = ADMIN, password = PASSWORD, base = BAS
   await page.fill('#password', password);
   await page.click('button[type=submit]');
 }
+
+// A v0 API call with Basic credentials (the administrator's by default), `x-organisation` when
+// `org` is given; answers the status and the parsed JSON.
+export async function api(path, { method = 'POST', body, auth = [ADMIN, PASSWORD], org } = {}) {
+  const headers = { 'content-type': 'application/json', authorization: 'Basic ' + Buffer.from(auth.join(':')).toString('base64') };
+  if (org) headers['x-organisation'] = org;
+  const r = await fetch(`${BASE}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await r.text();
+  return { status: r.status, json: text ? JSON.parse(text) : null };
+}

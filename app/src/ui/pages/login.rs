@@ -30,6 +30,14 @@ pub fn LoginPage() -> impl IntoView {
         });
     }
 
+    // Either way of signing in ends the same: the user is known, the page goes on.
+    let signed_in = move |result: Result<crate::model::CurrentUser, ApiError>, navigate: &dyn Fn(&str, leptos_router::NavigateOptions)| {
+        result.map(|user| {
+            auth.signed_in(user);
+            navigate(&next(), Default::default());
+        })
+    };
+
     // A browser that presents a client certificate linked to an account (after its holder signed
     // out of it: otherwise the certificate signs them in before this page shows).
     let certificate = LocalResource::new(|| async { api::certificate_account().await.ok().flatten() });
@@ -44,12 +52,8 @@ pub fn LoginPage() -> impl IntoView {
             error.set(None);
             let navigate = navigate.clone();
             spawn_local(async move {
-                match api::certificate_login().await {
-                    Ok(user) => {
-                        auth.signed_in(user);
-                        navigate(&next(), Default::default());
-                    }
-                    Err(e) => error.set(Some(e)),
+                if let Err(e) = signed_in(api::certificate_login().await, &navigate) {
+                    error.set(Some(e));
                 }
                 busy.set(false);
             });
@@ -65,15 +69,9 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
-            match api::login(login.get_untracked(), password.get_untracked()).await {
-                Ok(user) => {
-                    auth.signed_in(user);
-                    navigate(&next(), Default::default());
-                }
-                Err(e) => {
-                    password.set(String::new());
-                    error.set(Some(e));
-                }
+            if let Err(e) = signed_in(api::login(login.get_untracked(), password.get_untracked()).await, &navigate) {
+                password.set(String::new());
+                error.set(Some(e));
             }
             busy.set(false);
         });
