@@ -3,18 +3,14 @@
 // browser context) makes changes; other organisations' changes never show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, ADMIN, PASSWORD, api, launch, shot, login } from './helpers.mjs';
+import { BASE, ADMIN, PASSWORD, api, launch, shot, login, seedColleagueAndOtherTenant } from './helpers.mjs';
 
 const panel = '.activity-panel';
 const line = (text) => `${panel} .activity-item:has-text("${text}")`;
 
 test('activity panel: live organisation and case flows, another session changing things', async () => {
-  let r = await api('/api/user', { body: { login: 'ana@soc', name: 'Ana', password: 'analyst-password-1', profile: 'analyst' } });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  r = await api('/api/organisation', { org: 'admin', body: { name: 'other', description: 'another tenant' } });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  r = await api('/api/user', { org: 'admin', body: { login: 'eve@other', name: 'Eve', password: 'other-password-1', organisation: 'other', profile: 'org-admin' } });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
+  await seedColleagueAndOtherTenant();
+  let r;
   const seed = await api('/api/case', { body: { title: 'Seed case', description: 'first', severity: 2 } });
   assert.equal(seed.status, 201, JSON.stringify(seed.json));
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BASE, ADMIN, PASSWORD, api, launch, shot, login } from './helpers.mjs';
+import { BASE, ADMIN, PASSWORD, api, launch, shot, login, seedColleagueAndOtherTenant } from './helpers.mjs';
 
 const FIXTURES = new URL('../../server/assets/dashboards/', import.meta.url).pathname;
 
@@ -25,12 +25,7 @@ test('dashboards: defaults, create, period, PNG, share, isolation, import', asyn
       assert.equal(p.status, 200, JSON.stringify(p.json));
     }
   }
-  let r = await api('/api/user', { body: { login: 'ana@soc', name: 'Ana', password: 'analyst-password-1', profile: 'analyst' } });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  r = await api('/api/organisation', { org: 'admin', body: { name: 'other', description: 'another tenant' } });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  r = await api('/api/user', { org: 'admin', body: { login: 'eve@other', name: 'Eve', password: 'other-password-1', organisation: 'other', profile: 'org-admin' } });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
+  await seedColleagueAndOtherTenant();
 
   const { browser, context, page, errors } = await launch();
   try {

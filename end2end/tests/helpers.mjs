@@ -42,3 +42,15 @@ export async function api(path, { method = 'POST', body, auth = [ADMIN, PASSWORD
   const text = await r.text();
   return { status: r.status, json: text ? JSON.parse(text) : null };
 }
+
+// A colleague in soc (ana@soc, analyst) and another tenant (`other`, with its administrator
+// eve@other), through the API: for the tests that check what each of them sees.
+export async function seedColleagueAndOtherTenant() {
+  const checked = async (path, opts) => {
+    const r = await api(path, opts);
+    if (r.status !== 201) throw new Error(`${path}: ${r.status} ${JSON.stringify(r.json)}`);
+  };
+  await checked('/api/user', { body: { login: 'ana@soc', name: 'Ana', password: 'analyst-password-1', profile: 'analyst' } });
+  await checked('/api/organisation', { org: 'admin', body: { name: 'other', description: 'another tenant' } });
+  await checked('/api/user', { org: 'admin', body: { login: 'eve@other', name: 'Eve', password: 'other-password-1', organisation: 'other', profile: 'org-admin' } });
+}

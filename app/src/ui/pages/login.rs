@@ -42,14 +42,21 @@ pub fn LoginPage() -> impl IntoView {
     // out of it: otherwise the certificate signs them in before this page shows).
     let certificate = LocalResource::new(|| async { api::certificate_account().await.ok().flatten() });
     let directory = LocalResource::new(|| async { api::sign_in_methods().await.is_ok_and(|m| m.iter().any(|x| x == "ldap")) });
+    // One attempt at a time; the error of the last one shown.
+    let start = move || {
+        if busy.get_untracked() {
+            return false;
+        }
+        busy.set(true);
+        error.set(None);
+        true
+    };
     let with_certificate = {
         let navigate = navigate.clone();
         move |_| {
-            if busy.get_untracked() {
+            if !start() {
                 return;
             }
-            busy.set(true);
-            error.set(None);
             let navigate = navigate.clone();
             spawn_local(async move {
                 if let Err(e) = signed_in(api::certificate_login().await, &navigate) {
@@ -62,11 +69,9 @@ pub fn LoginPage() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
+        if !start() {
             return;
         }
-        busy.set(true);
-        error.set(None);
         let navigate = navigate.clone();
         spawn_local(async move {
             if let Err(e) = signed_in(api::login(login.get_untracked(), password.get_untracked()).await, &navigate) {
