@@ -401,3 +401,27 @@ async fn server_functions_require_a_session() {
     assert_eq!(me["orgName"], "soc");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn connector_addresses_are_for_platform_administrators() {
+    let s = TestServer::start_with(|s| {
+        s.misp.push(waggle::config::RemoteServer { name: "misp-prod".into(), url: "http://127.0.0.1:9".into(), key: Some("k".into()) });
+    })
+    .await;
+    let admin = s.admin_session().await;
+    let (_, u) = post(&admin, &s, "/api/user", json!({"login": "ana@soc", "name": "Ana", "password": "ana-password-1", "profile": "analyst"})).await;
+    assert_eq!(u["login"], "ana@soc");
+    let urls = |v: &Value| -> Vec<String> {
+        v["connectors"].as_array().unwrap().iter().flat_map(|c| c["servers"].as_array().unwrap().iter()).map(|s| s["url"].as_str().unwrap().to_string()).collect()
+    };
+    let ana = s.ui_session("ana@soc", "ana-password-1").await;
+    let seen = ui_ok(&ana, &s, "status", json!({})).await;
+    assert_eq!(urls(&seen), vec![String::new()], "an analyst sees the health, not the address");
+    let admin_ui = s.ui_session(ADMIN, PASSWORD).await;
+    let seen = ui_ok(&admin_ui, &s, "status", json!({})).await;
+    assert_eq!(urls(&seen), vec!["http://127.0.0.1:9".to_string()]);
+    // The public status never had addresses.
+    let (_, public) = get(&s.anonymous(), &s, "/api/status").await;
+    assert!(!public.to_string().contains("127.0.0.1:9"));
+    s.stop().await;
+}

@@ -49,7 +49,7 @@ pub fn AboutPage() -> impl IntoView {
                                             c.servers.iter().map(|srv| view! {
                                                 <tr>
                                                     <td><HealthDot health=c.status enabled=c.enabled label=label/>{label}</td>
-                                                    <td>{srv.name.clone()}" "<span class="muted">{srv.url.clone()}</span></td>
+                                                    <td>{srv.name.clone()}{(!srv.url.is_empty()).then(|| view! { " "<span class="muted">{srv.url.clone()}</span> })}</td>
                                                     <td>{srv.version.clone().unwrap_or_else(|| "-".into())}</td>
                                                     <td><HealthDot health=srv.status enabled=true label=srv.name.clone()/>
                                                         {format::health(srv.status, true).1}

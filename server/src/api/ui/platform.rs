@@ -121,8 +121,7 @@ impl Backend for UiBackend {
     }
 
     async fn app_status(&self) -> R<AppStatus> {
-        self.caller()?;
-        Ok(status::status(&self.state).await)
+        Ok(status::status_for(&self.state, self.caller()?).await)
     }
 
     async fn update_me(&self, name: String) -> R<CurrentUser> {

@@ -41,6 +41,18 @@ pub async fn health(state: &AppState) -> Health {
     database_health(state).await.worst(state.service::<Connectors>().health())
 }
 
+/// The status as `caller` may see it: the connectors' server addresses only for platform
+/// administrators (they tell where the MISP and analysis servers are).
+pub async fn status_for(state: &AppState, caller: &crate::core::auth::Caller) -> AppStatus {
+    let mut s = status(state).await;
+    if !caller.is_platform_admin() {
+        for server in s.connectors.iter_mut().flat_map(|c| c.servers.iter_mut()) {
+            server.url.clear();
+        }
+    }
+    s
+}
+
 pub async fn status(state: &AppState) -> AppStatus {
     let info = state.store.info();
     AppStatus {
