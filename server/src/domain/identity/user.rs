@@ -281,6 +281,10 @@ pub async fn update(state: &AppState, caller: &Caller, id_or_login: &str, patch:
     }
     let is_self = target.id == caller.user_id;
     let manager = may_manage(caller, &target);
+    if !is_self && !manager {
+        // Even an empty change: nothing of another user is the caller's to touch.
+        return Err(Error::forbidden("change this user"));
+    }
     let mut doc = serde_json::Map::new();
     if let Some(name) = patch.name {
         if !is_self && !manager {
