@@ -3,10 +3,12 @@
 //! administrator, API key, certificate user) x the organisation of the objects it names (the
 //! caller's own, or another). The outcome of each (its class: ok, bad, 401, 403, 404...) must
 //! match the checked-in table `tests/authz/matrix.txt`; a route missing from the table fails the
-//! test. Whatever the table says, three rules are checked on every answer: the anonymous caller
+//! test. Whatever the table says, four rules are checked on every answer: the anonymous caller
 //! is refused everywhere but the public routes; no caller but the platform administrator ever
 //! gets a success on another organisation's objects; a read-only user never changes anything
-//! but their own things (searches, dashboards, streams, their session).
+//! but their own things (searches, dashboards, streams, their session); and no answer to any
+//! caller of soc holds the marker written into everything acme has (lists, searches,
+//! statistics, similarity, flows, exports, errors).
 //!
 //! `WAGGLE_AUTHZ_WRITE=1 cargo test -p server --test authz_matrix` rewrites the table after a
 //! deliberate change (review its diff).
@@ -42,8 +44,13 @@ struct Objects {
     user: String,
 }
 
-/// Fresh objects of every kind in `org`, made by its administrator `auth` (unique each time).
+/// Written into everything of the other organisation: no answer to a caller of soc may hold it.
+const MARKER: &str = "acmemarker7731";
+
+/// Fresh objects of every kind in `org`, made by its administrator `auth` (unique each time); in
+/// acme, each carries [`MARKER`].
 async fn make(c: &Client, s: &TestServer, org: &str, auth: (&str, &str)) -> Objects {
+    let mark = if org == "acme" { MARKER } else { "" };
     static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let call = |m: Method, path: String, body: Value| {
@@ -57,16 +64,17 @@ async fn make(c: &Client, s: &TestServer, org: &str, auth: (&str, &str)) -> Obje
         }
     };
     let id = |v: &Value| v["id"].as_str().or_else(|| v["_id"].as_str()).unwrap_or_default().to_string();
-    let case = call(Method::POST, "/api/case".into(), json!({"title": format!("{org} case"), "description": "d"})).await;
-    let other = call(Method::POST, "/api/case".into(), json!({"title": format!("{org} other case"), "description": "d"})).await;
-    let task = call(Method::POST, format!("/api/case/{}/task", id(&case)), json!({"title": "t"})).await;
-    let log = call(Method::POST, format!("/api/case/task/{}/log", id(&task)), json!({"message": "m"})).await;
-    let artifact = call(Method::POST, format!("/api/case/{}/artifact", id(&case)), json!({"dataType": "ip", "data": "10.1.2.3"})).await;
+    let case = call(Method::POST, "/api/case".into(), json!({"title": format!("{org} case {mark}"), "description": format!("d {mark}"), "tags": [format!("t{mark}")]})).await;
+    let other = call(Method::POST, "/api/case".into(), json!({"title": format!("{org} other case {mark}"), "description": "d"})).await;
+    let task = call(Method::POST, format!("/api/case/{}/task", id(&case)), json!({"title": format!("t {mark}")})).await;
+    let log = call(Method::POST, format!("/api/case/task/{}/log", id(&task)), json!({"message": format!("m {mark}")})).await;
+    // The same value in both organisations: similarity must not tell soc about acme's case.
+    let artifact = call(Method::POST, format!("/api/case/{}/artifact", id(&case)), json!({"dataType": "ip", "data": "10.1.2.3", "message": mark})).await;
     let artifact = if artifact.is_array() { artifact[0].clone() } else { artifact };
     let alert = call(
         Method::POST,
         "/api/alert".into(),
-        json!({"type": "t", "source": org, "sourceRef": format!("r{n}"), "title": "a", "description": "d", "artifacts": [{"dataType": "domain", "data": "x.example"}]}),
+        json!({"type": "t", "source": org, "sourceRef": format!("r{n}"), "title": format!("a {mark}"), "description": "d", "artifacts": [{"dataType": "domain", "data": "x.example"}]}),
     )
     .await;
     let full_alert = call(Method::GET, format!("/api/alert/{}", id(&alert)), json!({})).await;
@@ -75,7 +83,7 @@ async fn make(c: &Client, s: &TestServer, org: &str, auth: (&str, &str)) -> Obje
     // The user the user routes name: someone of the organisation that no caller of the matrix is.
     let user = format!("victim{n}@{org}");
     call(Method::POST, "/api/user".into(), json!({"login": user, "name": "Victim", "profile": "analyst"})).await;
-    let dashboard = call(Method::POST, "/api/dashboard".into(), json!({"title": format!("{org} board"), "status": "Shared", "definition": "{}"})).await;
+    let dashboard = call(Method::POST, "/api/dashboard".into(), json!({"title": format!("{org} board {mark}"), "status": "Shared", "definition": "{}"})).await;
     Objects {
         org: org.into(),
         case: id(&case),
@@ -188,6 +196,13 @@ async fn every_route_for_every_caller() {
     let own = make(&raw, &s, "soc", makers[0].1).await;
     let other = make(&raw, &s, "acme", makers[1].1).await;
 
+    // The marker is there to be found: acme's own administrator reads it in acme's case and in
+    // a search of acme's observables.
+    let acme_case = raw.get(s.url(&format!("/api/case/{}", other.case))).basic_auth(acme_admin, Some(acme_pw)).send().await.unwrap().text().await.unwrap();
+    assert!(acme_case.contains(MARKER), "{acme_case}");
+    let acme_search = raw.post(s.url("/api/case/artifact/_search")).basic_auth(acme_admin, Some(acme_pw)).json(&json!({"query": {}})).send().await.unwrap().text().await.unwrap();
+    assert!(acme_search.contains(MARKER), "{acme_search}");
+
     let (_, doc) = json(raw.get(s.url("/api/openapi.json")).send().await.unwrap()).await;
     let mut routes: Vec<(Method, String)> = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -223,7 +238,12 @@ async fn every_route_for_every_caller() {
                     "key" => req.bearer_auth(&key),
                     _ => req.header("x-ssl-client-cert", &cert_header),
                 };
-                let st = req.send().await.unwrap().status();
+                let resp = req.send().await.unwrap();
+                let st = resp.status();
+                let body = resp.bytes().await.unwrap_or_default();
+                if who != "anon" && body.windows(MARKER.len()).any(|w| w.eq_ignore_ascii_case(MARKER.as_bytes())) {
+                    broken.push(format!("{method} {path} ({scope}): {who} of soc read acme's marker"));
+                }
                 let c = class(st);
                 let public = waggle::api::PUBLIC_ROUTES.contains(&path.as_str());
                 if who == "anon" && !public && st != StatusCode::UNAUTHORIZED {
