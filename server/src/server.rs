@@ -54,6 +54,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let state = AppState::new(store, settings);
     // Accounts created at first sign-in (certificates, directories) follow the identity rules.
     state.auth.set_provisioner(std::sync::Arc::new(crate::domain::identity::user::Provisioning));
+    crate::domain::identity::profile::load(&state).await.map_err(|e| anyhow::anyhow!("reading custom profiles: {e:?}"))?;
     for id in crate::domain::identity::org::locked_ids(&state.store).await.map_err(|e| anyhow::anyhow!("reading locked organisations: {e:?}"))? {
         state.auth.set_org_locked(&id, true);
     }

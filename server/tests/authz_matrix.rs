@@ -1,6 +1,6 @@
 //! The authorization matrix, generated from the router: every route of the OpenAPI document x
 //! every kind of caller (anonymous, read-only, analyst, organisation administrator, platform
-//! administrator, API key, certificate user) x the organisation of the objects it names (the
+//! administrator, API key, certificate user, a custom profile that only triages alerts) x the organisation of the objects it names (the
 //! caller's own, or another). The outcome of each (its class: ok, bad, 401, 403, 404...) must
 //! match the checked-in table `tests/authz/matrix.txt`; a route missing from the table fails the
 //! test. Whatever the table says, four rules are checked on every answer: the anonymous caller
@@ -26,7 +26,7 @@ use waggle::config::CertificateLogin;
 const TABLE: &str = "tests/authz/matrix.txt";
 
 /// The callers, in the table's column order.
-const IDENTITIES: [&str; 7] = ["anon", "ro", "analyst", "orgadmin", "platform", "key", "cert"];
+const IDENTITIES: [&str; 8] = ["anon", "ro", "analyst", "orgadmin", "platform", "key", "cert", "custom"];
 
 /// The ids a route's path parameters take in one organisation.
 #[derive(Default, Clone)]
@@ -191,6 +191,16 @@ async fn every_route_for_every_caller() {
         s.create_user(&admin, json!({"login": login, "name": login, "password": "matrix-password-1", "profile": profile})).await;
     }
     let key = s.key_for("an@soc", "matrix-password-1").await;
+    // A custom profile: alert triage only.
+    s.create_user(&admin, json!({"login": "cu@soc", "name": "cu", "password": "matrix-password-1", "profile": "read-only"})).await;
+    for (path, body) in [
+        ("/api/profile", json!({"name": "triage", "permissions": ["manageAlert"]})),
+        ("/api/user/cu@soc/organisation/soc", json!({"profile": "triage"})),
+    ] {
+        let m = if path.starts_with("/api/profile") { Method::POST } else { Method::PUT };
+        let r = raw.request(m, s.url(path)).basic_auth(ADMIN, Some(PASSWORD)).header("x-organisation", "admin").json(&body).send().await.unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+    }
     let (acme_admin, acme_pw) = s.create_acme_admin().await;
     let makers = [("soc", (ADMIN, PASSWORD)), ("acme", (acme_admin, acme_pw))];
     let own = make(&raw, &s, "soc", makers[0].1).await;
@@ -212,7 +222,7 @@ async fn every_route_for_every_caller() {
     }
     // What destroys, merges or locks gets fresh objects for each caller, so that every caller
     // meets the same objects (the first one's deletion would answer 404 to the next).
-    let destructive = |m: &Method, p: &str| *m == Method::DELETE || p.contains("merge") || p.ends_with("/force") || p.ends_with("/lock");
+    let destructive = |m: &Method, p: &str| *m == Method::DELETE || p.contains("merge") || p.ends_with("/force") || p.ends_with("/lock") || p.ends_with("/createCase");
     routes.sort_by_key(|(m, p)| (p.clone(), m.to_string()));
 
     let mut found: BTreeMap<String, String> = BTreeMap::new();
@@ -236,6 +246,7 @@ async fn every_route_for_every_caller() {
                     "orgadmin" => req.basic_auth("oa@soc", Some("matrix-password-1")),
                     "platform" => req.basic_auth(ADMIN, Some(PASSWORD)).header("x-organisation", "admin"),
                     "key" => req.bearer_auth(&key),
+                    "custom" => req.basic_auth("cu@soc", Some("matrix-password-1")),
                     _ => req.header("x-ssl-client-cert", &cert_header),
                 };
                 let resp = req.send().await.unwrap();

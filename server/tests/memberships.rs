@@ -121,3 +121,44 @@ async fn organisations_are_renamed_and_locked() {
     assert_eq!(call(&admin, Method::PATCH, &s, "/api/organisation/soc", Some(json!({"locked": true}))).await.0, StatusCode::FORBIDDEN);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn custom_profiles_give_their_permissions() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    s.create_user(&admin, json!({"login": "ana@soc", "name": "Ana", "password": "ana-password-1", "profile": "analyst"})).await;
+    assert_eq!(as_admin(&s, Method::POST, "/api/organisation", Some(json!({"name": "acme", "description": "x"}))).await.0, StatusCode::CREATED);
+
+    // A triage profile: alerts, not cases. Never the platform's permissions, never a built-in name.
+    let (code, p) = as_admin(&s, Method::POST, "/api/profile", Some(json!({"name": "triage", "permissions": ["manageAlert", "manageDashboard"]}))).await;
+    assert_eq!(code, StatusCode::CREATED, "{p}");
+    assert_eq!(as_admin(&s, Method::POST, "/api/profile", Some(json!({"name": "boss", "permissions": ["managePlatform"]}))).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(as_admin(&s, Method::POST, "/api/profile", Some(json!({"name": "analyst", "permissions": []}))).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(as_admin(&s, Method::POST, "/api/profile", Some(json!({"name": "x", "permissions": ["fly"]}))).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(call(&admin, Method::POST, &s, "/api/profile", Some(json!({"name": "y", "permissions": []}))).await.0, StatusCode::FORBIDDEN, "org-admins do not make profiles");
+    let (_, all) = as_admin(&s, Method::GET, "/api/profile", None).await;
+    assert_eq!(all.as_array().unwrap().len(), 5, "4 built-in + triage: {all}");
+
+    // Ana is triage in acme: she triages alerts there, and cannot open cases.
+    let (code, _) = as_admin(&s, Method::PUT, "/api/user/ana@soc/organisation/acme", Some(json!({"profile": "triage"}))).await;
+    assert_eq!(code, StatusCode::OK);
+    let (_, me) = as_ana(&s, Method::GET, "/api/user/current", Some("acme"), None).await;
+    assert_eq!(me["profile"], "triage");
+    assert_eq!(me["permissions"], json!(["manageAlert", "manageDashboard"]));
+    let alert = json!({"type": "t", "source": "s", "sourceRef": "1", "title": "a", "description": "d"});
+    assert_eq!(as_ana(&s, Method::POST, "/api/alert", Some("acme"), Some(alert)).await.0, StatusCode::CREATED);
+    let case = json!({"title": "t", "description": "d"});
+    assert_eq!(as_ana(&s, Method::POST, "/api/case", Some("acme"), Some(case.clone())).await.0, StatusCode::FORBIDDEN);
+    // In soc she is still an analyst.
+    assert_eq!(as_ana(&s, Method::POST, "/api/case", Some("soc"), Some(case.clone())).await.0, StatusCode::CREATED);
+
+    // The profile changes: her next request has the new permissions.
+    let (code, _) = as_admin(&s, Method::PATCH, "/api/profile/triage", Some(json!({"permissions": ["manageAlert", "manageCase"]}))).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(as_ana(&s, Method::POST, "/api/case", Some("acme"), Some(case)).await.0, StatusCode::CREATED);
+    // In use: not deleted; unused: deleted.
+    assert_eq!(as_admin(&s, Method::DELETE, "/api/profile/triage", None).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(as_admin(&s, Method::PUT, "/api/user/ana@soc/organisation/acme", Some(json!({"profile": "read-only"}))).await.0, StatusCode::OK);
+    assert_eq!(as_admin(&s, Method::DELETE, "/api/profile/triage", None).await.0, StatusCode::NO_CONTENT);
+    s.stop().await;
+}

@@ -119,13 +119,98 @@ pub enum UserStatus {
     Locked,
 }
 
-/// A user's role in one organisation.
+impl Permission {
+    pub const ALL: [Permission; 13] = [
+        Permission::ManageCase,
+        Permission::ManageTask,
+        Permission::ManageObservable,
+        Permission::ManageAlert,
+        Permission::ManageCaseTemplate,
+        Permission::ManageCustomField,
+        Permission::ManageObservableType,
+        Permission::ManageAnalyze,
+        Permission::ManageAnalyzer,
+        Permission::ManageDashboard,
+        Permission::ManageUser,
+        Permission::ManageOrganisation,
+        Permission::ManagePlatform,
+    ];
+
+    /// TheHive 4's name of the permission (`manageCase`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ManageOrganisation => "manageOrganisation",
+            Self::ManageUser => "manageUser",
+            Self::ManagePlatform => "managePlatform",
+            Self::ManageCase => "manageCase",
+            Self::ManageTask => "manageTask",
+            Self::ManageObservable => "manageObservable",
+            Self::ManageAlert => "manageAlert",
+            Self::ManageCaseTemplate => "manageCaseTemplate",
+            Self::ManageCustomField => "manageCustomField",
+            Self::ManageObservableType => "manageObservableType",
+            Self::ManageAnalyze => "manageAnalyze",
+            Self::ManageAnalyzer => "manageAnalyzer",
+            Self::ManageDashboard => "manageDashboard",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(s) || (s == "manageAnalyse" && *p == Self::ManageAnalyze))
+    }
+
+    /// Permissions only the platform's administration holds (never in a custom profile).
+    pub fn is_platform(self) -> bool {
+        matches!(self, Self::ManagePlatform | Self::ManageOrganisation)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ManageOrganisation => "Manage organisations",
+            Self::ManageUser => "Manage users",
+            Self::ManagePlatform => "Manage the platform",
+            Self::ManageCase => "Work cases",
+            Self::ManageTask => "Work tasks",
+            Self::ManageObservable => "Work observables",
+            Self::ManageAlert => "Triage alerts",
+            Self::ManageCaseTemplate => "Manage case templates",
+            Self::ManageCustomField => "Manage custom fields",
+            Self::ManageObservableType => "Manage observable types",
+            Self::ManageAnalyze => "Run analyzers",
+            Self::ManageAnalyzer => "Configure analyzers",
+            Self::ManageDashboard => "Share dashboards",
+        }
+    }
+}
+
+/// A profile an administrator made: a name and a set of permissions (never the platform's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomProfile {
+    pub id: Id,
+    pub name: String,
+    pub permissions: Vec<Permission>,
+    pub created_at: Millis,
+    pub created_by: String,
+}
+
+/// A user's role in one organisation: a built-in profile, or a custom one (`custom`, its name;
+/// `profile` is then read-only, what TheHive 3 clients see).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Membership {
     pub org_id: Id,
     pub org_name: String,
     pub profile: Profile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<String>,
+}
+
+impl Membership {
+    /// The profile's name as people see it.
+    pub fn profile_name(&self) -> &str {
+        self.custom.as_deref().unwrap_or(self.profile.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,11 +269,17 @@ pub struct CurrentUser {
     /// The password was chosen by someone else: the UI asks for a new one first.
     #[serde(default)]
     pub must_change_password: bool,
+    /// With a custom profile in this organisation: its permissions (else the profile's).
+    #[serde(default)]
+    pub permissions: Option<Vec<Permission>>,
 }
 
 impl CurrentUser {
     pub fn can(&self, p: Permission) -> bool {
-        self.profile.has(p)
+        match &self.permissions {
+            Some(set) => set.contains(&p),
+            None => self.profile.has(p),
+        }
     }
 
     pub fn is_platform_admin(&self) -> bool {

@@ -10,6 +10,7 @@ pub mod list;
 pub mod observable;
 pub mod organisation;
 pub mod platform;
+pub mod profile;
 pub mod stats;
 pub mod support;
 pub mod task;
@@ -26,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(platform::routes())
         .merge(user::routes())
         .merge(organisation::routes())
+        .merge(profile::routes())
         .merge(case::routes())
         .merge(task::routes())
         .merge(observable::routes())

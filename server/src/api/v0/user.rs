@@ -37,8 +37,13 @@ pub fn user_object(user: &User, caller: Option<&Caller>) -> Value {
         m.insert("roles".into(), json!(profile.map(Profile::v0_roles).unwrap_or_default()));
         m.insert("has-key".into(), json!(user.has_key));
         m.insert("organisation".into(), json!(membership.map(|m| m.org_name.clone())));
-        m.insert("profile".into(), json!(profile.map(Profile::as_str)));
-        m.insert("permissions".into(), json!(profile.map(Profile::permissions).unwrap_or_default()));
+        m.insert("profile".into(), json!(membership.map(|m| m.profile_name())));
+        // The caller's own permissions as they hold now (a custom profile's included).
+        let permissions: Vec<app::model::Permission> = match caller.and_then(|c| c.permissions.clone()) {
+            Some(set) if caller.is_some_and(|c| c.user_id == user.id) => set,
+            _ => profile.map(Profile::permissions).unwrap_or_default().to_vec(),
+        };
+        m.insert("permissions".into(), json!(permissions));
         m.insert("preferences".into(), json!("{}"));
     }
     v
@@ -202,8 +207,7 @@ pub async fn set_membership(
 ) -> Result<impl IntoResponse> {
     check_attributes("user", &body, &["profile"])?;
     let p = opt_string("user", &body, "profile")?.ok_or_else(|| Error::attribute("user", "profile", "string", "profile is required"))?;
-    let profile = Profile::parse(&p).ok_or_else(|| Error::attribute("user", "profile", "string", format!("Unknown profile {p}")))?;
-    let u = user::set_membership(&state, &caller, &id, &org, profile).await?;
+    let u = user::set_membership_named(&state, &caller, &id, &org, &p).await?;
     Ok(axum::Json(user_object(&u, None)))
 }
 

@@ -62,6 +62,8 @@ pub struct Caller {
     pub memberships: Vec<Membership>,
     pub has_key: bool,
     pub must_change_password: bool,
+    /// With a custom profile in the organisation: its permissions (else the profile's own).
+    pub permissions: Option<Vec<Permission>>,
     pub method: AuthMethod,
     /// The request's `x-request-id` (audit entries carry it).
     pub request_id: Option<String>,
@@ -69,7 +71,10 @@ pub struct Caller {
 
 impl Caller {
     pub fn can(&self, p: Permission) -> bool {
-        self.profile.has(p)
+        match &self.permissions {
+            Some(set) => set.contains(&p),
+            None => self.profile.has(p),
+        }
     }
 
     /// A platform administrator (by a membership of the admin organisation), whichever
@@ -100,6 +105,7 @@ impl Caller {
             has_key: self.has_key,
             by_certificate: self.method == AuthMethod::Certificate,
             must_change_password: self.must_change_password,
+            permissions: self.permissions.clone(),
         }
     }
 
@@ -129,6 +135,7 @@ impl Caller {
             memberships: user.memberships.clone(),
             has_key: user.has_key,
             must_change_password: user.must_change_password,
+            permissions: None,
             method,
             request_id: None,
         })
@@ -148,6 +155,8 @@ pub struct AuthGuard {
     directory: std::sync::OnceLock<ldap::LdapDirectory>,
     /// Organisations nobody works in (read at start, kept by the organisation service).
     locked_orgs: Mutex<std::collections::HashSet<String>>,
+    /// Custom profiles by name: their permissions (read at start, kept by the profile service).
+    custom_profiles: Mutex<HashMap<String, Vec<Permission>>>,
 }
 
 /// Every authenticated request needs its user (status, memberships, profiles). Reading it from
@@ -229,6 +238,7 @@ impl Default for AuthGuard {
             provisioner: std::sync::OnceLock::new(),
             directory: std::sync::OnceLock::new(),
             locked_orgs: Mutex::new(std::collections::HashSet::new()),
+            custom_profiles: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -302,6 +312,24 @@ impl AuthGuard {
         } else {
             set.remove(org_id);
         }
+    }
+
+    /// A custom profile's permissions (`None`: removes it).
+    pub fn set_custom_profile(&self, name: &str, permissions: Option<Vec<Permission>>) {
+        let mut map = self.custom_profiles.lock().unwrap_or_else(|e| e.into_inner());
+        match permissions {
+            Some(p) => {
+                map.insert(name.to_string(), p);
+            }
+            None => {
+                map.remove(name);
+            }
+        }
+    }
+
+    /// The permissions of a custom profile; none for one that no longer exists.
+    fn custom_permissions(&self, name: &str) -> Vec<Permission> {
+        self.custom_profiles.lock().unwrap_or_else(|e| e.into_inner()).get(name).cloned().unwrap_or_default()
     }
 
     fn org_locked(&self, org_id: &str) -> bool {
@@ -601,6 +629,10 @@ async fn certificate_caller(parts: &mut Parts, state: &AppState, session: &Sessi
 fn admit(state: &AppState, parts: &mut Parts, mut caller: Caller) -> Result<Caller> {
     if state.auth.org_locked(&caller.org_id) {
         return Err(Error::Authorization(format!("The organisation {} is locked", caller.org_name)));
+    }
+    // A custom profile's permissions, as they are now.
+    if let Some(name) = caller.memberships.iter().find(|m| m.org_id == caller.org_id).and_then(|m| m.custom.clone()) {
+        caller.permissions = Some(state.auth.custom_permissions(&name));
     }
     caller.request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     parts.extensions.insert(caller.clone());

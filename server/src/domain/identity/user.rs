@@ -117,7 +117,7 @@ impl crate::core::auth::Provisioner for Provisioning {
             return Err(Error::forbidden("create platform administrators at sign-in"));
         }
         let org = org::find(store, org_name).await?.ok_or_else(|| Error::not_found("organisation", org_name))?;
-        let membership = Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile };
+        let membership = Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile, custom: None };
         let row = insert(store, login, name, None, vec![membership], &org.id, source).await?;
         let detail = format!("{} in {} at first sign-in ({source})", profile.as_str(), org.name);
         events::record(store, Kind::UserCreated, &row.login, Some(source), None, Some(&detail)).await;
@@ -130,6 +130,25 @@ impl crate::core::auth::Provisioner for Provisioning {
 /// (platform administrators; never their own memberships). The admin profile exists only in
 /// the admin organisation, and only there.
 pub async fn set_membership(state: &AppState, caller: &Caller, id_or_login: &str, org_name: &str, profile: Profile) -> Result<User> {
+    set_membership_as(state, caller, id_or_login, org_name, profile, None).await
+}
+
+/// [`set_membership`] with a built-in or a custom profile, by name.
+pub async fn set_membership_named(state: &AppState, caller: &Caller, id_or_login: &str, org_name: &str, profile_name: &str) -> Result<User> {
+    match Profile::parse(profile_name) {
+        Some(p) => set_membership_as(state, caller, id_or_login, org_name, p, None).await,
+        None => {
+            let custom = super::profile::by_name(&state.store, profile_name)
+                .await?
+                .ok_or_else(|| Error::attribute("user", "profile", "string", format!("Unknown profile {profile_name}")))?;
+            // What TheHive 3 clients see of a custom profile.
+            let base = if custom.permissions.iter().any(|p| matches!(p, Permission::ManageCase | Permission::ManageAlert)) { Profile::Analyst } else { Profile::ReadOnly };
+            set_membership_as(state, caller, id_or_login, org_name, base, Some(custom.name)).await
+        }
+    }
+}
+
+async fn set_membership_as(state: &AppState, caller: &Caller, id_or_login: &str, org_name: &str, profile: Profile, custom: Option<String>) -> Result<User> {
     caller.require(Permission::ManagePlatform, "manage memberships")?;
     let target = find_row(&state.store, id_or_login).await?.ok_or_else(|| Error::not_found("user", id_or_login))?;
     if target.id == caller.user_id {
@@ -141,11 +160,14 @@ pub async fn set_membership(state: &AppState, caller: &Caller, id_or_login: &str
     }
     let mut memberships = target.memberships.clone();
     match memberships.iter_mut().find(|m| m.org_id == org.id) {
-        Some(m) => m.profile = profile,
-        None => memberships.push(Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile }),
+        Some(m) => {
+            m.profile = profile;
+            m.custom = custom.clone();
+        }
+        None => memberships.push(Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile, custom: custom.clone() }),
     }
     let row = write_memberships(state, caller, &target, memberships, &target.default_org).await?;
-    let detail = format!("{} in {}", profile.as_str(), org.name);
+    let detail = format!("{} in {}", custom.as_deref().unwrap_or(profile.as_str()), org.name);
     events::record(&state.store, Kind::MembershipSet, &row.login, Some(&caller.login), None, Some(&detail)).await;
     Ok(row.public())
 }
@@ -235,7 +257,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: NewUser) -> Result
             org::ADMIN_ORG
         )));
     }
-    let membership = Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile };
+    let membership = Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile, custom: None };
     let row = insert(&state.store, &input.login, &input.name, input.password, vec![membership], &org.id, &caller.login).await?;
     let detail = format!("{} in {}", profile.as_str(), org.name);
     events::record(&state.store, Kind::UserCreated, &row.login, Some(&caller.login), None, Some(&detail)).await;

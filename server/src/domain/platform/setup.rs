@@ -78,8 +78,8 @@ async fn first_users(store: &Store, settings: &crate::config::Settings) -> Resul
         None => (crate::core::auth::password::random_password(), true),
     };
     let memberships = vec![
-        Membership { org_id: admin_org.id.clone(), org_name: admin_org.name.clone(), profile: Profile::Admin },
-        Membership { org_id: work_org.id.clone(), org_name: work_org.name.clone(), profile: Profile::OrgAdmin },
+        Membership { org_id: admin_org.id.clone(), org_name: admin_org.name.clone(), profile: Profile::Admin, custom: None },
+        Membership { org_id: work_org.id.clone(), org_name: work_org.name.clone(), profile: Profile::OrgAdmin, custom: None },
     ];
     let user = user::insert(store, &settings.admin_login, "Administrator", Some(password.clone()), memberships, &work_org.id, "system").await?;
     if generated {
