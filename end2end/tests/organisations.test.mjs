@@ -60,8 +60,34 @@ test('organisations: memberships managed from the users table, switched in the t
     await page.click('tr[data-org=acme-corp] .lock-org');
     await page.waitForSelector('tr[data-org=acme-corp] >> text=Active');
 
-    // Taken out of acme-corp: the chip goes; her next page is soc's only.
+    // A custom profile from permission checkboxes: made, changed (kept after a reload), offered
+    // in the users table, deleted.
+    page.removeAllListeners('dialog');
+    page.on('dialog', (d) => d.accept());
+    await page.goto(`${BASE}/admin/profiles`);
+    await page.waitForSelector('.profiles-builtin >> text=analyst');
+    await page.fill('input[name=profile-name]', 'triage');
+    await page.check('.new-profile input[name=manageAlert]');
+    await page.click('button:has-text("Create profile")');
+    const triage = page.locator('tr[data-profile=triage]');
+    await triage.waitFor();
+    assert.equal(await triage.locator('input[name=manageAlert]').isChecked(), true);
+    assert.equal(await triage.locator('input[name=manageCase]').isChecked(), false);
+    await triage.locator('input[name=manageCase]').check();
+    await triage.locator('button.save-profile').click();
+    await page.waitForTimeout(300);
     await page.reload();
+    await page.locator('tr[data-profile=triage] input[name=manageCase]').waitFor();
+    assert.equal(await page.locator('tr[data-profile=triage] input[name=manageCase]').isChecked(), true);
+    await shot(page, 'orgs-03-profiles');
+    await page.goto(`${BASE}/admin`);
+    await page.waitForSelector('tr[data-login="ana@soc"] select[name=profile] option[value=triage]', { state: 'attached' });
+    await page.goto(`${BASE}/admin/profiles`);
+    await page.click('tr[data-profile=triage] button.delete-profile');
+    await page.waitForSelector('tr[data-profile=triage]', { state: 'detached' });
+
+    // Taken out of acme-corp: the chip goes; her next page is soc's only.
+    await page.goto(`${BASE}/admin`);
     await page.click('tr[data-login="ana@soc"] .chip.membership[data-org=acme-corp] .chip-remove');
     await page.waitForSelector('tr[data-login="ana@soc"] .chip.membership[data-org=acme-corp]', { state: 'detached' });
     await ana.reload();

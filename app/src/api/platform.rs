@@ -28,7 +28,10 @@ mod backend {
         async fn auth_settings(&self) -> Result<AuthSettings, ApiError>;
         async fn test_directory(&self) -> Result<String, ApiError>;
         async fn security_events(&self) -> Result<Vec<SecurityEvent>, ApiError>;
-        async fn set_membership(&self, user: String, org: String, profile: Profile) -> Result<User, ApiError>;
+        async fn set_membership(&self, user: String, org: String, profile: String) -> Result<User, ApiError>;
+        async fn list_profiles(&self) -> Result<Vec<CustomProfile>, ApiError>;
+        async fn save_profile(&self, name: String, permissions: Vec<Permission>, create: bool) -> Result<CustomProfile, ApiError>;
+        async fn delete_profile(&self, name: String) -> Result<(), ApiError>;
         async fn remove_membership(&self, user: String, org: String) -> Result<User, ApiError>;
         async fn certificate_login(&self) -> Result<CurrentUser, ApiError>;
         async fn current_user(&self) -> Result<CurrentUser, ApiError>;
@@ -119,10 +122,29 @@ pub async fn update_org(id: String, name: Option<String>, locked: Option<bool>) 
     backend()?.update_org(id, name, locked).await
 }
 
-/// Put a user in an organisation with a profile (or change it there); platform administrators.
+/// Put a user in an organisation with a profile, built-in or custom, by name (or change it
+/// there); platform administrators.
 #[server(prefix = "/ui", endpoint = "users/membership/set", input = Json)]
-pub async fn set_membership(user: String, org: String, profile: Profile) -> Result<User, ApiError> {
+pub async fn set_membership(user: String, org: String, profile: String) -> Result<User, ApiError> {
     backend()?.set_membership(user, org, profile).await
+}
+
+/// The custom profiles.
+#[server(prefix = "/ui", endpoint = "profiles/list", input = Json)]
+pub async fn list_profiles() -> Result<Vec<CustomProfile>, ApiError> {
+    backend()?.list_profiles().await
+}
+
+/// Make a custom profile (`create`) or change its permissions; platform administrators.
+#[server(prefix = "/ui", endpoint = "profiles/save", input = Json)]
+pub async fn save_profile(name: String, permissions: Vec<Permission>, create: bool) -> Result<CustomProfile, ApiError> {
+    backend()?.save_profile(name, permissions, create).await
+}
+
+/// Delete a custom profile nobody holds; platform administrators.
+#[server(prefix = "/ui", endpoint = "profiles/delete", input = Json)]
+pub async fn delete_profile(name: String) -> Result<(), ApiError> {
+    backend()?.delete_profile(name).await
 }
 
 /// Take a user out of an organisation; platform administrators.

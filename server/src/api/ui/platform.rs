@@ -7,7 +7,7 @@ use super::{R, UiBackend};
 use crate::core::auth::{self, Caller, SESSION_ORG};
 use crate::config::ClientAuth;
 use crate::core::error::Error;
-use crate::{domain::identity::org, domain::platform::status, domain::identity::user};
+use crate::{domain::identity::org, domain::identity::profile, domain::platform::status, domain::identity::user};
 
 #[async_trait::async_trait]
 impl Backend for UiBackend {
@@ -73,8 +73,21 @@ impl Backend for UiBackend {
         })
     }
 
-    async fn set_membership(&self, user_id: String, org: String, profile: Profile) -> R<User> {
-        Ok(user::set_membership(&self.state, self.caller()?, &user_id, &org, profile).await?)
+    async fn set_membership(&self, user_id: String, org: String, profile: String) -> R<User> {
+        Ok(user::set_membership_named(&self.state, self.caller()?, &user_id, &org, &profile).await?)
+    }
+
+    async fn list_profiles(&self) -> R<Vec<CustomProfile>> {
+        Ok(profile::list(&self.state, self.caller()?).await?)
+    }
+
+    async fn save_profile(&self, name: String, permissions: Vec<Permission>, create: bool) -> R<CustomProfile> {
+        let caller = self.caller()?;
+        Ok(if create { profile::create(&self.state, caller, &name, &permissions).await? } else { profile::update(&self.state, caller, &name, &permissions).await? })
+    }
+
+    async fn delete_profile(&self, name: String) -> R<()> {
+        Ok(profile::delete(&self.state, self.caller()?, &name).await?)
     }
 
     async fn remove_membership(&self, user_id: String, org: String) -> R<User> {

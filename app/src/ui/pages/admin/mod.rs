@@ -4,6 +4,7 @@
 pub mod alert;
 pub mod auth;
 pub mod case;
+pub mod profiles;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -40,6 +41,7 @@ pub fn AdminPage() -> impl IntoView {
                     <leptos_router::components::A href=format!("/admin/{t}") attr:class=move || if tab.get() == t { "tab active" } else { "tab" } attr:role="tab">{label}</leptos_router::components::A>
                 }).collect_view()}
                 <Show when=is_platform_admin>
+                    <leptos_router::components::A href="/admin/profiles" attr:class=move || if tab.get() == "profiles" { "tab active" } else { "tab" } attr:role="tab">"Profiles"</leptos_router::components::A>
                     <leptos_router::components::A href="/admin/authentication" attr:class=move || if tab.get() == "authentication" { "tab active" } else { "tab" } attr:role="tab">"Authentication"</leptos_router::components::A>
                 </Show>
             </nav>
@@ -50,6 +52,7 @@ pub fn AdminPage() -> impl IntoView {
                 "observable-types" => view! { <case::DataTypesAdmin/> }.into_any(),
                 "alert-sources" => view! { <alert::AlertSourcesAdmin/> }.into_any(),
                 "authentication" => view! { <auth::AuthenticationAdmin/> }.into_any(),
+                "profiles" => view! { <profiles::ProfilesAdmin/> }.into_any(),
                 _ => view! {
                     <Show when=move || me().is_some_and(|u| u.can(Permission::ManageOrganisation))>
                         <Organisations/>
@@ -137,9 +140,9 @@ fn Organisations() -> impl IntoView {
 
 /// Put a user in another organisation (platform administrators): the organisation and profile.
 #[component]
-fn AddMembership(user_id: String, orgs: Vec<String>, outcome: Settle) -> impl IntoView {
+fn AddMembership(user_id: String, orgs: Vec<String>, customs: Vec<String>, outcome: Settle) -> impl IntoView {
     let org = RwSignal::new(String::new());
-    let profile = RwSignal::new(Profile::Analyst);
+    let profile = RwSignal::new(Profile::Analyst.as_str().to_string());
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (user, o, p) = (user_id.clone(), org.get_untracked(), profile.get_untracked());
@@ -147,7 +150,7 @@ fn AddMembership(user_id: String, orgs: Vec<String>, outcome: Settle) -> impl In
             return;
         }
         // The admin organisation has only the admin profile.
-        let p = if o == "admin" { Profile::Admin } else { p };
+        let p = if o == "admin" { Profile::Admin.as_str().to_string() } else { p };
         org.set(String::new());
         spawn_local(async move {
             outcome.settle(api::set_membership(user, o, p).await);
@@ -159,8 +162,9 @@ fn AddMembership(user_id: String, orgs: Vec<String>, outcome: Settle) -> impl In
                 <option value="">"+ organisation…"</option>
                 {orgs.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
             </select>
-            <select name="profile" aria-label="Profile" on:change=move |ev| if let Some(p) = Profile::parse(&event_target_value(&ev)) { profile.set(p) }>
+            <select name="profile" aria-label="Profile" on:change=move |ev| profile.set(event_target_value(&ev))>
                 {[Profile::Analyst, Profile::ReadOnly, Profile::OrgAdmin].into_iter().map(|p| view! { <option value=p.as_str()>{p.label()}</option> }).collect_view()}
+                {customs.into_iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
             </select>
             <button type="submit">"Add"</button>
         </form>
@@ -188,6 +192,13 @@ fn Users() -> impl IntoView {
         let admin = in_admin_org();
         async move {
             if admin { api::list_orgs().await.unwrap_or_default().into_iter().map(|o| o.name).collect() } else { Vec::<String>::new() }
+        }
+    });
+    let custom_names = LocalResource::new(move || {
+        reload.track();
+        let admin = in_admin_org();
+        async move {
+            if admin { api::list_profiles().await.unwrap_or_default().into_iter().map(|p| p.name).collect() } else { Vec::<String>::new() }
         }
     });
     let create = move |ev: leptos::ev::SubmitEvent| {
@@ -253,7 +264,7 @@ fn Users() -> impl IntoView {
                                                 let (uid, org) = (user_id.clone(), m.org_name.clone());
                                                 let removable = in_admin_org() && !is_me && several;
                                                 view! {
-                                                    <span class="chip membership" data-org=m.org_name.clone()>{format!("{} ({})", m.org_name, m.profile.as_str())}
+                                                    <span class="chip membership" data-org=m.org_name.clone()>{format!("{} ({})", m.org_name, m.profile_name())}
                                                         {removable.then(|| view! {
                                                             <button class="chip-remove" aria-label=format!("Remove from {org}") on:click=move |_| {
                                                                 let (uid, org) = (uid.clone(), org.clone());
@@ -268,7 +279,8 @@ fn Users() -> impl IntoView {
                                             {(in_admin_org() && !is_me).then(|| {
                                                 let mine: Vec<String> = u.memberships.iter().map(|m| m.org_name.clone()).collect();
                                                 let choices: Vec<String> = org_names.get().unwrap_or_default().into_iter().filter(|o| !mine.contains(o)).collect();
-                                                view! { <AddMembership user_id=user_id.clone() orgs=choices outcome=outcome/> }
+                                                let customs: Vec<String> = custom_names.get().unwrap_or_default();
+                                                view! { <AddMembership user_id=user_id.clone() orgs=choices customs=customs outcome=outcome/> }
                                             })}
                                         </td>
                                         <td>{if locked { "Locked" } else { "Active" }}</td>
