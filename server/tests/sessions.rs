@@ -128,14 +128,16 @@ async fn the_security_trail_records_sign_ins_and_credential_changes() {
     let ana = s.session("ana@soc", "ana-password-1").await;
     let r = ana.post(s.url("/api/user/ana@soc/key/renew")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let r = ana.get(s.url("/api/logout")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     let (code, _) = patch(&admin, &s, "/api/user/ana@soc", json!({"status": "Locked"})).await;
     assert_eq!(code, StatusCode::OK);
 
     let (code, events) = get(&admin, &s, "/api/security/events?login=ana@soc").await;
     assert_eq!(code, StatusCode::OK, "{events}");
     let kinds: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["locked", "key-renewed", "login", "login-failed", "user-created"], "newest first");
-    let failed = &events[3];
+    assert_eq!(kinds, ["locked", "logout", "key-renewed", "login", "login-failed", "user-created"], "newest first");
+    let failed = &events[4];
     assert_eq!(failed["from"], "127.0.0.1", "a failed sign-in keeps the client's address");
     assert_eq!(events[0]["by"], ADMIN);
     // Only platform administrators read it.

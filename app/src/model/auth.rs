@@ -293,7 +293,7 @@ impl CurrentUser {
 #[serde(rename_all = "camelCase")]
 pub struct SecurityEvent {
     pub at: Millis,
-    /// `login`, `login-failed`, `user-created`, `password-changed`, `key-renewed`,
+    /// `login`, `login-failed`, `logout`, `user-created`, `password-changed`, `key-renewed`,
     /// `key-revoked`, `locked`, `unlocked`, `profile-changed`.
     pub kind: String,
     /// The account concerned (as typed, for a failed sign-in).

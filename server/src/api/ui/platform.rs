@@ -19,7 +19,7 @@ impl Backend for UiBackend {
     }
 
     async fn logout(&self) -> R<()> {
-        Ok(auth::sign_out(&self.session, self.certificate.is_some()).await?)
+        Ok(auth::sign_out(&self.state, &self.session, self.certificate.is_some(), self.from).await?)
     }
 
     async fn certificate_account(&self) -> R<Option<String>> {

@@ -90,7 +90,7 @@ pub async fn login(
 #[utoipa::path(get, path = "/api/logout", tag = "platform", responses((status = 200, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, session: Session, parts: Parts) -> Result<impl IntoResponse> {
     let with_certificate = auth::certificate::of_request(&parts, &state.settings.certificates).is_some();
-    auth::sign_out(&session, with_certificate).await?;
+    auth::sign_out(&state, &session, with_certificate, auth::client_addr(&parts)).await?;
     Ok((StatusCode::OK, axum::Json(Value::Object(Default::default()))))
 }
 

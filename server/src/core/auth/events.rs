@@ -1,5 +1,5 @@
 //! The security trail (`security_event`): sign-ins, failed sign-ins with the client's address,
-//! and every change of credentials or rights. Platform-wide, since it is about accounts; read by
+//! sign-outs, and every change of credentials or rights. Platform-wide, since it is about accounts; read by
 //! platform administrators (`GET /api/security/events`, Admin > Authentication). Writing it never
 //! fails the action it records: a failed write is logged.
 
@@ -20,6 +20,7 @@ pub const MAX_READ: usize = 500;
 pub enum Kind {
     Login,
     LoginFailed,
+    Logout,
     UserCreated,
     PasswordChanged,
     KeyRenewed,
@@ -36,6 +37,7 @@ impl Kind {
         match self {
             Self::Login => "login",
             Self::LoginFailed => "login-failed",
+            Self::Logout => "logout",
             Self::UserCreated => "user-created",
             Self::PasswordChanged => "password-changed",
             Self::KeyRenewed => "key-renewed",

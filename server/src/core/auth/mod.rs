@@ -673,7 +673,14 @@ pub async fn end_session(session: &Session) -> Result<()> {
 /// Sign out of a browser that presents a client certificate: the session ends, and the
 /// certificate no longer signs this browser in until its holder chooses to
 /// ([`use_certificate_again`]); otherwise signing out would sign them straight back in.
-pub async fn sign_out(session: &Session, with_certificate: bool) -> Result<()> {
+pub async fn sign_out(state: &AppState, session: &Session, with_certificate: bool, from: Option<IpAddr>) -> Result<()> {
+    let user: Option<String> = session.get(SESSION_USER).await.ok().flatten();
+    if let Some(row) = match user {
+        Some(id) => state.auth.user_by_id(&state.store, &id).await?,
+        None => None,
+    } {
+        events::record(&state.store, events::Kind::Logout, &row.login, Some(&row.login), from, None).await;
+    }
     end_session(session).await?;
     if with_certificate {
         session
