@@ -1,8 +1,9 @@
 //! Signing in to Waggle with a directory: a real OpenLDAP `slapd` (tests/slapd), started once as
 //! configured by default and once allowing unauthenticated binds (as Active Directory does).
 //! Only the right password signs in (API session, Basic, the UI's login); empty, blank and NUL
-//! passwords and filter-injection logins never do; group mapping gives the organisation and
-//! profile of accounts created at first sign-in; a user with no mapped group is refused; a
+//! passwords and filter-injection logins never do; group mapping gives the organisations and
+//! profiles of accounts created at first sign-in (every mapped group, missing ones added at later
+//! sign-ins); a user with no mapped group is refused; a
 //! directory that is down gives a clear error and never a login, while local accounts still
 //! sign in.
 
@@ -25,9 +26,22 @@ async fn scenario(opts: Options) {
     let settings = LdapSettings {
         directory: directory.config(),
         create_users: true,
-        groups: vec![GroupMapping { group: ANALYSTS.to_uppercase(), organisation: "soc".into(), profile: "analyst".into() }],
+        groups: vec![
+            GroupMapping { group: ANALYSTS.to_uppercase(), organisation: "soc".into(), profile: "analyst".into() },
+            GroupMapping { group: ANALYSTS.into(), organisation: "acme".into(), profile: "read-only".into() },
+        ],
     };
     let s = TestServer::start_with(|s| s.ldap = Some(settings)).await;
+    let r = s
+        .anonymous()
+        .post(s.url("/api/organisation"))
+        .basic_auth(ADMIN, Some(PASSWORD))
+        .header("x-organisation", "admin")
+        .json(&json!({"name": "acme", "description": "a customer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
 
     // The status says which sign-in methods are on.
     let (_, status) = get(&s.anonymous(), &s, "/api/status").await;
@@ -41,6 +55,11 @@ async fn scenario(opts: Options) {
     assert_eq!(me["name"], "Alice Analyst");
     assert_eq!(me["organisation"], "soc");
     assert_eq!(me["profile"], "analyst");
+    // Every mapped group gives its organisation: acme too, read-only there.
+    let r = s.anonymous().get(s.url("/api/user/current")).basic_auth("alice", Some("alice-pw")).header("x-organisation", "acme").send().await.unwrap();
+    let (code, there) = json(r).await;
+    assert_eq!(code, StatusCode::OK, "{there}");
+    assert_eq!(there["profile"], "read-only");
     // Basic credentials and the UI's login work the same way.
     let r = s.anonymous().get(s.url("/api/user/current")).basic_auth("ALICE", Some("alice-pw")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);

@@ -48,6 +48,9 @@ pub trait Provisioner: Send + Sync {
     /// Create `login` in the organisation named `org` with `profile`; `source` names the
     /// authority (logs).
     async fn provision(&self, store: &Store, login: &str, name: &str, org: &str, profile: Profile, source: &str) -> Result<UserRow>;
+
+    /// Add memberships `(organisation name, profile)` the authority vouches for to an account.
+    async fn add_memberships(&self, store: &Store, row: &UserRow, add: &[(String, Profile)], source: &str) -> Result<UserRow>;
 }
 
 /// The authenticated caller and the organisation they act in.
@@ -489,6 +492,28 @@ async fn directory_sign_in(
     if row.status != UserStatus::Ok {
         return Err(Error::Authentication("This account is locked".into()));
     }
+    // Groups the user joined in the directory since: the organisations they map to are added
+    // (never removed nor changed here: an administrator may have given more).
+    let row = match (state.settings.ldap.as_ref(), state.auth.provisioner.get()) {
+        (Some(settings), Some(provisioner)) => {
+            let groups: Vec<String> = identity.groups.iter().map(|g| normalize_dn(g)).collect();
+            let mut missing: Vec<(String, Profile)> = Vec::new();
+            for m in settings.groups.iter().filter(|m| groups.contains(&normalize_dn(&m.group))) {
+                let known = row.memberships.iter().any(|x| x.org_name == m.organisation) || missing.iter().any(|(o, _)| *o == m.organisation);
+                if let (false, Some(p)) = (known, Profile::parse(&m.profile)) {
+                    missing.push((m.organisation.clone(), p));
+                }
+            }
+            if missing.is_empty() {
+                row
+            } else {
+                let row = provisioner.add_memberships(&state.store, &row, &missing, "ldap").await?;
+                state.auth.forget_user(&row.id);
+                row
+            }
+        }
+        _ => row,
+    };
     state.auth.record_success(login, from);
     {
         let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());

@@ -124,6 +124,38 @@ impl crate::core::auth::Provisioner for Provisioning {
         tracing::info!(login = %row.login, org = %org.name, profile = profile.as_str(), source, "user created at first sign-in");
         Ok(row)
     }
+
+    async fn add_memberships(&self, store: &Store, row: &UserRow, add: &[(String, Profile)], source: &str) -> Result<UserRow> {
+        let mut memberships = row.memberships.clone();
+        let mut added = Vec::new();
+        for (org_name, profile) in add {
+            if *profile == Profile::Admin || org_name == org::ADMIN_ORG {
+                continue;
+            }
+            let Some(org) = org::find(store, org_name).await? else {
+                tracing::warn!(org = %org_name, "a directory group maps to an organisation that does not exist");
+                continue;
+            };
+            if !memberships.iter().any(|m| m.org_id == org.id) {
+                memberships.push(Membership { org_id: org.id.clone(), org_name: org.name.clone(), profile: *profile, custom: None });
+                added.push(format!("{} in {} ({source})", profile.as_str(), org.name));
+            }
+        }
+        if added.is_empty() {
+            return Ok(row.clone());
+        }
+        let mut r = store
+            .query(
+                "UPDATE type::record('user', $id) MERGE { memberships: $m, updatedAt: $at, updatedBy: $by } RETURN AFTER",
+                vars! { "id" => row.id, "m" => memberships, "at" => now_millis(), "by" => source },
+            )
+            .await?;
+        let updated: UserRow = r.one(0)?.ok_or_else(|| Error::not_found("user", &row.login))?;
+        for detail in added {
+            events::record(store, Kind::MembershipSet, &updated.login, Some(source), None, Some(&detail)).await;
+        }
+        Ok(updated)
+    }
 }
 
 /// Put `target` in the organisation `org` with `profile`, or change their profile there
