@@ -231,6 +231,13 @@ pub fn strip_internal(mut v: Value) -> Value {
     v
 }
 
+/// Keep in `patch` only the fields that change `current` (a field absent from `current` is
+/// null): an update that changes nothing writes nothing and audits nothing.
+pub fn keep_changes(current: &impl Serialize, patch: &mut Map<String, Value>) {
+    let before = serde_json::to_value(current).unwrap_or_default();
+    patch.retain(|k, v| before.get(k).unwrap_or(&Value::Null) != v);
+}
+
 /// How long a stream may stay unread before it is dropped.
 const STREAM_IDLE: Duration = Duration::from_secs(10 * 60);
 /// The most streams kept at once (each holds a position in the event buffer).

@@ -424,15 +424,7 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
             if row.status != UserStatus::Ok {
                 return Err(Error::Authentication("This account is locked".into()));
             }
-            state.auth.record_success(&login, from);
-            {
-                let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
-                if cache.len() > 10_000 {
-                    cache.clear();
-                }
-                cache.insert(cache_key, (row.id.clone(), Instant::now()));
-            }
-            events::record(&state.store, events::Kind::Login, &row.login, Some(&row.login), from, Some("password")).await;
+            signed_in(state, &login, &row, from, cache_key, "password").await;
             Ok(row)
         }
         _ => {
@@ -443,6 +435,20 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
             Err(bad())
         }
     }
+}
+
+/// A verified login and password (`how`: password, directory): the failures counted for it are
+/// forgotten, the credentials remembered for a while (Basic clients), the sign-in recorded.
+async fn signed_in(state: &AppState, login: &str, row: &UserRow, from: Option<IpAddr>, cache_key: [u8; 32], how: &str) {
+    state.auth.record_success(login, from);
+    {
+        let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(cache_key, (row.id.clone(), Instant::now()));
+    }
+    events::record(&state.store, events::Kind::Login, &row.login, Some(&row.login), from, Some(how)).await;
 }
 
 /// Check a password with the directory; its user gets their account at first sign-in when the
@@ -514,15 +520,7 @@ async fn directory_sign_in(
         }
         _ => row,
     };
-    state.auth.record_success(login, from);
-    {
-        let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() > 10_000 {
-            cache.clear();
-        }
-        cache.insert(cache_key, (row.id.clone(), Instant::now()));
-    }
-    events::record(&state.store, events::Kind::Login, &row.login, Some(&row.login), from, Some("directory")).await;
+    signed_in(state, login, &row, from, cache_key, "directory").await;
     Ok(row)
 }
 

@@ -101,18 +101,7 @@ pub enum Pred {
     Slots(Vec<bool>),
 }
 
-fn cmp_f64(a: f64, op: Op, b: f64) -> bool {
-    match op {
-        Op::Eq => a == b,
-        Op::Ne => a != b,
-        Op::Lt => a < b,
-        Op::Lte => a <= b,
-        Op::Gt => a > b,
-        Op::Gte => a >= b,
-    }
-}
-
-fn cmp_i64(a: i64, op: Op, b: i64) -> bool {
+fn compare<T: PartialOrd>(a: T, op: Op, b: T) -> bool {
     match op {
         Op::Eq => a == b,
         Op::Ne => a != b,
@@ -149,14 +138,14 @@ impl Pred {
             Pred::Num { col, op, v } => match &p.cols[*col] {
                 Column::Num(x) => {
                     let a = x[s];
-                    if a.is_nan() { *op == Op::Ne } else { cmp_f64(a, *op, *v) }
+                    if a.is_nan() { *op == Op::Ne } else { compare(a, *op, *v) }
                 }
                 _ => false,
             },
             Pred::Date { col, op, v } => match &p.cols[*col] {
                 Column::Date(x) => {
                     let a = x[s];
-                    if a == i64::MIN { *op == Op::Ne } else { cmp_i64(a, *op, *v) }
+                    if a == i64::MIN { *op == Op::Ne } else { compare(a, *op, *v) }
                 }
                 _ => false,
             },

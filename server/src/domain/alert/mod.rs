@@ -631,9 +631,8 @@ async fn commit_change(state: &AppState, caller: &Caller, store: &OrgStore, curr
 /// The patch `change` makes on `current` (`None`: nothing changes) and the files to register.
 fn plan_change(caller: &Caller, current: &Stored, change: Change, now: i64) -> Result<(Option<Map<String, Value>>, Vec<StoredFile>)> {
     let a = &current.alert;
-    let before = serde_json::to_value(a).unwrap_or_default();
     let mut m = change.fields;
-    m.retain(|k, v| before.get(k).unwrap_or(&Value::Null) != v);
+    crate::core::audit::keep_changes(a, &mut m);
     if let Some(cf) = change.custom_fields {
         let mut all = a.custom_fields.clone();
         all.extend(cf);

@@ -347,8 +347,7 @@ async fn changes(state: &AppState, caller: &Caller, store: &OrgStore, current: &
         }
         _ => {}
     }
-    let before = serde_json::to_value(current).unwrap_or_default();
-    m.retain(|k, v| before.get(k).unwrap_or(&Value::Null) != v);
+    crate::core::audit::keep_changes(current, &mut m);
     Ok((m, close_tasks))
 }
 

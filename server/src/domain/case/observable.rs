@@ -323,8 +323,7 @@ pub async fn update(state: &AppState, caller: &Caller, id: &str, patch: Observab
             m.insert(k.into(), json!(b));
         }
     }
-    let before = serde_json::to_value(&current).unwrap_or_default();
-    m.retain(|k, v| before.get(k).unwrap_or(&Value::Null) != v);
+    crate::core::audit::keep_changes(&current, &mut m);
     if m.is_empty() {
         return Ok(current);
     }

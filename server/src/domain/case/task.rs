@@ -182,8 +182,7 @@ async fn changes(state: &AppState, caller: &Caller, current: &Task, patch: TaskP
         m.insert("status".into(), json!(s));
         status_effects(&mut m, Some(current), s, caller, now);
     }
-    let before = serde_json::to_value(current).unwrap_or_default();
-    m.retain(|k, v| before.get(k).unwrap_or(&Value::Null) != v);
+    crate::core::audit::keep_changes(current, &mut m);
     Ok(m)
 }
 

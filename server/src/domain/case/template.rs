@@ -168,8 +168,7 @@ pub async fn update(state: &AppState, caller: &Caller, id_or_name: &str, input: 
             return Err(Error::Conflict { message: format!("A case template named {name} already exists"), object: None });
         }
     }
-    let before = serde_json::to_value(&current).unwrap_or_default();
-    m.retain(|k, v| before.get(k).unwrap_or(&Value::Null) != v);
+    crate::core::audit::keep_changes(&current, &mut m);
     if m.is_empty() {
         return Ok(current);
     }

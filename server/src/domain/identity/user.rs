@@ -144,13 +144,7 @@ impl crate::core::auth::Provisioner for Provisioning {
         if added.is_empty() {
             return Ok(row.clone());
         }
-        let mut r = store
-            .query(
-                "UPDATE type::record('user', $id) MERGE { memberships: $m, updatedAt: $at, updatedBy: $by } RETURN AFTER",
-                vars! { "id" => row.id, "m" => memberships, "at" => now_millis(), "by" => source },
-            )
-            .await?;
-        let updated: UserRow = r.one(0)?.ok_or_else(|| Error::not_found("user", &row.login))?;
+        let updated = store_memberships(store, row, memberships, &row.default_org, source).await?;
         for detail in added {
             events::record(store, Kind::MembershipSet, &updated.login, Some(source), None, Some(&detail)).await;
         }
@@ -227,17 +221,21 @@ pub async fn remove_membership(state: &AppState, caller: &Caller, id_or_login: &
 }
 
 async fn write_memberships(state: &AppState, caller: &Caller, target: &UserRow, memberships: Vec<Membership>, default_org: &str) -> Result<UserRow> {
-    let mut r = state
-        .store
-        .query(
-            "UPDATE type::record('user', $id) MERGE { memberships: $m, defaultOrg: $d, updatedAt: $at, updatedBy: $by } RETURN AFTER",
-            vars! { "id" => target.id, "m" => memberships, "d" => default_org, "at" => now_millis(), "by" => caller.login },
-        )
-        .await?;
-    let row: UserRow = r.one(0)?.ok_or_else(|| Error::not_found("user", &target.login))?;
+    let row = store_memberships(&state.store, target, memberships, default_org, &caller.login).await?;
     // The next request of the user is checked against the new memberships.
     state.auth.forget_user(&row.id);
     Ok(row)
+}
+
+/// Write a user's memberships and default organisation (`by`: who, or which authority).
+async fn store_memberships(store: &Store, target: &UserRow, memberships: Vec<Membership>, default_org: &str, by: &str) -> Result<UserRow> {
+    let mut r = store
+        .query(
+            "UPDATE type::record('user', $id) MERGE { memberships: $m, defaultOrg: $d, updatedAt: $at, updatedBy: $by } RETURN AFTER",
+            vars! { "id" => target.id, "m" => memberships, "d" => default_org, "at" => now_millis(), "by" => by },
+        )
+        .await?;
+    r.one(0)?.ok_or_else(|| Error::not_found("user", &target.login))
 }
 
 /// The security trail (sign-ins, failed ones, changes of credentials and rights), newest first;
