@@ -399,6 +399,13 @@ async fn server_functions_require_a_session() {
     let (_, me) = json(c.post(s.url("/ui/auth/current")).json(&json!({})).send().await.unwrap()).await;
     assert_eq!(me["login"], ADMIN);
     assert_eq!(me["orgName"], "soc");
+    // Arguments that do not decode are the caller's mistake: a 400 in the UI's error shape.
+    for body in ["", "garbage", "{\"login\":"] {
+        let r = c.post(s.url("/ui/auth/login")).header("content-type", "application/json").body(body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{body:?}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["kind"], "BadRequest", "{e}");
+    }
     s.stop().await;
 }
 

@@ -112,10 +112,13 @@ impl leptos::server_fn::error::FromServerFnError for ApiError {
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
         use leptos::server_fn::error::ServerFnErrorErr as E;
-        let message = match &value {
-            E::Request(_) => "The server could not be reached. Check your connection.".to_string(),
-            other => other.to_string(),
-        };
-        ApiError::new(ErrorKind::InternalError, message)
+        match &value {
+            E::Request(_) => ApiError::new(ErrorKind::InternalError, "The server could not be reached. Check your connection."),
+            // On the server these are the request's arguments that do not decode: the caller's
+            // mistake (400), not the server's.
+            #[cfg(feature = "ssr")]
+            E::Args(m) | E::Deserialization(m) => ApiError::new(ErrorKind::BadRequest, format!("Invalid request: {m}")),
+            other => ApiError::new(ErrorKind::InternalError, other.to_string()),
+        }
     }
 }
