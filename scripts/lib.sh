@@ -82,3 +82,31 @@ build_ui() {
     log "building the web UI (trunk build --release)"
     (cd "$ROOT" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/wasm" trunk build --release)
 }
+
+# The Python environment in which the Cortex analyzers of tests/cortex-analyzers run:
+# cortexutils 2.2.1 plus each analyzer's requirements.txt (all from PyPI wheels; python-magic
+# needs Debian's libmagic1). A stamp holding a hash of the requirement files makes a second call
+# instant; a change rebuilds the venv. Analyzers start with `#!/usr/bin/env python3`: run them
+# with PATH="$dir/bin:$PATH".
+ensure_analyzers_venv() {
+    local dir="$ROOT/target/venv-analyzers"
+    local analyzers="$ROOT/tests/cortex-analyzers/analyzers"
+    local reqs=() args=() f stamp
+    for f in "$analyzers"/*/requirements.txt; do
+        [ -f "$f" ] && reqs+=("$f") && args+=(-r "$f")
+    done
+    stamp="$( { echo "cortexutils==2.2.1"; python3 --version; cat "${reqs[@]}" /dev/null; } \
+        | sha256sum | cut -d' ' -f1)"
+    if [ ! -x "$dir/bin/python" ] || [ "$(cat "$dir/.requirements-stamp" 2>/dev/null)" != "$stamp" ]; then
+        if ! dpkg-query -W -f='${Status}' libmagic1 2>/dev/null | grep -q 'ok installed'; then
+            log "installing libmagic1 (python-magic, used by EmlParser)"
+            apt_install libmagic1
+        fi
+        log "creating Python venv analyzers: cortexutils==2.2.1 and ${#reqs[@]} requirements.txt (~15 s)"
+        python3 -m venv --clear "$dir" &&
+            "$dir/bin/pip" install -q --disable-pip-version-check "cortexutils==2.2.1" "${args[@]}" >&2 ||
+            { log "installing the analyzers' requirements failed"; return 1; }
+        echo "$stamp" > "$dir/.requirements-stamp"
+    fi
+    echo "$dir"
+}

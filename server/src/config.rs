@@ -105,6 +105,27 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub tls: TlsArgs,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// The analysis engine (Cortex analyzers run by Waggle itself).
+#[derive(Args, Debug, Default, Clone)]
+pub struct AnalysisArgs {
+    /// A directory of analyzer definitions, Cortex's layout `<dir>/<Analyzer>/<Flavor>.json`
+    /// (repeatable; the first directory wins for a definition found twice).
+    #[arg(long = "analyzers", value_name = "DIR")]
+    pub analyzers: Vec<PathBuf>,
+
+    /// How many analyzer processes run at once (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub analysis_concurrency: Option<usize>,
+
+    /// A directory put first on the analyzers' PATH (repeatable), e.g. the `bin` of the Python
+    /// virtual environment that holds their requirements.
+    #[arg(long, value_name = "DIR")]
+    pub analyzer_path: Vec<PathBuf>,
 }
 
 /// TLS and sign-in with X.509 client certificates (README: "Sign in with certificates").
@@ -233,6 +254,34 @@ struct FileConfig {
     misp: Vec<RemoteServer>,
     #[serde(default)]
     cortex: Vec<RemoteServer>,
+    #[serde(default)]
+    analysis: FileAnalysis,
+}
+
+/// `[analysis]` in the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAnalysis {
+    #[serde(default)]
+    analyzers: Vec<PathBuf>,
+    concurrency: Option<usize>,
+    /// Keep job directories after the run (to debug an analyzer).
+    #[serde(default)]
+    keep_job_dirs: bool,
+    #[serde(default)]
+    path: Vec<PathBuf>,
+}
+
+/// The analysis engine's resolved settings.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisSettings {
+    /// Directories of analyzer definitions, in order of precedence.
+    pub analyzer_dirs: Vec<PathBuf>,
+    /// Analyzer processes at once (at least one).
+    pub concurrency: usize,
+    pub keep_job_dirs: bool,
+    /// Directories put first on the analyzers' PATH.
+    pub path: Vec<PathBuf>,
 }
 
 /// The resolved settings of a running server.
@@ -261,6 +310,7 @@ pub struct Settings {
     pub ldap: Option<LdapSettings>,
     pub misp: Vec<RemoteServer>,
     pub cortex: Vec<RemoteServer>,
+    pub analysis: AnalysisSettings,
 }
 
 /// Whether the server asks for a client certificate.
@@ -479,6 +529,7 @@ impl Settings {
             ldap: None,
             misp: Vec::new(),
             cortex: Vec::new(),
+            analysis: AnalysisSettings { analyzer_dirs: Vec::new(), concurrency: 2, keep_job_dirs: false, path: Vec::new() },
         }
     }
 
@@ -613,6 +664,16 @@ impl Settings {
                 }
             }
         }
+        let analysis = {
+            let analyzer_dirs = if args.analysis.analyzers.is_empty() { file.analysis.analyzers } else { args.analysis.analyzers.clone() };
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+            let concurrency = args.analysis.analysis_concurrency.or(file.analysis.concurrency).unwrap_or(cores);
+            if concurrency == 0 {
+                anyhow::bail!("analysis concurrency must be at least 1");
+            }
+            let path = if args.analysis.analyzer_path.is_empty() { file.analysis.path } else { args.analysis.analyzer_path.clone() };
+            AnalysisSettings { analyzer_dirs, concurrency, keep_job_dirs: file.analysis.keep_job_dirs, path }
+        };
         let org = args.org.clone().or(file.org).or(env_parse("WAGGLE_ORG")?).unwrap_or_else(|| "soc".into());
         if org == "admin" || org.trim().is_empty() {
             anyhow::bail!("the first working organisation cannot be named {org:?}");
@@ -641,6 +702,7 @@ impl Settings {
             ldap: file.ldap,
             misp: file.misp,
             cortex: file.cortex,
+            analysis,
         })
     }
 }

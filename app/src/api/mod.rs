@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod admin_case;
 pub mod alert;
+pub mod analysis;
 pub mod case;
 pub mod dashboard;
 pub mod observable;
@@ -19,6 +20,7 @@ pub mod task;
 pub use activity::*;
 pub use admin_case::*;
 pub use alert::*;
+pub use analysis::*;
 pub use case::*;
 pub use dashboard::*;
 pub use observable::*;

@@ -2,6 +2,7 @@
 //! The service layer speaks these types; each REST dialect translates them to its own shape.
 
 pub mod alert;
+pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
@@ -13,6 +14,7 @@ pub mod task;
 pub mod template;
 
 pub use alert::*;
+pub use analysis::*;
 pub use audit::*;
 pub use auth::*;
 pub use dashboard::*;

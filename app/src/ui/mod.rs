@@ -4,6 +4,7 @@
 //! - [`App`]: the routes. [`shell`]: top bar, footer, sign-in guard, keyboard, theme.
 //! - [`pages`]: one folder per area (cases, alerts, dashboards, admin) and the single pages.
 //! - [`widgets`]: badges, tags, modal, markdown editor... shared by pages.
+//! - [`analysis`]: mini-reports, the "Analyze" dialog and the job report page.
 //! - [`action`]: what every action does with its answer; [`auth`]: the session;
 //!   [`browser`]: uploads, downloads and other browser-only helpers.
 //! - [`format`](mod@format): presentation rules (labels, colours, dates) as plain, unit-tested functions.
@@ -13,6 +14,7 @@
 
 pub mod action;
 pub mod activity;
+pub mod analysis;
 pub mod auth;
 pub mod browser;
 pub mod format;
@@ -57,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dashboards/:id") view=DashboardPage/>
                     <Route path=path!("admin") view=AdminPage/>
                     <Route path=path!("admin/:tab") view=AdminPage/>
+                    <Route path=path!("jobs/:id") view=analysis::JobPage/>
                     <Route path=path!("about") view=AboutPage/>
                     <Route path=path!("profile") view=ProfilePage/>
                 </ParentRoute>

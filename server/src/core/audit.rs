@@ -47,10 +47,16 @@ pub struct Tx {
 
 impl Tx {
     pub fn new(caller: &Caller) -> Tx {
+        Tx::on_behalf(&caller.login, caller.request_id.as_deref())
+    }
+
+    /// A change the server makes by itself for `login` (a background job finishing), audited
+    /// under that login.
+    pub fn on_behalf(login: &str, request_id: Option<&str>) -> Tx {
         let now = now_millis();
         Tx {
             sql: "BEGIN TRANSACTION;\n".into(),
-            vars: vars! { "now" => now, "login" => caller.login, "rid" => caller.request_id },
+            vars: vars! { "now" => now, "login" => login, "rid" => request_id },
             count: 1,
             audits: Vec::new(),
             built: Vec::new(),

@@ -12,8 +12,11 @@
 //! - [`tls`]: TLS terminated with OpenSSL, verified client certificates handed to requests.
 //! - [`audit`]: the audit trail and the live bus behind `/api/stream`.
 //! - [`attachment`]: the content-addressed file store.
+//! - [`analysis`]: the analysis engine's mechanics: the job queue (concurrency, rate budgets)
+//!   and the runner of analyzer processes (Cortex's job protocol).
 //! - [`cache`], [`validate`], [`markdown`]: small shared tools.
 
+pub mod analysis;
 pub mod attachment;
 pub mod audit;
 pub mod auth;

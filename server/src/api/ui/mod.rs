@@ -5,6 +5,7 @@
 mod activity;
 mod admin_case;
 mod alert;
+mod analysis;
 mod case;
 mod dashboard;
 mod observable;
@@ -52,6 +53,7 @@ fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::Backend>>(backend.clone());
     provide_context::<Arc<dyn app::api::ActivityBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::AlertBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::AnalysisBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::DashboardBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::CaseBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::TaskBackend>>(backend.clone());

@@ -11,6 +11,7 @@ pub mod observable;
 pub mod organisation;
 pub mod platform;
 pub mod profile;
+pub mod cortex;
 pub mod stats;
 pub mod support;
 pub mod task;
@@ -37,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(alert::routes())
         .merge(stats::routes())
+        .merge(cortex::routes())
         .merge(dashboard::routes())
 }
 

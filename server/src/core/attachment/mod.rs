@@ -105,6 +105,12 @@ fn blob_path(state: &AppState, sha256: &str) -> Result<PathBuf> {
     Ok(root(state).join(&sha256[0..2]).join(&sha256[2..4]).join(sha256))
 }
 
+/// Where the content of a file the server holds lives (for a process that reads it: an analyzer).
+/// Whoever asks must have checked that the organisation holds it.
+pub fn content_path(state: &AppState, sha256: &str) -> Result<PathBuf> {
+    blob_path(state, sha256)
+}
+
 pub fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

@@ -38,6 +38,8 @@ pub enum AuthMethod {
     ApiKey,
     Basic,
     Certificate,
+    /// Work the server does later for a user (an analysis job's operations).
+    OnBehalf,
 }
 
 /// Creates the account of someone an outside authority vouches for (a certificate, a
@@ -659,6 +661,21 @@ fn admit(state: &AppState, parts: &mut Parts, mut caller: Caller) -> Result<Call
     }
     caller.request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     parts.extensions.insert(caller.clone());
+    Ok(caller)
+}
+
+/// The caller `login` is in `org` now, for work the server does later on their behalf (with
+/// the rights they have then: a locked account, a lost membership or a locked organisation
+/// refuse it).
+pub async fn on_behalf(state: &AppState, login: &str, org: &str) -> Result<Caller> {
+    let row = account::row_by_login(&state.store, login).await?.ok_or_else(|| Error::Authentication(format!("{login} no longer exists")))?;
+    if state.auth.org_locked(org) {
+        return Err(Error::Authorization("The organisation is locked".into()));
+    }
+    let mut caller = Caller::for_user(&row, Some(org), AuthMethod::OnBehalf)?;
+    if let Some(name) = caller.memberships.iter().find(|m| m.org_id == caller.org_id).and_then(|m| m.custom.clone()) {
+        caller.permissions = Some(state.auth.custom_permissions(&name));
+    }
     Ok(caller)
 }
 

@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (8, "alert_counters_by_writers", include_str!("../../../migrations/0008_alert_counters_by_writers.surql")),
     (9, "security_events", include_str!("../../../migrations/0009_security_events.surql")),
     (10, "custom_profiles", include_str!("../../../migrations/0010_custom_profiles.surql")),
+    (11, "analysis", include_str!("../../../migrations/0011_analysis.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -1,7 +1,9 @@
 //! Administration: the page's tabs, organisations and users here; the case settings (templates,
-//! custom fields, metrics, observable types) in [`case`]; alert sources in [`alert`].
+//! custom fields, metrics, observable types) in [`case`]; alert sources in [`alert`]; analyzers
+//! and analysis jobs in [`analyzers`].
 
 pub mod alert;
+pub mod analyzers;
 pub mod auth;
 pub mod case;
 pub mod profiles;
@@ -31,6 +33,8 @@ pub fn AdminPage() -> impl IntoView {
         ("metrics", "Metrics"),
         ("observable-types", "Observable types"),
         ("alert-sources", "Alert sources"),
+        ("analyzers", "Analyzers"),
+        ("jobs", "Analysis jobs"),
     ];
     let is_platform_admin = move || me().is_some_and(|u| u.memberships.iter().any(|m| m.profile == Profile::Admin));
     view! {
@@ -51,6 +55,8 @@ pub fn AdminPage() -> impl IntoView {
                 "metrics" => view! { <case::MetricsAdmin/> }.into_any(),
                 "observable-types" => view! { <case::DataTypesAdmin/> }.into_any(),
                 "alert-sources" => view! { <alert::AlertSourcesAdmin/> }.into_any(),
+                "analyzers" => view! { <analyzers::AnalyzersAdmin/> }.into_any(),
+                "jobs" => view! { <analyzers::JobsAdmin/> }.into_any(),
                 "authentication" => view! { <auth::AuthenticationAdmin/> }.into_any(),
                 "profiles" => view! { <profiles::ProfilesAdmin/> }.into_any(),
                 _ => view! {

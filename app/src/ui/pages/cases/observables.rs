@@ -1,6 +1,7 @@
 //! A case's Observables tab: type, value, IOC and sighted toggles, tags, TLP, "seen in N other
 //! cases" with links; add one or many (one value per line) or a file; edit one (tags, TLP,
-//! description); bulk mark IOC/sighted, set TLP, delete; export CSV/JSON.
+//! description); bulk mark IOC/sighted, set TLP, run analyzers, delete; export CSV/JSON;
+//! mini-reports of analyzers on each row, and "Analyze" to run them and read their reports.
 
 use std::collections::HashSet;
 
@@ -13,6 +14,7 @@ use crate::api::{self, BulkOutcome, Sighting};
 use crate::csv::Csv;
 use crate::model::*;
 use crate::ui::action::{Settle, confirm};
+use crate::ui::analysis::{AnalyzeDialog, MiniReports};
 use crate::ui::auth::use_auth;
 use crate::ui::browser;
 use crate::ui::format::{self, parse_tags};
@@ -97,6 +99,11 @@ pub fn ObservablesTab() -> impl IntoView {
     };
 
     let editing = RwSignal::new(None::<Observable>);
+    let analyzing = RwSignal::new(None::<Observable>);
+    let bulk_analyze = move |_| {
+        let ids: Vec<String> = selected.get_untracked().into_iter().collect();
+        spawn_local(async move { done(api::run_analyzers(ids, None, false).await, "Analyzers started") });
+    };
 
     // The add form.
     let adding = RwSignal::new(false);
@@ -200,6 +207,7 @@ pub fn ObservablesTab() -> impl IntoView {
                         <option value="" selected=true>"Set TLP…"</option>
                         {(0u8..=3).map(|t| view! { <option value=t.to_string()>"TLP:"{format::tlp(t).0}</option> }).collect_view()}
                     </select>
+                    <button class="bulk-analyze" title="Run every analyzer that takes each selected observable" on:click=bulk_analyze>"Run analyzers"</button>
                     <button class="danger" on:click=bulk_delete>"Delete…"</button>
                     <button class="linklike" on:click=move |_| selected.set(HashSet::new())>"Clear selection"</button>
                 </div>
@@ -221,11 +229,15 @@ pub fn ObservablesTab() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|o| view! { <ObservableRow o=o selected=selected writable=writable()
                                     on_patch=Callback::new(move |(id, patch): (String, ObservablePatch)| patch_ids(vec![id], patch, "Updated"))
-                                    on_edit=Callback::new(move |o: Observable| editing.set(Some(o)))/> }).collect_view()}
+                                    on_edit=Callback::new(move |o: Observable| editing.set(Some(o)))
+                                    on_analyze=Callback::new(move |o: Observable| analyzing.set(Some(o)))/> }).collect_view()}
                             </tbody>
                         </table>
                     }.into_any()
                 }
+            })}
+            {move || analyzing.get().map(|o| view! {
+                <AnalyzeDialog observable=o on_close=Callback::new(move |_| analyzing.set(None)) on_change=Callback::new(move |_| ctx.refresh())/>
             })}
             {move || editing.get().map(|o| view! {
                 <ObservableEditDialog o=o on_close=Callback::new(move |_| editing.set(None))
@@ -298,8 +310,16 @@ fn ObservableEditDialog(o: Observable, on_close: Callback<()>, on_saved: Callbac
 }
 
 #[component]
-fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, writable: bool, on_patch: Callback<(String, ObservablePatch)>, on_edit: Callback<Observable>) -> impl IntoView {
+fn ObservableRow(
+    o: Observable,
+    selected: RwSignal<HashSet<String>>,
+    writable: bool,
+    on_patch: Callback<(String, ObservablePatch)>,
+    on_edit: Callback<Observable>,
+    on_analyze: Callback<Observable>,
+) -> impl IntoView {
     let for_edit = o.clone();
+    let for_analyze = o.clone();
     let id = o.id.clone();
     let (id1, id2, id3, id4) = (id.clone(), id.clone(), id.clone(), id.clone());
     let ioc = o.ioc;
@@ -327,7 +347,8 @@ fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, writable: b
                 prop:checked=move || selected.get().contains(&id1)
                 on:change=move |ev| { let c = event_target_checked(&ev); let id = id2.clone(); selected.update(|s| { if c { s.insert(id); } else { s.remove(&id); } }) }/></td>
             <td>{o.data_type.clone()}</td>
-            <td class="value-cell">{value}{o.message.clone().filter(|m| !m.is_empty()).map(|m| view! { <div class="muted small">{m}</div> })}</td>
+            <td class="value-cell">{value}{o.message.clone().filter(|m| !m.is_empty()).map(|m| view! { <div class="muted small">{m}</div> })}
+                <MiniReports reports=o.reports.clone()/></td>
             <td><button class="toggle ioc-toggle" class:on=ioc aria-pressed=ioc.to_string() title=if ioc { "IOC: click to unmark" } else { "Not an IOC: click to mark" }
                 on:click={ let id = id3.clone(); move |_| on_patch.run((id.clone(), ObservablePatch { ioc: Some(!ioc), ..Default::default() })) }>{if ioc { "IOC" } else { "–" }}</button></td>
             <td><button class="toggle sighted-toggle" class:on=sighted aria-pressed=sighted.to_string() title=if sighted { "Sighted: click to unmark" } else { "Not sighted: click to mark" }
@@ -350,9 +371,12 @@ fn ObservableRow(o: Observable, selected: RwSignal<HashSet<String>>, writable: b
                 })}
             </td>
             <td class="date">{format::datetime(o.created_at)}</td>
-            <td class="actions">{writable.then(|| view! {
-                <button class="small edit-observable" title="Edit tags, TLP and description" on:click=move |_| on_edit.run(for_edit.clone())>"Edit"</button>
-            })}</td>
+            <td class="actions">
+                <button class="small analyze-observable" title="Run analyzers, see their reports" on:click=move |_| on_analyze.run(for_analyze.clone())>"Analyze"</button>
+                {writable.then(|| view! {
+                    " "<button class="small edit-observable" title="Edit tags, TLP and description" on:click=move |_| on_edit.run(for_edit.clone())>"Edit"</button>
+                })}
+            </td>
         </tr>
     }
 }

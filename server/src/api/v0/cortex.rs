@@ -1,0 +1,113 @@
+//! TheHive's Cortex connector (`/api/connector/cortex/...`), as thehive4py 1.x and TheHive's UI
+//! use it: analyzers across Cortex servers (the embedded engine is the server `local`), jobs run
+//! on observables (`case_artifact_job`).
+
+use app::model::{Analyzer, Job, JobReport, LOCAL_ENGINE};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::check_attributes;
+use super::support::{list_response, query_param, search_args};
+use crate::api::json::ApiJson;
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::core::query::Entity;
+use crate::core::search::Search;
+use crate::core::state::AppState;
+use crate::domain::analysis::{analyzer, job};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_analyzers))
+        .routes(routes!(search_analyzers))
+        .routes(routes!(get_analyzer))
+        .routes(routes!(analyzers_for_type))
+        .routes(routes!(create_job))
+        .routes(routes!(search_jobs))
+        .routes(routes!(get_job))
+}
+
+/// An analyzer as TheHive shows it: one entry per name, with the servers that have it.
+fn analyzer_object(a: &Analyzer) -> Value {
+    json!({
+        "_id": a.name, "id": a.name, "_type": "analyzer",
+        "name": a.name, "version": a.version, "description": a.description,
+        "dataTypeList": a.data_type_list, "cortexIds": [LOCAL_ENGINE],
+        "analyzerDefinitionId": a.definition_id, "quota": a.quota, "rate": a.rate, "rateUnit": a.rate_unit,
+    })
+}
+
+/// A job as TheHive 3 stored it (`case_artifact_job`), with its report when given.
+pub fn job_object(j: &Job, report: Option<&JobReport>) -> Value {
+    let mut v = super::object(j, job::TYPE);
+    if let Value::Object(m) = &mut v {
+        m.insert("artifactId".into(), json!(j.observable));
+        m.insert("cortexId".into(), json!(LOCAL_ENGINE));
+        m.insert("cortexJobId".into(), json!(j.id));
+        m.insert("analyzerId".into(), json!(j.analyzer_name));
+        if let Some(r) = report {
+            m.insert("report".into(), serde_json::to_value(r).unwrap_or(Value::Null));
+        }
+    }
+    v
+}
+
+#[utoipa::path(get, path = "/api/connector/cortex/analyzer", tag = "analysis", responses((status = 200, description = "Analyzers of the organisation")))]
+pub async fn list_analyzers(State(state): State<AppState>, caller: Caller) -> Result<Response> {
+    let list = analyzer::list(&state, &caller).await?;
+    let total = list.len() as u64;
+    Ok(list_response(list.iter().filter(|a| !a.missing).map(analyzer_object).collect(), total))
+}
+
+#[utoipa::path(post, path = "/api/connector/cortex/analyzer/_search", tag = "analysis", responses((status = 200, description = "Analyzers of the organisation")))]
+pub async fn search_analyzers(State(state): State<AppState>, caller: Caller, ApiJson(_body): ApiJson<Value>) -> Result<Response> {
+    list_analyzers(State(state), caller).await
+}
+
+#[utoipa::path(get, path = "/api/connector/cortex/analyzer/{id}", tag = "analysis", params(("id" = String, Path, description = "Analyzer name or id")), responses((status = 200, description = "The analyzer")))]
+pub async fn get_analyzer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    Ok(axum::Json(analyzer_object(&analyzer::get(&state, &caller, &id).await?)))
+}
+
+#[utoipa::path(get, path = "/api/connector/cortex/analyzer/type/{dataType}", tag = "analysis", params(("dataType" = String, Path, description = "Observable type")), responses((status = 200, description = "Analyzers taking it")))]
+pub async fn analyzers_for_type(State(state): State<AppState>, caller: Caller, Path(data_type): Path<String>) -> Result<impl IntoResponse> {
+    let list = analyzer::for_type(&state, &caller, &data_type).await?;
+    Ok(axum::Json(list.iter().map(analyzer_object).collect::<Vec<_>>()))
+}
+
+/// Run an analyzer on an observable: `{"cortexId", "artifactId", "analyzerId"}` (`?force=1`
+/// bypasses the cache).
+#[utoipa::path(post, path = "/api/connector/cortex/job", tag = "analysis", responses((status = 201, description = "The job"), (status = 429, description = "Over the analyzer's rate (analyzers set to refuse)")))]
+pub async fn create_job(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    check_attributes(job::TYPE, &body, &["cortexId", "artifactId", "analyzerId", "force"])?;
+    let text = |k: &str| -> Result<String> {
+        body.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| Error::attribute(job::TYPE, k, "string", format!("{k} is required")))
+    };
+    let cortex = text("cortexId")?;
+    if cortex != LOCAL_ENGINE {
+        return Err(Error::NotFound(format!("Cortex server {cortex} not found (the embedded engine is {LOCAL_ENGINE})")));
+    }
+    let force = body.get("force").and_then(Value::as_bool).unwrap_or(false)
+        || query_param(raw.as_deref(), "force").is_some_and(|f| matches!(f.as_str(), "1" | "true"));
+    let j = job::run_on_observable(&state, &caller, &text("artifactId")?, &text("analyzerId")?, force).await?;
+    Ok((StatusCode::CREATED, axum::Json(job_object(&j, None))))
+}
+
+#[utoipa::path(post, path = "/api/connector/cortex/job/_search", tag = "analysis", responses((status = 200, description = "Jobs")))]
+pub async fn search_jobs(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<Response> {
+    let args = search_args(raw.as_deref(), &body)?;
+    let search = Search::parse(Entity::Job, &args.query, &args.sort, args.range.as_deref())?;
+    let page = job::search(&state, &caller, &search).await?;
+    Ok(list_response(page.items.iter().map(|j| job_object(j, None)).collect(), page.total))
+}
+
+/// A job, with its report once it has finished.
+#[utoipa::path(get, path = "/api/connector/cortex/job/{id}", tag = "analysis", params(("id" = String, Path, description = "Job id")), responses((status = 200, description = "The job")))]
+pub async fn get_job(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let (j, report) = job::report(&state, &caller, &id).await?;
+    Ok(axum::Json(job_object(&j, report.as_ref())))
+}

@@ -1,0 +1,180 @@
+//! The engine's long-lived parts: the definitions found on disk, the sealing key, the queue, and
+//! the dispatcher that starts queued jobs. `start` (called by the composition root) scans the
+//! analyzers directories and rebuilds the queue from the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+use super::catalog::{Definition, Scan};
+use super::settings::SecretBox;
+use crate::core::analysis::queue::{Budget, Lane, Queue};
+use crate::core::error::{Error, Result};
+use crate::core::state::{AppState, Service};
+use crate::vars;
+
+/// Definitions by id, and what could not be read.
+#[derive(Default)]
+pub struct Catalog {
+    pub definitions: HashMap<String, Arc<Definition>>,
+    pub errors: Vec<(String, String)>,
+    pub scanned_at: i64,
+}
+
+pub struct Engine {
+    pub queue: Queue,
+    catalog: RwLock<Arc<Catalog>>,
+    secrets: OnceLock<std::result::Result<SecretBox, String>>,
+    /// Ids of jobs that just finished (waiters re-read the job).
+    finished: broadcast::Sender<String>,
+}
+
+impl Service for Engine {
+    fn make(state: &AppState) -> Self {
+        Engine {
+            queue: Queue::new(state.settings.analysis.concurrency),
+            catalog: RwLock::new(Arc::new(Catalog::default())),
+            secrets: OnceLock::new(),
+            finished: broadcast::channel(1024).0,
+        }
+    }
+}
+
+impl Engine {
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn definition(&self, id: &str) -> Option<Arc<Definition>> {
+        self.catalog().definitions.get(id).cloned()
+    }
+
+    /// Read the analyzers directories again.
+    pub async fn rescan(&self, state: &AppState) -> Arc<Catalog> {
+        let dirs = state.settings.analysis.analyzer_dirs.clone();
+        let scan: Scan = tokio::task::spawn_blocking(move || super::catalog::scan(&dirs)).await.unwrap_or_default();
+        for e in &scan.errors {
+            tracing::warn!(path = %e.path.display(), error = %e.message, "analyzer definition refused");
+        }
+        let catalog = Arc::new(Catalog {
+            definitions: scan.definitions.into_iter().map(|d| (d.id.clone(), Arc::new(d))).collect(),
+            errors: scan.errors.into_iter().map(|e| (e.path.display().to_string(), e.message)).collect(),
+            scanned_at: crate::core::store::now_millis(),
+        });
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = catalog.clone();
+        catalog
+    }
+
+    /// The key that seals analyzer secrets (`<data>/analyzer-secrets.key`, made on first use).
+    pub fn secrets(&self, state: &AppState) -> Result<&SecretBox> {
+        self.secrets
+            .get_or_init(|| SecretBox::load_or_create(&state.settings.data_dir).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("the analyzer secrets key cannot be read: {e}")))
+    }
+
+    pub(super) fn announce(&self, job: &str) {
+        let _ = self.finished.send(job.to_string());
+    }
+
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.finished.subscribe()
+    }
+}
+
+/// The lane of an analyzer of an organisation.
+pub fn lane(org: &str, analyzer: &str) -> Lane {
+    Lane { org: org.to_string(), analyzer: analyzer.to_string() }
+}
+
+/// The budget of an analyzer: `rate` runs per `unit`, or none.
+pub fn budget(rate: Option<u32>, unit: Option<app::model::RateUnit>) -> Option<Budget> {
+    match (rate, unit) {
+        (Some(rate), Some(unit)) => Some(Budget { rate, window: Duration::from_secs(unit.seconds()) }),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+struct Pending {
+    id: String,
+    org: String,
+    #[serde(rename = "analyzerId")]
+    analyzer_id: String,
+}
+
+#[derive(Deserialize)]
+struct Started {
+    org: String,
+    #[serde(rename = "analyzerId")]
+    analyzer_id: String,
+    #[serde(rename = "startDate")]
+    start_date: i64,
+}
+
+/// Scan the definitions, give every analyzer its budget (with the starts still in its window),
+/// queue every job that did not finish (InProgress ones again: their process died with the last
+/// server), then run the dispatcher.
+pub async fn start(state: &AppState) -> anyhow::Result<()> {
+    let engine = state.service::<Engine>();
+    let catalog = engine.rescan(state).await;
+    tracing::info!(definitions = catalog.definitions.len(), refused = catalog.errors.len(), "analyzer definitions read");
+    let mut r = state.store.query("SELECT id, org, rate, rateUnit FROM analyzer", vars! {}).await?;
+    let analyzers: Vec<super::analyzer::Limits> = r.rows(0)?;
+    let longest = analyzers.iter().filter_map(|a| budget(a.rate, a.rate_unit)).map(|b| b.window).max();
+    for a in &analyzers {
+        engine.queue.set_budget(&lane(&a.org, &a.id), budget(a.rate, a.rate_unit));
+    }
+    if let Some(window) = longest {
+        let since = crate::core::store::now_millis() - i64::try_from(window.as_millis()).unwrap_or(i64::MAX / 2);
+        let mut r = state
+            .store
+            .query(
+                "SELECT org, analyzerId, startDate FROM job WHERE startDate > $since AND fromCache != true ORDER BY startDate",
+                vars! { "since" => since },
+            )
+            .await?;
+        for s in r.rows::<Started>(0)? {
+            engine.queue.record_start(&lane(&s.org, &s.analyzer_id), s.start_date);
+        }
+    }
+    let mut r = state
+        .store
+        .query(
+            "UPDATE job SET status = 'Waiting', startDate = NONE, requeuedAt = time::millis(time::now()) WHERE status = 'InProgress' RETURN NONE;
+             SELECT id, org, analyzerId, createdAt FROM job WHERE status = 'Waiting' ORDER BY createdAt",
+            vars! {},
+        )
+        .await?;
+    let pending: Vec<Pending> = r.rows(1)?;
+    if !pending.is_empty() {
+        tracing::info!(jobs = pending.len(), "analysis jobs queued again after a restart");
+    }
+    for p in pending {
+        engine.queue.push(&lane(&p.org, &p.analyzer_id), crate::core::store::record_key(&p.id).to_string());
+    }
+    let st = state.clone();
+    tokio::spawn(async move { dispatch(st).await });
+    Ok(())
+}
+
+/// Start queued jobs as the queue allows, each in its own task holding its permit.
+async fn dispatch(state: AppState) {
+    let engine = state.service::<Engine>();
+    loop {
+        let started = engine.queue.next().await;
+        let st = state.clone();
+        tokio::spawn(async move {
+            let job = started.job.clone();
+            if let Err(e) = super::run::execute(&st, &started.job, started.at).await {
+                tracing::error!(job = %job, error = ?e, "analysis job could not be run");
+                super::run::fail(&st, &job, &format!("The job could not be run: {e}")).await;
+            }
+            drop(started);
+            st.service::<Engine>().announce(&job);
+        });
+    }
+}

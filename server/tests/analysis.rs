@@ -1,0 +1,252 @@
+//! The analysis engine through the API: analyzers enabled per organisation, jobs run by the real
+//! TestAnalyzer of the public Cortex-Analyzers (tests/cortex-analyzers, in the Python venv made
+//! by scripts/lib.sh's `ensure_analyzers_venv`), reports, mini-reports, the cache, quotas that
+//! queue without overshooting, permissions and tenant isolation.
+//!
+//! The quota test uses a stand-in analyzer (a shell script that writes Cortex's output.json) so
+//! that 50 jobs take seconds, not Python start-ups.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The real analyzers and the `bin` of their venv; None (test skipped) when the venv is missing,
+/// unless scripts/test.sh asks for them.
+fn real_analyzers() -> Option<(PathBuf, PathBuf)> {
+    let dir = repo().join("tests/cortex-analyzers/analyzers");
+    let venv = std::env::var_os("WAGGLE_ANALYZERS_VENV").map(PathBuf::from).unwrap_or_else(|| repo().join("target/venv-analyzers"));
+    if venv.join("bin/python").exists() {
+        return Some((dir, venv.join("bin")));
+    }
+    assert!(std::env::var_os("WAGGLE_REQUIRE_ANALYZERS").is_none(), "the analyzers' venv is missing");
+    eprintln!("SKIP: no analyzers venv at {} (bash -c 'source scripts/lib.sh; ensure_analyzers_venv')", venv.display());
+    None
+}
+
+async fn case_with(c: &Client, s: &TestServer, values: &[&str]) -> (String, Vec<String>) {
+    let (st, case) = post(c, s, "/api/case", json!({"title": "analysis", "description": "d"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().unwrap().to_string();
+    let (st, obs) = post(c, s, &format!("/api/case/{id}/artifact"), json!({"dataType": "ip", "data": values})).await;
+    assert_eq!(st, StatusCode::CREATED, "{obs}");
+    let list = match obs {
+        Value::Array(a) => a,
+        one => vec![one],
+    };
+    (id, list.iter().map(|o| o["id"].as_str().unwrap().to_string()).collect())
+}
+
+async fn run(c: &Client, s: &TestServer, observable: &str, analyzer: &str) -> (StatusCode, Value) {
+    post(c, s, "/api/connector/cortex/job", json!({"cortexId": "local", "artifactId": observable, "analyzerId": analyzer})).await
+}
+
+/// The job once it has finished (its report included).
+async fn finished(c: &Client, s: &TestServer, job: &str) -> Value {
+    for _ in 0..300 {
+        let (st, j) = get(c, s, &format!("/api/connector/cortex/job/{job}")).await;
+        assert_eq!(st, StatusCode::OK, "{j}");
+        if matches!(j["status"].as_str(), Some("Success" | "Failure" | "Deleted")) {
+            return j;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {job} did not finish");
+}
+
+#[tokio::test]
+async fn test_analyzer_runs_on_observables_with_reports_cache_and_permissions() {
+    let Some((dir, bin)) = real_analyzers() else { return };
+    let s = TestServer::start_with(|st| {
+        st.analysis.analyzer_dirs = vec![dir];
+        st.analysis.path = vec![bin];
+    })
+    .await;
+    let admin = s.admin_session().await;
+    let ui_admin = s.ui_session(ADMIN, PASSWORD).await;
+
+    let catalog = ui_ok(&ui_admin, &s, "analysis/catalog", json!({})).await;
+    let ids: Vec<&str> = catalog["definitions"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    for id in ["TestAnalyzer_1_0", "ValidateObservable_1_0", "EmlParser_2_1", "Yara_3_0", "FireHOLBlocklists_2_0"] {
+        assert!(ids.contains(&id), "{id} in {ids:?}");
+    }
+    // Enabling checks the configuration against the definition's items.
+    let (st, e) = ui(&ui_admin, &s, "analysis/enable", json!({"definition": "TestAnalyzer_1_0", "input": {"configuration": {"throw_error": "yes"}}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    let (st, e) = ui(&ui_admin, &s, "analysis/enable", json!({"definition": "TestAnalyzer_1_0", "input": {"configuration": {"nope": 1}}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "unknown items are refused: {e}");
+    let a = ui_ok(&ui_admin, &s, "analysis/enable", json!({"definition": "TestAnalyzer_1_0", "input": {}})).await;
+    assert_eq!(a["name"], "TestAnalyzer_1_0");
+    assert_eq!(a["configuration"]["some_list"], json!(["item1", "item2", "item3"]), "defaults filled in");
+    let failing = ui_ok(&ui_admin, &s, "analysis/enable", json!({"definition": "TestAnalyzer_1_0", "input": {"name": "Failing", "configuration": {"throw_error": true}}})).await;
+    assert_eq!(failing["name"], "Failing");
+
+    let (_, list) = get(&admin, &s, "/api/connector/cortex/analyzer").await;
+    assert!(list.as_array().unwrap().iter().any(|a| a["name"] == "TestAnalyzer_1_0" && a["cortexIds"] == json!(["local"])), "{list}");
+    let (_, for_ip) = get(&admin, &s, "/api/connector/cortex/analyzer/type/ip").await;
+    assert_eq!(for_ip.as_array().unwrap().len(), 2);
+
+    let (case, obs) = case_with(&admin, &s, &["1.2.3.4"]).await;
+    let (st, job) = run(&admin, &s, &obs[0], "TestAnalyzer_1_0").await;
+    assert_eq!(st, StatusCode::CREATED, "{job}");
+    assert_eq!(job["_type"], "case_artifact_job");
+    assert_eq!(job["artifactId"], obs[0].as_str());
+    let job_id = job["id"].as_str().unwrap().to_string();
+    let done = finished(&admin, &s, &job_id).await;
+    assert_eq!(done["status"], "Success", "{done}");
+    let report = &done["report"];
+    let taxonomies = report["summary"]["taxonomies"].as_array().unwrap();
+    assert!(!taxonomies.is_empty(), "{report}");
+    assert!(report["full"].is_object());
+    assert!(!report["artifacts"].as_array().unwrap().is_empty(), "TestAnalyzer extracts an artifact: {report}");
+    assert!(done["startDate"].as_i64().unwrap() <= done["endDate"].as_i64().unwrap());
+
+    // The observable's mini-report, as TheHive 3 stored it; the report's operation applied.
+    let (_, o) = get(&admin, &s, &format!("/api/case/artifact/{}", obs[0])).await;
+    assert_eq!(o["reports"]["TestAnalyzer_1_0"]["taxonomies"].as_array().unwrap().len(), taxonomies.len(), "{o}");
+    assert_eq!(o["tags"], json!(["test"]), "AddTagToArtifact: {o}");
+    let (_, done) = get(&admin, &s, &format!("/api/connector/cortex/job/{job_id}")).await;
+    assert_eq!(done["report"]["operations"][0]["status"], "Success", "{done}");
+
+    // The same input again: the cache answers with the same job; force runs a new one.
+    let (st, again) = run(&admin, &s, &obs[0], "TestAnalyzer_1_0").await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!((again["id"].as_str(), again["fromCache"].as_bool()), (Some(job_id.as_str()), Some(true)), "{again}");
+    let (_, forced) = post(&admin, &s, "/api/connector/cortex/job?force=1", json!({"cortexId": "local", "artifactId": obs[0], "analyzerId": "TestAnalyzer_1_0"})).await;
+    assert_ne!(forced["id"], job["id"]);
+    finished(&admin, &s, forced["id"].as_str().unwrap()).await;
+
+    // A failing analyzer: Failure with its message, no mini-report.
+    let (_, f) = run(&admin, &s, &obs[0], "Failing").await;
+    let f = finished(&admin, &s, f["id"].as_str().unwrap()).await;
+    assert_eq!(f["status"], "Failure");
+    assert!(f["report"]["errorMessage"].as_str().unwrap().contains("throw_error"), "{f}");
+    let (_, o) = get(&admin, &s, &format!("/api/case/artifact/{}", obs[0])).await;
+    assert!(o["reports"].get("Failing").is_none());
+
+    // Artifacts of the report become observables of the case.
+    let added = ui_ok(&ui_admin, &s, "analysis/add-artifacts", json!({"job": job_id, "indices": null})).await;
+    assert!(added["done"].as_u64().unwrap() >= 1, "{added}");
+    let (total, _) = search(&admin, &s, "/api/case/artifact/_search", json!({"_parent": {"_type": "case", "_query": {"_id": case}}})).await;
+    assert!(total >= 2, "the extracted artifact is an observable of the case");
+
+    // Bad input: unknown analyzer, a type it does not take, an unknown server.
+    let (st, _) = run(&admin, &s, &obs[0], "Nope").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = post(&admin, &s, "/api/connector/cortex/job", json!({"cortexId": "elsewhere", "artifactId": obs[0], "analyzerId": "TestAnalyzer_1_0"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, e) = post(&admin, &s, "/api/connector/cortex/job", json!({"artifactId": obs[0]})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+
+    // Search and statistics see the jobs; the report page's view has the history.
+    let (total, jobs) = search(&admin, &s, "/api/connector/cortex/job/_search", json!({"_field": "status", "_value": "Success"})).await;
+    assert_eq!(total, 2, "{jobs:?}");
+    let (st, stats) = post(&admin, &s, "/api/connector/cortex/job/_stats", json!({"query": {}, "stats": [{"_agg": "field", "_field": "status", "_select": [{"_agg": "count"}]}]})).await;
+    assert_eq!(st, StatusCode::OK, "{stats}");
+    let view = ui_ok(&ui_admin, &s, "analysis/report", json!({"job": job_id})).await;
+    assert_eq!(view["history"].as_array().unwrap().len(), 3, "{view}");
+
+    // A read-only user sees jobs but runs nothing; another organisation sees nothing.
+    s.create_user(&admin, json!({"login": "ro@soc", "name": "Ro", "profile": "read-only", "password": "ro-password-1"})).await;
+    let ro = s.session("ro@soc", "ro-password-1").await;
+    let (st, _) = run(&ro, &s, &obs[0], "TestAnalyzer_1_0").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = get(&ro, &s, &format!("/api/connector/cortex/job/{job_id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let acme = s.acme_admin().await;
+    let (st, _) = get(&acme, &s, &format!("/api/connector/cortex/job/{job_id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, theirs) = get(&acme, &s, "/api/connector/cortex/analyzer").await;
+    assert_eq!(theirs, json!([]), "analyzers are per organisation");
+    let (st, _) = run(&acme, &s, &obs[0], "TestAnalyzer_1_0").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    s.stop().await;
+}
+
+/// A stand-in analyzer: writes a one-taxonomy report for its data after `sleep` seconds.
+fn fake_analyzers(sleep: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("Fast");
+    std::fs::create_dir(&a).unwrap();
+    std::fs::write(
+        a.join("Fast.json"),
+        json!({"name": "Fast", "version": "1.0", "description": "A stand-in", "author": "tests", "url": "https://example.org", "license": "AGPL-V3",
+               "dataTypeList": ["ip"], "command": "Fast/fast.sh", "configurationItems": []})
+        .to_string(),
+    )
+    .unwrap();
+    let script = format!(
+        "#!/bin/sh\nsleep {sleep}\ncat > \"$1/output/output.json\" <<'EOF'\n{{\"success\": true, \"summary\": {{\"taxonomies\": [{{\"level\": \"safe\", \"namespace\": \"Fast\", \"predicate\": \"ran\", \"value\": 1}}]}}, \"full\": {{}}, \"artifacts\": [], \"operations\": []}}\nEOF\n"
+    );
+    let path = a.join("fast.sh");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_rate_queues_jobs_without_ever_overshooting() {
+    let analyzers = fake_analyzers("0");
+    let s = TestServer::start_with(|st| {
+        st.analysis.analyzer_dirs = vec![analyzers.path().to_path_buf()];
+        st.analysis.concurrency = 4;
+    })
+    .await;
+    let admin = s.admin_session().await;
+    let ui_admin = s.ui_session(ADMIN, PASSWORD).await;
+    ui_ok(&ui_admin, &s, "analysis/enable", json!({"definition": "Fast_1_0", "input": {"rate": 10, "rateUnit": "Second", "jobCache": 0}})).await;
+    let values: Vec<String> = (0..50).map(|i| format!("10.0.0.{i}")).collect();
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    let (_, obs) = case_with(&admin, &s, &refs).await;
+    // 50 requests at once.
+    let runs = obs.iter().map(|o| {
+        let (admin, s) = (&admin, &s);
+        async move { run(admin, s, o, "Fast_1_0").await }
+    });
+    let created = futures::future::join_all(runs).await;
+    let mut ids = Vec::new();
+    for (st, j) in &created {
+        assert_eq!(*st, StatusCode::CREATED, "{j}");
+        ids.push(j["id"].as_str().unwrap().to_string());
+    }
+    let quota = ui_ok(&ui_admin, &s, "analysis/catalog", json!({})).await["analyzers"][0]["quota"].clone();
+    assert!(quota["used"].as_u64().unwrap() <= 10, "{quota}");
+    let mut starts = Vec::new();
+    for id in &ids {
+        let j = finished(&admin, &s, id).await;
+        assert_eq!(j["status"], "Success", "{j}");
+        starts.push(j["startDate"].as_i64().unwrap());
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 50, "none lost, none duplicated");
+    starts.sort();
+    // No window of one second holds more than 10 starts.
+    for (i, t) in starts.iter().enumerate() {
+        let within = starts[i..].iter().take_while(|u| **u < t + 1000).count();
+        assert!(within <= 10, "{within} starts within a second from {t}: {starts:?}");
+    }
+    assert!(starts[49] - starts[0] >= 4000, "50 jobs at 10 per second take at least 4 s: {starts:?}");
+
+    // Cortex's behaviour on request: over the rate, refused with 429.
+    ui_ok(&ui_admin, &s, "analysis/enable", json!({"definition": "Fast_1_0", "input": {"name": "Strict", "rate": 2, "rateUnit": "Hour", "overQuota": "refuse", "jobCache": 0}})).await;
+    for (i, o) in obs.iter().take(3).enumerate() {
+        let (st, e) = run(&admin, &s, o, "Strict").await;
+        if i < 2 {
+            assert_eq!(st, StatusCode::CREATED, "{e}");
+        } else {
+            assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{e}");
+            assert_eq!(e["type"], "RateLimitExceeded");
+        }
+    }
+    s.stop().await;
+}
