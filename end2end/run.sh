@@ -4,7 +4,11 @@
 # Usage: end2end/run.sh path/to/waggle [tests/NAME.test.mjs ...]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../scripts/lib.sh"
 bin="$(realpath "$1")"
+# The real Cortex analyzers (tests/cortex-analyzers) in their Python environment, for the
+# analysis tests.
+analyzers_venv="$(ensure_analyzers_venv)"
 shift
 port="${E2E_PORT:-19000}"
 export WAGGLE_ADMIN_PASSWORD="e2e-admin-password"
@@ -24,7 +28,8 @@ trap stop_server EXIT
 
 for test in "$@"; do
     data="$(mktemp -d)"
-    "$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn >"$data/server.log" 2>&1 &
+    "$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn \
+        --analyzers "$ROOT/tests/cortex-analyzers/analyzers" --analyzer-path "$analyzers_venv/bin" >"$data/server.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do
         curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break

@@ -3,7 +3,7 @@
 # databases), the real Python clients (thehive4py from PyPI), then the browser tests (headless
 # Debian Chromium driven by playwright-core).
 # Installs what is missing first (the wasm toolchain, Chromium, slapd, Node and Python
-# packages). CI runs exactly this (.ci/run).
+# packages, the analyzers' Python environment). CI runs exactly this (.ci/run).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -31,6 +31,9 @@ cargo build -p server --bins --tests
 waggle="${CARGO_TARGET_DIR:-$ROOT/target}/debug/waggle"
 
 log "unit and API tests"
+# The analysis tests run the real Cortex analyzers (tests/cortex-analyzers) in their venv.
+WAGGLE_ANALYZERS_VENV="$(ensure_analyzers_venv)"
+export WAGGLE_ANALYZERS_VENV WAGGLE_REQUIRE_ANALYZERS=1
 cargo test -p server
 cargo test -p app --features ssr
 

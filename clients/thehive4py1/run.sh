@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # thehive4py 1.8.2, from PyPI in its own virtual environment, drives a real Waggle (a temporary
 # embedded database) through every method it has for cases, tasks, task logs, observables
-# (values and files), case templates, custom fields, alerts and its query helpers, and runs a
-# Zerofox2TH-like alert feeder twice (feeders/).
+# (values and files), case templates, custom fields, alerts and its query helpers, its Cortex
+# calls against the embedded engine with real analyzers, and runs a Zerofox2TH-like alert feeder
+# twice (feeders/).
 # Usage: clients/thehive4py1/run.sh [path/to/waggle]   (default: target/debug/waggle)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib.sh"
 bin="$(realpath "${1:-$ROOT/target/debug/waggle}")"
 venv="$(ensure_venv thehive4py1 thehive4py==1.8.2 pytest==9.2.0)"
+analyzers_venv="$(ensure_analyzers_venv)"
 data="$(mktemp -d)"
 port="${TH4PY1_PORT:-19110}"
 export WAGGLE_ADMIN_PASSWORD="thehive4py-admin-password"
-"$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn >"$data/server.log" 2>&1 &
+"$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn \
+    --analyzers "$ROOT/tests/cortex-analyzers/analyzers" --analyzer-path "$analyzers_venv/bin" >"$data/server.log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT
@@ -21,7 +24,9 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { cat "$data/server.log"; exit 1; }
+# A real e-mail with an attachment, for EmlParser.
+python3 "$ROOT/server/tests/analyzers/make_eml.py" "$data/invoice.eml" invoice.exe
 cd "$here"
-WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" \
+WAGGLE_TEST_EML="$data/invoice.eml" WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" \
     TEMPLATE_FIXTURES="$ROOT/fixtures/thehive3/case-templates" \
     "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "${@:2}" || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }

@@ -88,11 +88,14 @@ pub fn AnalyzeDialog(observable: Observable, on_close: Callback<()>, on_change: 
     let chosen = RwSignal::new(Vec::<String>::new());
     let force = RwSignal::new(false);
     let tick = RwSignal::new(0u32);
+    // Bumped after each run: the analyzers' quotas are read again.
+    let ran = RwSignal::new(0u32);
     let alive = RwSignal::new(true);
     on_cleanup(move || alive.set(false));
     let analyzers = LocalResource::new({
         let id = id.clone();
         move || {
+            ran.track();
             let id = id.clone();
             async move { api::analyzers_for_observable(id).await }
         }
@@ -134,6 +137,7 @@ pub fn AnalyzeDialog(observable: Observable, on_close: Callback<()>, on_change: 
                         let failed = out.failed.iter().map(|(w, e)| format!("{w}: {e}")).collect::<Vec<_>>().join("; ");
                         notice.set(Some(if failed.is_empty() { format!("{} job(s) started", out.done) } else { format!("{} job(s) started; {failed}", out.done) }));
                         tick.update(|t| *t += 1);
+                        ran.update(|r| *r += 1);
                     }
                     Err(e) => error.set(Some(e)),
                 }

@@ -178,3 +178,37 @@ async fn dispatch(state: AppState) {
         });
     }
 }
+
+/// The embedded engine as one more analysis server (`local`): none when no analyzers directory
+/// is configured; green with definitions, orange when some were refused or jobs pile up, red
+/// when the directories hold none.
+pub fn local_status(state: &AppState) -> Option<app::model::ServerStatus> {
+    use app::model::Health;
+    let dirs = &state.settings.analysis.analyzer_dirs;
+    if dirs.is_empty() {
+        return None;
+    }
+    let engine = state.service::<Engine>();
+    let catalog = engine.catalog();
+    let waiting = engine.queue.waiting();
+    let (status, message) = if catalog.definitions.is_empty() {
+        (Health::Error, Some(format!("no analyzer definition in {}", dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "))))
+    } else if !catalog.errors.is_empty() {
+        (Health::Warning, Some(format!("{} definitions, {} refused", catalog.definitions.len(), catalog.errors.len())))
+    } else if waiting > BACKLOG_WARNING {
+        (Health::Warning, Some(format!("{waiting} jobs waiting")))
+    } else {
+        (Health::Ok, Some(format!("{} definitions, {waiting} jobs waiting", catalog.definitions.len())))
+    };
+    Some(app::model::ServerStatus {
+        name: app::model::LOCAL_ENGINE.into(),
+        url: String::new(),
+        version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        status,
+        message,
+        checked_at: Some(crate::core::store::now_millis()),
+    })
+}
+
+/// More waiting jobs than this turn the engine's health orange.
+const BACKLOG_WARNING: usize = 1000;

@@ -70,11 +70,6 @@ impl Connectors {
         self.status.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The worst health among enabled connectors.
-    pub fn health(&self) -> Health {
-        self.snapshot().iter().filter(|c| c.enabled).fold(Health::Ok, |h, c| h.worst(c.status))
-    }
-
     async fn check_one(&self, kind: Kind, server: &RemoteServer) -> ServerStatus {
         let base = server.url.trim_end_matches('/');
         let (url, version_path): (String, &[&str]) = match kind {

@@ -1,9 +1,9 @@
 //! Platform status and health, shared by `/api/status`, `/api/health` and the UI.
 
-use app::model::{AppStatus, Health};
+use app::model::{AppStatus, ConnectorStatus, Health};
 
 use crate::core::state::AppState;
-use crate::domain::platform::connector::Connectors;
+use crate::domain::platform::connector::{ANALYSIS, Connectors};
 use crate::core::store::SCHEMA_VERSION;
 use crate::vars;
 
@@ -36,9 +36,24 @@ async fn database_health(state: &AppState) -> Health {
     }
 }
 
+/// The connectors and their servers; the analysis connector includes the embedded engine
+/// (`local`) when analyzers directories are configured.
+pub fn connectors(state: &AppState) -> Vec<ConnectorStatus> {
+    let mut list = state.service::<Connectors>().snapshot();
+    if let Some(local) = crate::domain::analysis::engine::local_status(state) {
+        if let Some(c) = list.iter_mut().find(|c| c.name == ANALYSIS) {
+            c.servers.insert(0, local);
+            c.enabled = true;
+            c.status = Health::of_servers(c.servers.iter().map(|s| s.status));
+        }
+    }
+    list
+}
+
 /// Worst of the database and the enabled connectors.
 pub async fn health(state: &AppState) -> Health {
-    database_health(state).await.worst(state.service::<Connectors>().health())
+    let connectors = connectors(state).iter().filter(|c| c.enabled).fold(Health::Ok, |h, c| h.worst(c.status));
+    database_health(state).await.worst(connectors)
 }
 
 /// The status as `caller` may see it: the connectors' server addresses only for platform
@@ -61,7 +76,7 @@ pub async fn status(state: &AppState) -> AppStatus {
         storage: format!("{} ({})", info.engine, info.sync),
         schema_version: SCHEMA_VERSION,
         auth_methods: auth_methods(state),
-        connectors: state.service::<Connectors>().snapshot(),
+        connectors: connectors(state),
         health: health(state).await,
     }
 }
