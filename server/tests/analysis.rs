@@ -250,3 +250,162 @@ async fn a_rate_queues_jobs_without_ever_overshooting() {
     }
     s.stop().await;
 }
+
+/// The real binary, killed with SIGKILL while one job runs and two wait: after a restart on the
+/// same data, every job ends (none stuck InProgress, Cortex #363) and no job directory is left.
+#[tokio::test]
+async fn jobs_survive_sigkill() {
+    let analyzers = fake_analyzers("1");
+    let data = tempfile::tempdir().unwrap();
+    let spawn = |port: u16| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_waggle"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log", "error", "--analysis-concurrency", "1", "--data"])
+            .arg(data.path())
+            .arg("--analyzers")
+            .arg(analyzers.path())
+            .env("WAGGLE_ADMIN_PASSWORD", PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("waggle starts")
+    };
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap();
+    let up = |base: String| async move {
+        for _ in 0..600 {
+            if Client::new().get(format!("{base}/api/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not come up");
+    };
+    let session = |base: String| async move {
+        let c = Client::builder().cookie_store(true).build().unwrap();
+        let r = c.post(format!("{base}/api/login")).json(&json!({"user": ADMIN, "password": PASSWORD})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        c
+    };
+    let port = free_port();
+    let mut child = spawn(port);
+    let base = format!("http://127.0.0.1:{port}");
+    up(base.clone()).await;
+    let c = session(base.clone()).await;
+    let s = TestServerAt(base.clone());
+    let r = c.post(s.url("/ui/analysis/enable")).json(&json!({"definition": "Fast_1_0", "input": {"jobCache": 0}})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let case = c.post(s.url("/api/case")).json(&json!({"title": "crash", "description": "d"})).send().await.unwrap().json::<Value>().await.unwrap();
+    let obs: Vec<Value> = c
+        .post(s.url(&format!("/api/case/{}/artifact", case["id"].as_str().unwrap())))
+        .json(&json!({"dataType": "ip", "data": ["10.1.0.1", "10.1.0.2", "10.1.0.3"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut jobs = Vec::new();
+    for o in &obs {
+        let j: Value = c
+            .post(s.url("/api/connector/cortex/job"))
+            .json(&json!({"cortexId": "local", "artifactId": o["id"], "analyzerId": "Fast_1_0"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jobs.push(j["id"].as_str().unwrap().to_string());
+    }
+    // One runs (1 s), two wait (concurrency 1): kill it now.
+    let status = |c: Client, base: String, id: String| async move {
+        c.get(format!("{base}/api/connector/cortex/job/{id}")).send().await.unwrap().json::<Value>().await.unwrap()["status"].as_str().unwrap().to_string()
+    };
+    let mut seen_running = false;
+    for _ in 0..100 {
+        if status(c.clone(), base.clone(), jobs[0].clone()).await == "InProgress" {
+            seen_running = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(seen_running, "the first job runs");
+    assert_eq!(status(c.clone(), base.clone(), jobs[2].clone()).await, "Waiting");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let port = free_port();
+    let mut child = spawn(port);
+    let base = format!("http://127.0.0.1:{port}");
+    up(base.clone()).await;
+    let c = session(base.clone()).await;
+    for id in &jobs {
+        let mut last = String::new();
+        for _ in 0..200 {
+            last = status(c.clone(), base.clone(), id.clone()).await;
+            if last == "Success" || last == "Failure" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(last, "Success", "job {id} after the restart");
+    }
+    let left: Vec<_> = std::fs::read_dir(data.path().join("jobs")).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "job directories left: {left:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// A base URL with `url()`, like `TestServer`'s, for a server process.
+struct TestServerAt(String);
+
+impl TestServerAt {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+/// A secret configuration item (`api_key`): sealed in the database, shown as `********`, kept
+/// when the mask is sent back, and given in clear to the analyzer only.
+#[tokio::test]
+async fn analyzer_secrets_are_sealed_and_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("Echo");
+    std::fs::create_dir(&a).unwrap();
+    std::fs::write(
+        a.join("Echo.json"),
+        json!({"name": "Echo", "version": "2.0", "description": "Tells its key", "author": "tests", "url": "https://example.org", "license": "AGPL-V3",
+               "dataTypeList": ["ip"], "command": "Echo/echo.py",
+               "configurationItems": [{"name": "api_key", "description": "The key", "type": "string", "multi": false, "required": true}]})
+        .to_string(),
+    )
+    .unwrap();
+    let script = "#!/usr/bin/env python3\nimport json, sys\nd = sys.argv[1]\ni = json.load(open(d + '/input/input.json'))\n\
+        json.dump({'success': True, 'summary': {'taxonomies': []}, 'full': {'key': i['config']['api_key']}, 'artifacts': [], 'operations': []}, open(d + '/output/output.json', 'w'))\n";
+    std::fs::write(a.join("echo.py"), script).unwrap();
+    std::fs::set_permissions(a.join("echo.py"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let s = TestServer::start_with(|st| st.analysis.analyzer_dirs = vec![dir.path().to_path_buf()]).await;
+    let admin = s.admin_session().await;
+    let ui_admin = s.ui_session(ADMIN, PASSWORD).await;
+    let (st, e) = ui(&ui_admin, &s, "analysis/enable", json!({"definition": "Echo_2_0", "input": {}})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a required item: {e}");
+    let a = ui_ok(&ui_admin, &s, "analysis/enable", json!({"definition": "Echo_2_0", "input": {"configuration": {"api_key": "s3cret-value"}, "jobCache": 0}})).await;
+    assert_eq!(a["configuration"]["api_key"], "********");
+    let catalog = ui_ok(&ui_admin, &s, "analysis/catalog", json!({})).await;
+    assert!(!catalog.to_string().contains("s3cret-value"));
+    let (_, listed) = get(&admin, &s, "/api/connector/cortex/analyzer").await;
+    assert!(!listed.to_string().contains("s3cret-value"));
+    // At rest: sealed with the data directory's key (0600).
+    let state = &s.running.as_ref().unwrap().state;
+    let mut r = state.store.query("SELECT VALUE configuration.api_key FROM analyzer", waggle::vars! {}).await.unwrap();
+    let stored: Vec<String> = r.rows(0).unwrap();
+    assert!(stored[0].starts_with("enc:v1:") && !stored[0].contains("s3cret"), "{stored:?}");
+    let key = s.dir.path().join("analyzer-secrets.key");
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    // Sent back masked (the UI does): the secret stays.
+    let id = a["id"].as_str().unwrap();
+    ui_ok(&ui_admin, &s, "analysis/update", json!({"id": id, "input": {"configuration": {"api_key": "********"}}})).await;
+    let (_, obs) = case_with(&admin, &s, &["9.9.9.9"]).await;
+    let (_, j) = run(&admin, &s, &obs[0], "Echo_2_0").await;
+    let done = finished(&admin, &s, j["id"].as_str().unwrap()).await;
+    assert_eq!(done["report"]["full"]["key"], "s3cret-value", "the analyzer gets the real value: {done}");
+    s.stop().await;
+}

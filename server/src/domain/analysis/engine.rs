@@ -115,11 +115,18 @@ struct Started {
     start_date: i64,
 }
 
-/// Scan the definitions, give every analyzer its budget (with the starts still in its window),
-/// queue every job that did not finish (InProgress ones again: their process died with the last
-/// server), then run the dispatcher.
+/// Remove leftover job directories, scan the definitions, give every analyzer its budget (with
+/// the starts still in its window), queue every job that did not finish (InProgress ones again:
+/// their process died with the last server), then run the dispatcher.
 pub async fn start(state: &AppState) -> anyhow::Result<()> {
     let engine = state.service::<Engine>();
+    // Nothing runs yet: job directories left by a crash are removed.
+    let jobs_dir = state.settings.data_dir.join("jobs");
+    if tokio::fs::try_exists(&jobs_dir).await.unwrap_or(false) {
+        if let Err(e) = tokio::fs::remove_dir_all(&jobs_dir).await {
+            tracing::warn!(dir = %jobs_dir.display(), error = %e, "leftover job directories could not be removed");
+        }
+    }
     let catalog = engine.rescan(state).await;
     tracing::info!(definitions = catalog.definitions.len(), refused = catalog.errors.len(), "analyzer definitions read");
     let mut r = state.store.query("SELECT id, org, rate, rateUnit FROM analyzer", vars! {}).await?;
