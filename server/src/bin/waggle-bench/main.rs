@@ -5,8 +5,11 @@
 //! - `waggle-bench alerts` ([`alerts`]): alert ingestion, similarity and the triage list.
 //! - `waggle-bench dashboards` ([`dashboards`]): statistics of the default dashboards over 1M
 //!   alerts, 100k cases, 1M observables.
+//! - `waggle-bench analysis` ([`analysis`]): the analysis engine's job overhead, a drained burst
+//!   and waiting jobs in memory.
 
 mod alerts;
+mod analysis;
 mod cases;
 mod common;
 mod dashboards;
@@ -32,6 +35,8 @@ enum Cmd {
     Alerts(alerts::AlertsArgs),
     /// Seed alerts, cases and observables, then time every widget of the default dashboards.
     Dashboards(DashboardsArgs),
+    /// The analysis engine's overhead with a trivial analyzer.
+    Analysis(analysis::AnalysisArgs),
 }
 
 #[derive(clap::Args)]
@@ -69,6 +74,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Cmd::Cases(a) => rt.block_on(cases::run(a)),
         Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
+        Cmd::Analysis(a) => rt.block_on(analysis::run(a)),
         Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser }) => rt.block_on(
             dashboards::run(dashboards::Options { data, alerts, cases, observables, iterations, browser }),
         ),
