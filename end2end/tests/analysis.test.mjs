@@ -2,7 +2,8 @@
 // administrator enables it from Administration › Analyzers (a form made from its configuration
 // items), runs it from an observable's "Analyze" dialog, watches the job finish, sees the
 // coloured mini-reports on the observable's row, opens the report (summary, full report, raw
-// JSON), adds the extracted artifact to the case; then the jobs page lists the job.
+// JSON), adds the extracted artifact to the case; runs it on an alert's observable from the
+// alert preview; then the jobs page lists the jobs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, launch, shot, login, api } from './helpers.mjs';
@@ -66,10 +67,23 @@ test('analysis: enable an analyzer, run it on an observable, read its report, ad
     await page.click('a.back-link');
     await page.waitForSelector('table.observables >> text=8.8.8.8');
 
+    // An alert's observable, from the alert preview: its mini-reports show in the preview.
+    const a = await api('/api/alert', { body: { type: 'siem', source: 'edr', sourceRef: 'E2E-ANALYSIS', title: 'Beacon to a known IP',
+      description: 'seen by the EDR', artifacts: [{ dataType: 'ip', data: '203.0.113.77' }] } });
+    assert.equal(a.status, 201, JSON.stringify(a.json));
+    await page.goto(`${BASE}/alerts`);
+    await page.click('tr.alert-row:has-text("Beacon to a known IP")');
+    await page.click('.alert-preview button.analyze-observable');
+    await page.click('.analyze-dialog button.run-all');
+    await page.waitForSelector('.analyze-dialog table.jobs .job-status.success', { timeout: 20000 });
+    await page.click('.modal .icon-close');
+    await page.waitForSelector('.alert-preview .mini-reports .taxonomy.level-malicious');
+    await shot(page, 'analysis-06-alert');
+
     // The jobs page (administrators).
     await page.goto(`${BASE}/admin/jobs`);
     await page.waitForSelector('table.all-jobs .job-status.success');
-    await shot(page, 'analysis-06-jobs');
+    await shot(page, 'analysis-07-jobs');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

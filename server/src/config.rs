@@ -672,6 +672,11 @@ impl Settings {
                 anyhow::bail!("analysis concurrency must be at least 1");
             }
             let path = if args.analysis.analyzer_path.is_empty() { file.analysis.path } else { args.analysis.analyzer_path.clone() };
+            // Analyzers run in their own directory: relative paths would point elsewhere there.
+            let absolute = |list: Vec<PathBuf>| -> anyhow::Result<Vec<PathBuf>> {
+                list.into_iter().map(|p| std::path::absolute(&p).with_context(|| format!("analysis path {}", p.display()))).collect()
+            };
+            let (analyzer_dirs, path) = (absolute(analyzer_dirs)?, absolute(path)?);
             AnalysisSettings { analyzer_dirs, concurrency, keep_job_dirs: file.analysis.keep_job_dirs, path }
         };
         let org = args.org.clone().or(file.org).or(env_parse("WAGGLE_ORG")?).unwrap_or_else(|| "soc".into());

@@ -409,3 +409,44 @@ async fn analyzer_secrets_are_sealed_and_never_shown() {
     assert_eq!(done["report"]["full"]["key"], "s3cret-value", "the analyzer gets the real value: {done}");
     s.stop().await;
 }
+
+/// Analyzers run on an alert's observables too: the mini-report lands on the alert's observable,
+/// and a triaged alert stays as it was (a report is not a change from its feeder).
+#[tokio::test]
+async fn analyzers_run_on_alert_observables() {
+    let analyzers = fake_analyzers("0");
+    let s = TestServer::start_with(|st| st.analysis.analyzer_dirs = vec![analyzers.path().to_path_buf()]).await;
+    let admin = s.admin_session().await;
+    let ui_admin = s.ui_session(ADMIN, PASSWORD).await;
+    ui_ok(&ui_admin, &s, "analysis/enable", json!({"definition": "Fast_1_0", "input": {}})).await;
+    let (st, alert) = post(&admin, &s, "/api/alert", json!({"type": "siem", "source": "edr", "sourceRef": "a-1", "title": "Beacon", "description": "d",
+        "artifacts": [{"dataType": "ip", "data": "203.0.113.9"}]})).await;
+    assert_eq!(st, StatusCode::CREATED, "{alert}");
+    let alert_id = alert["id"].as_str().unwrap();
+    let (st, _) = post(&admin, &s, &format!("/api/alert/{alert_id}/markAsRead"), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    let obs = alert["artifacts"][0]["id"].as_str().unwrap().to_string();
+    let analyzers_for = ui_ok(&ui_admin, &s, "analysis/analyzers-for", json!({"observable": obs})).await;
+    assert_eq!(analyzers_for.as_array().unwrap().len(), 1);
+    let (st, j) = run(&admin, &s, &obs, "Fast_1_0").await;
+    assert_eq!(st, StatusCode::CREATED, "{j}");
+    assert_eq!(j["alert"], alert_id);
+    let done = finished(&admin, &s, j["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "Success");
+    let mut seen = Value::Null;
+    for _ in 0..50 {
+        let (_, a) = get(&admin, &s, &format!("/api/alert/{alert_id}")).await;
+        if a["artifacts"][0]["reports"]["Fast_1_0"].is_object() {
+            seen = a;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen["artifacts"][0]["reports"]["Fast_1_0"]["taxonomies"][0]["namespace"], "Fast", "{seen}");
+    assert_eq!(seen["status"], "Ignored", "marked read, it stays so: {seen}");
+    // Another organisation cannot run anything on it.
+    let acme = s.acme_admin().await;
+    let (st, _) = run(&acme, &s, &obs, "Fast_1_0").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    s.stop().await;
+}

@@ -75,6 +75,9 @@ pub struct AlertObservable {
     #[serde(default)]
     pub ignore_similarity: bool,
     pub start_date: Millis,
+    /// Analyzer mini-reports (`{"<analyzer>": {"taxonomies": [...]}}`), as on case observables.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub reports: serde_json::Map<String, serde_json::Value>,
     /// In how many live cases of the organisation the same value appears (computed when asked
     /// for similarity, never stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]

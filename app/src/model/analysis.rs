@@ -223,6 +223,9 @@ pub struct Job {
     pub observable: Option<Id>,
     #[serde(default)]
     pub case: Option<Id>,
+    /// The alert, when the observable is an alert's.
+    #[serde(default)]
+    pub alert: Option<Id>,
     pub created_at: Millis,
     pub created_by: String,
     #[serde(default)]

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use serde_json::{Map, Value};
 
 use crate::api;
-use crate::model::{ApiError, Job, JobStatus, Observable, Taxonomy};
+use crate::model::{ApiError, Job, JobStatus, Taxonomy};
 use crate::ui::action::fetched;
 use crate::ui::browser;
 use crate::ui::format;
@@ -79,10 +79,10 @@ pub fn JobStatusPill(status: JobStatus) -> impl IntoView {
     view! { <span class=status_class(status)>{status.as_str()}</span> }
 }
 
-/// Run analyzers on one observable and follow its jobs.
+/// Run analyzers on one observable (a case's or an alert's: `id`, and `label` naming it) and
+/// follow its jobs.
 #[component]
-pub fn AnalyzeDialog(observable: Observable, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
-    let id = observable.id.clone();
+pub fn AnalyzeDialog(id: String, #[prop(into)] label: String, on_close: Callback<()>, on_change: Callback<()>) -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let notice = RwSignal::new(None::<String>);
     let chosen = RwSignal::new(Vec::<String>::new());
@@ -149,7 +149,7 @@ pub fn AnalyzeDialog(observable: Observable, on_close: Callback<()>, on_change: 
         move |_| run(Some(chosen.get_untracked()))
     };
     let run_all = move |_| run(None);
-    let title = format!("Analyze {} {}", observable.data_type, observable.display_value());
+    let title = format!("Analyze {label}");
     view! {
         <Modal title=title on_close=on_close>
             <div class="analyze-dialog">

@@ -44,9 +44,7 @@ impl UiBackend {
 #[async_trait::async_trait]
 impl AnalysisBackend for UiBackend {
     async fn analyzers_for_observable(&self, id: String) -> R<Vec<Analyzer>> {
-        let caller = self.caller()?;
-        let o = observable::get(&self.state, caller, &id).await?;
-        Ok(analyzer::for_type(&self.state, caller, &o.data_type).await?)
+        Ok(job::analyzers_for(&self.state, self.caller()?, &id).await?)
     }
 
     async fn run_analyzers(&self, observables: Vec<String>, analyzers: Option<Vec<String>>, force: bool) -> R<BulkOutcome> {

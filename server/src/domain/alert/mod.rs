@@ -938,6 +938,26 @@ pub async fn delete_observable(state: &AppState, caller: &Caller, observable_id:
     Ok(())
 }
 
+/// Whether `id` names an observable of an alert (`<alert>-<n>`) rather than of a case.
+pub fn is_observable_id(id: &str) -> bool {
+    alert_of_observable(id).is_some()
+}
+
+/// Set an analyzer's mini-report on an alert observable (a job of the analysis engine that
+/// finished; the job checked the caller's right to analyse). The alert's status stays: a report
+/// is not a change from its feeder.
+pub async fn set_observable_report(state: &AppState, caller: &Caller, observable_id: &str, analyzer: &str, entry: Value) -> Result<()> {
+    let alert_id = alert_of_observable(observable_id).ok_or_else(|| Error::not_found("observable", observable_id))?;
+    change_with(state, caller, alert_id, |cur| {
+        let mut list = cur.alert.observables.clone();
+        let o = list.iter_mut().find(|o| o.id == observable_id).ok_or_else(|| Error::not_found("observable", observable_id))?;
+        o.reports.insert(analyzer.to_string(), entry.clone());
+        Ok(Change { replace_observables: Some(list), status: Some(cur.alert.status), ..Default::default() })
+    })
+    .await?;
+    Ok(())
+}
+
 /// One observable of an alert, with its alert.
 pub async fn get_observable(state: &AppState, caller: &Caller, observable_id: &str) -> Result<(Alert, AlertObservable)> {
     let alert_id = alert_of_observable(observable_id).ok_or_else(|| Error::not_found("observable", observable_id))?;

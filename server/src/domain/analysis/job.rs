@@ -36,6 +36,7 @@ pub struct Input {
     pub parameters: Map<String, Value>,
     pub observable: Option<String>,
     pub case: Option<String>,
+    pub alert: Option<String>,
 }
 
 /// A job as stored: the client's shape plus the organisation.
@@ -48,31 +49,59 @@ pub(super) struct Row {
     pub report_of: Option<String>,
 }
 
-/// Run the analyzer `analyzer_key` (id or name) on an observable of the caller's organisation.
-pub async fn run_on_observable(state: &AppState, caller: &Caller, observable_id: &str, analyzer_key: &str, force: bool) -> Result<Job> {
-    caller.require(Permission::ManageAnalyze, "run analyzers")?;
+/// What analysing an observable of the caller's organisation takes: a case's, or an alert's.
+async fn target(state: &AppState, caller: &Caller, observable_id: &str) -> Result<Input> {
+    if crate::domain::alert::is_observable_id(observable_id) {
+        let (alert, o) = crate::domain::alert::get_observable(state, caller, observable_id).await?;
+        return Ok(Input {
+            data_type: o.data_type,
+            data: o.data,
+            attachment: o.attachment,
+            tlp: o.tlp,
+            pap: alert.pap,
+            message: o.message,
+            parameters: Map::new(),
+            observable: Some(o.id),
+            case: None,
+            alert: Some(alert.id),
+        });
+    }
     let o = observable::get(state, caller, observable_id).await?;
-    let input = Input {
-        data_type: o.data_type.clone(),
-        data: o.data.clone(),
-        attachment: o.attachment.clone(),
+    Ok(Input {
+        data_type: o.data_type,
+        data: o.data,
+        attachment: o.attachment,
         tlp: o.tlp,
         pap: 2,
-        message: o.message.clone(),
+        message: o.message,
         parameters: Map::new(),
-        observable: Some(o.id.clone()),
-        case: Some(o.case_id.clone()),
-    };
+        observable: Some(o.id),
+        case: Some(o.case_id),
+        alert: None,
+    })
+}
+
+/// The analyzers that take an observable (of a case or an alert).
+pub async fn analyzers_for(state: &AppState, caller: &Caller, observable_id: &str) -> Result<Vec<app::model::Analyzer>> {
+    let t = target(state, caller, observable_id).await?;
+    analyzer::for_type(state, caller, &t.data_type).await
+}
+
+/// Run the analyzer `analyzer_key` (id or name) on an observable of the caller's organisation
+/// (a case's or an alert's).
+pub async fn run_on_observable(state: &AppState, caller: &Caller, observable_id: &str, analyzer_key: &str, force: bool) -> Result<Job> {
+    caller.require(Permission::ManageAnalyze, "run analyzers")?;
+    let input = target(state, caller, observable_id).await?;
     create(state, caller, analyzer_key, input, force).await
 }
 
 /// Every analyzer that takes the observable's type, run on it; what could not start says why.
 pub async fn run_all_on_observable(state: &AppState, caller: &Caller, observable_id: &str) -> Result<Vec<(String, Result<Job>)>> {
     caller.require(Permission::ManageAnalyze, "run analyzers")?;
-    let o = observable::get(state, caller, observable_id).await?;
+    let t = target(state, caller, observable_id).await?;
     let mut out = Vec::new();
-    for a in analyzer::for_type(state, caller, &o.data_type).await? {
-        out.push((a.name.clone(), run_on_observable(state, caller, &o.id, &a.id, false).await));
+    for a in analyzer::for_type(state, caller, &t.data_type).await? {
+        out.push((a.name.clone(), create(state, caller, &a.id, t.clone(), false).await));
     }
     Ok(out)
 }
@@ -141,6 +170,9 @@ pub async fn create(state: &AppState, caller: &Caller, analyzer_key: &str, input
     if let Some(c) = &input.case {
         doc.insert("case".into(), json!(c));
     }
+    if let Some(a) = &input.alert {
+        doc.insert("alert".into(), json!(a));
+    }
     doc.insert("cacheKey".into(), json!(key));
     doc.insert("createdAt".into(), json!(now));
     doc.insert("createdBy".into(), json!(caller.login));
@@ -193,6 +225,7 @@ async fn from_cache(state: &AppState, caller: &Caller, store: &OrgStore, hit: Ro
         m.insert("cortexJobId".into(), json!(id));
         m.insert("observable".into(), json!(input.observable));
         m.insert("case".into(), json!(input.case));
+        m.insert("alert".into(), json!(input.alert));
         m.insert("fromCache".into(), json!(true));
         m.insert("reportOf".into(), json!(source));
         m.insert("createdAt".into(), json!(now_millis()));
@@ -201,8 +234,8 @@ async fn from_cache(state: &AppState, caller: &Caller, store: &OrgStore, hit: Ro
     let Value::Object(doc) = doc else { return Err(Error::Internal(anyhow::anyhow!("a job is an object"))) };
     let created = store.create(TABLE, &id, doc).await?;
     let job = decode(created)?;
-    if let (Some(o), Some(report)) = (&job.observable, read_report(store, &source).await?) {
-        super::run::set_mini_report(state, store, &caller.login, o, &job.analyzer_name, &report).await?;
+    if let Some(report) = read_report(store, &source).await? {
+        super::run::set_mini_report(state, store, caller, &job, &report).await?;
     }
     Ok(job)
 }

@@ -198,8 +198,9 @@ async fn finish(state: &AppState, store: &OrgStore, row: &Row, mut report: JobRe
     });
     let vpatch = tx.bind(patch);
     tx.push(format!("UPDATE type::record('job', {vid}) MERGE {vpatch} WHERE org = $org AND status = 'InProgress'"));
-    let observable = match (&job.observable, report.success) {
-        (Some(o), true) => crate::domain::case::observable::get_in(store, o).await?.map(|_| o.clone()),
+    // A case observable's mini-report is written with the job's end; an alert's after it.
+    let observable = match (&job.observable, &job.case, report.success) {
+        (Some(o), Some(_), true) => crate::domain::case::observable::get_in(store, o).await?.map(|_| o.clone()),
         _ => None,
     };
     if let Some(o) = &observable {
@@ -210,6 +211,15 @@ async fn finish(state: &AppState, store: &OrgStore, row: &Row, mut report: JobRe
         attachment::discard(state, files).await;
     }
     result?;
+    if let (Some(o), Some(_), true) = (&job.observable, &job.alert, report.success) {
+        let set = match crate::core::auth::on_behalf(state, &job.created_by, &row.org).await {
+            Ok(caller) => crate::domain::alert::set_observable_report(state, &caller, o, &job.analyzer_name, entry(&report)).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = set {
+            tracing::warn!(job = %job.id, error = ?e, "the alert observable's mini-report could not be set");
+        }
+    }
     tracing::info!(job = %job.id, analyzer = %job.analyzer_name, status = status.as_str(), "analysis job finished");
     Ok(())
 }
@@ -313,13 +323,15 @@ fn mini_report(tx: &mut Tx, observable: &str, analyzer_name: &str, report: &JobR
     tx.audit(app::model::AuditOperation::Update, "case_artifact", &vo, "$mini.case", &details, None, Some("$mini"));
 }
 
-/// Set an observable's mini-report from a report already stored (a cache hit).
-pub(super) async fn set_mini_report(state: &AppState, store: &OrgStore, login: &str, observable: &str, analyzer_name: &str, report: &JobReport) -> Result<()> {
-    if !report.success {
-        return Ok(());
+/// Set the mini-report of a job's observable (a case's or an alert's) from a report already
+/// stored (a cache hit).
+pub(super) async fn set_mini_report(state: &AppState, store: &OrgStore, caller: &crate::core::auth::Caller, job: &app::model::Job, report: &JobReport) -> Result<()> {
+    let Some(o) = job.observable.as_deref().filter(|_| report.success) else { return Ok(()) };
+    if job.alert.is_some() {
+        return crate::domain::alert::set_observable_report(state, caller, o, &job.analyzer_name, entry(report)).await;
     }
-    let mut tx = Tx::on_behalf(login, None);
-    mini_report(&mut tx, observable, analyzer_name, report);
+    let mut tx = Tx::new(caller);
+    mini_report(&mut tx, o, &job.analyzer_name, report);
     tx.run(state, store).await?;
     Ok(())
 }

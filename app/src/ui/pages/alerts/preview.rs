@@ -1,5 +1,6 @@
-//! The alert preview panel (description, custom fields, observables with "seen in N cases",
-//! similar cases ranked by overlap; import with a template, merge into a case, ignore), the
+//! The alert preview panel (description, custom fields, observables with "seen in N cases" and
+//! their analyzers' mini-reports ("Analyze" runs them), similar cases ranked by overlap; import with a
+//! template, merge into a case, ignore), the
 //! case picker used to merge, and [`CaseAlerts`]: the alerts a case came from, for the case
 //! page.
 
@@ -8,6 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, AlertPreview, CaseChoice, TriageAction};
 use crate::model::{AlertObservable, ApiError};
+use crate::ui::analysis::{AnalyzeDialog, MiniReports};
 use crate::ui::auth::use_auth;
 use crate::ui::format;
 use crate::ui::widgets::{EmptyState, ErrorNote, Loading, SeverityBadge, TlpBadge};
@@ -40,6 +42,8 @@ pub fn AlertPreviewPanel(id: String, #[prop(into)] on_changed: Callback<String>)
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let merging = RwSignal::new(false);
+    // The observable being analysed: its id and a label.
+    let analyzing = RwSignal::new(None::<(String, String)>);
     let fail = move |e: ApiError| {
         auth.check(&e);
         error.set(Some(e));
@@ -94,9 +98,13 @@ pub fn AlertPreviewPanel(id: String, #[prop(into)] on_changed: Callback<String>)
         <Suspense fallback=|| view! { <Loading/> }>
             {move || preview.get().map(|r| match r {
                 Err(e) => view! { <div class="error-note">{e.to_string()}</div> }.into_any(),
-                Ok(p) => preview_body(p, templates, template, busy, merging, merge, import, ignore).into_any(),
+                Ok(p) => preview_body(p, templates, template, busy, merging, merge, import, ignore, analyzing).into_any(),
             })}
         </Suspense>
+        // Outside the preview's body: the preview is read again when a job ends, the dialog stays.
+        {move || analyzing.get().map(|(id, label)| view! {
+            <AnalyzeDialog id=id label=label on_close=Callback::new(move |_| analyzing.set(None)) on_change=Callback::new(move |_| reload.update(|n| *n += 1))/>
+        })}
         <ErrorNote error=error/>
     }
 }
@@ -111,6 +119,7 @@ fn preview_body(
     merge: Callback<CaseChoice>,
     import: impl Fn(leptos::ev::MouseEvent) + 'static,
     ignore: impl Fn(leptos::ev::MouseEvent) + 'static,
+    analyzing: RwSignal<Option<(String, String)>>,
 ) -> impl IntoView {
     let a = p.alert.alert;
     let similar = p.alert.similar_cases;
@@ -170,8 +179,8 @@ fn preview_body(
         <section class="preview-section">
             <h3>{format!("Observables ({})", a.observables.len())}</h3>
             <table class="grid observables">
-                <thead><tr><th>"Type"</th><th>"Value"</th><th>"TLP"</th><th>"Seen"</th></tr></thead>
-                <tbody>{a.observables.clone().into_iter().map(observable_row).collect_view()}</tbody>
+                <thead><tr><th>"Type"</th><th>"Value"</th><th>"TLP"</th><th>"Seen"</th><th></th></tr></thead>
+                <tbody>{a.observables.clone().into_iter().map(|o| observable_row(o, analyzing)).collect_view()}</tbody>
             </table>
         </section>
         <section class="preview-section">
@@ -198,14 +207,15 @@ fn preview_body(
     }
 }
 
-fn observable_row(o: AlertObservable) -> impl IntoView {
+fn observable_row(o: AlertObservable, analyzing: RwSignal<Option<(String, String)>>) -> impl IntoView {
     let seen = o.seen.unwrap_or(0);
     let value = o.display_value().to_string();
+    let target = (o.id.clone(), format!("{} {}", o.data_type, value));
     let cases = o.seen_in.clone();
     view! {
         <tr class:ioc=o.ioc>
             <td>{o.data_type.clone()}</td>
-            <td class="mono value">{value}{o.ioc.then_some(" (IOC)")}</td>
+            <td class="mono value">{value}{o.ioc.then_some(" (IOC)")}<MiniReports reports=o.reports.clone()/></td>
             <td><TlpBadge level=o.tlp/></td>
             <td class="seen-cell">
                 {(seen > 0).then(|| {
@@ -226,6 +236,8 @@ fn observable_row(o: AlertObservable) -> impl IntoView {
                     }
                 })}
             </td>
+            <td class="actions"><button class="small analyze-observable" title="Run analyzers, see their reports"
+                on:click=move |_| analyzing.set(Some(target.clone()))>"Analyze"</button></td>
         </tr>
     }
 }

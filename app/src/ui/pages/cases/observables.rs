@@ -237,7 +237,7 @@ pub fn ObservablesTab() -> impl IntoView {
                 }
             })}
             {move || analyzing.get().map(|o| view! {
-                <AnalyzeDialog observable=o on_close=Callback::new(move |_| analyzing.set(None)) on_change=Callback::new(move |_| ctx.refresh())/>
+                <AnalyzeDialog id=o.id.clone() label=format!("{} {}", o.data_type, o.display_value()) on_close=Callback::new(move |_| analyzing.set(None)) on_change=Callback::new(move |_| ctx.refresh())/>
             })}
             {move || editing.get().map(|o| view! {
                 <ObservableEditDialog o=o on_close=Callback::new(move |_| editing.set(None))
