@@ -67,7 +67,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 
     state.service::<Connectors>().spawn_checker(shutdown.clone());
     // Analyzer definitions read, unfinished jobs queued again, the dispatcher started.
-    crate::domain::analysis::engine::start(&state).await.context("starting the analysis engine")?;
+    crate::domain::analysis::engine::start(&state, shutdown.clone()).await.context("starting the analysis engine")?;
     {
         // Files a crash left without a record (written before a transaction that never committed):
         // at start, then every hour (for another Waggle process that crashed on the same data).

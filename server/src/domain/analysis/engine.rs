@@ -118,7 +118,7 @@ struct Started {
 /// Remove leftover job directories, scan the definitions, give every analyzer its budget (with
 /// the starts still in its window), queue every job that did not finish (InProgress ones again:
 /// their process died with the last server), then run the dispatcher.
-pub async fn start(state: &AppState) -> anyhow::Result<()> {
+pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
     let engine = state.service::<Engine>();
     // Nothing runs yet: job directories left by a crash are removed.
     let jobs_dir = state.settings.data_dir.join("jobs");
@@ -164,21 +164,32 @@ pub async fn start(state: &AppState) -> anyhow::Result<()> {
         engine.queue.push(&lane(&p.org, &p.analyzer_id), crate::core::store::record_key(&p.id).to_string());
     }
     let st = state.clone();
-    tokio::spawn(async move { dispatch(st).await });
+    tokio::spawn(async move { dispatch(st, shutdown).await });
     Ok(())
 }
 
-/// Start queued jobs as the queue allows, each in its own task holding its permit.
-async fn dispatch(state: AppState) {
+/// Start queued jobs as the queue allows, each in its own task holding its permit, until
+/// `shutdown`: then running jobs are dropped (their processes killed, their directories
+/// removed) and stay InProgress, to run again at the next start.
+async fn dispatch(state: AppState, shutdown: tokio_util::sync::CancellationToken) {
     let engine = state.service::<Engine>();
     loop {
-        let started = engine.queue.next().await;
-        let st = state.clone();
+        let started = tokio::select! {
+            () = shutdown.cancelled() => return,
+            s = engine.queue.next() => s,
+        };
+        let (st, stop) = (state.clone(), shutdown.clone());
         tokio::spawn(async move {
             let job = started.job.clone();
-            if let Err(e) = super::run::execute(&st, &started.job, started.at).await {
-                tracing::error!(job = %job, error = ?e, "analysis job could not be run");
-                super::run::fail(&st, &job, &format!("The job could not be run: {e}")).await;
+            let run = async {
+                if let Err(e) = super::run::execute(&st, &started.job, started.at).await {
+                    tracing::error!(job = %job, error = ?e, "analysis job could not be run");
+                    super::run::fail(&st, &job, &format!("The job could not be run: {e}")).await;
+                }
+            };
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = run => {}
             }
             drop(started);
             st.service::<Engine>().announce(&job);
