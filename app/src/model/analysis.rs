@@ -9,6 +9,10 @@ use super::{Attachment, Id, Millis};
 /// The id the embedded engine has among Cortex servers (`cortexId`).
 pub const LOCAL_ENGINE: &str = "local";
 
+fn local_engine() -> String {
+    LOCAL_ENGINE.to_string()
+}
+
 /// One configuration item an analyzer definition declares.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +62,18 @@ pub enum RateUnit {
     Day,
     /// 30 days.
     Month,
+}
+
+impl Analyzer {
+    /// How the UI names it to run it: its name here, `server/id` on an external Cortex.
+    pub fn run_key(&self) -> String {
+        if self.cortex_id == LOCAL_ENGINE { self.name.clone() } else { format!("{}/{}", self.cortex_id, self.id) }
+    }
+
+    /// The reverse of [`Analyzer::run_key`]: `(cortex id, analyzer)`.
+    pub fn parse_run_key(key: &str) -> (&str, &str) {
+        key.split_once('/').unwrap_or((LOCAL_ENGINE, key))
+    }
 }
 
 impl RateUnit {
@@ -115,6 +131,9 @@ pub struct QuotaState {
 #[serde(rename_all = "camelCase")]
 pub struct Analyzer {
     pub id: Id,
+    /// Where it runs: the embedded engine ([`LOCAL_ENGINE`]) or an external Cortex (its name).
+    #[serde(default = "local_engine")]
+    pub cortex_id: String,
     /// Unique in the organisation; the definition's id unless named otherwise.
     pub name: String,
     #[serde(rename = "analyzerDefinitionId")]
@@ -206,6 +225,9 @@ pub struct Job {
     pub analyzer_name: String,
     /// The definition's id.
     pub analyzer_definition: String,
+    /// Where it runs: the embedded engine ([`LOCAL_ENGINE`]) or an external Cortex (its name).
+    #[serde(default = "local_engine")]
+    pub cortex_id: String,
     pub status: JobStatus,
     pub data_type: String,
     #[serde(default)]

@@ -162,13 +162,14 @@ pub fn AnalyzeDialog(id: String, #[prop(into)] label: String, on_close: Callback
                     view! {
                         <div class="analyzer-choices">
                             {list.into_iter().map(|a| {
-                                let (n1, n2) = (a.name.clone(), a.name.clone());
+                                let (n1, n2) = (a.run_key(), a.run_key());
+                                let remote = (a.cortex_id != crate::model::LOCAL_ENGINE).then(|| format!(" (on {})", a.cortex_id));
                                 let quota = a.quota.map(|q| format!(" · {} of {} left", q.remaining, q.used + q.remaining)).unwrap_or_default();
                                 view! {
                                     <label class="analyzer-choice">
                                         <input type="checkbox" name=a.name.clone() prop:checked=move || chosen.with(|c| c.contains(&n1))
                                             on:change=move |ev| { let on = event_target_checked(&ev); let n = n2.clone(); chosen.update(|c| { c.retain(|x| *x != n); if on { c.push(n) } }) }/>
-                                        <strong>{a.name.clone()}</strong>
+                                        <strong>{a.name.clone()}</strong>{remote}
                                         <span class="muted small">" "{a.description.clone()}{quota}</span>
                                     </label>
                                 }

@@ -53,8 +53,9 @@ impl AnalysisBackend for UiBackend {
         for id in observables.iter().take(MAX_PAGE as usize) {
             match &analyzers {
                 Some(list) => {
-                    for a in list {
-                        results.push((format!("{a} on {id}"), job::run_on_observable(&self.state, caller, id, a, force).await));
+                    for key in list {
+                        let (cortex, a) = Analyzer::parse_run_key(key);
+                        results.push((format!("{a} on {id}"), job::run_on_observable_at(&self.state, caller, cortex, id, a, force).await));
                     }
                 }
                 None => match job::run_all_on_observable(&self.state, caller, id).await {

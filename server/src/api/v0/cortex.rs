@@ -1,6 +1,6 @@
 //! TheHive's Cortex connector (`/api/connector/cortex/...`), as thehive4py 1.x and TheHive's UI
-//! use it: analyzers across Cortex servers (the embedded engine is the server `local`), jobs run
-//! on observables (`case_artifact_job`).
+//! use it: analyzers across Cortex servers (the embedded engine is the server `local`; external
+//! ones from `[[cortex]]`), jobs run on observables (`case_artifact_job`).
 
 use app::model::{Analyzer, Job, JobReport, LOCAL_ENGINE};
 use axum::extract::{Path, RawQuery, State};
@@ -18,7 +18,7 @@ use crate::core::error::{Error, Result};
 use crate::core::query::Entity;
 use crate::core::search::Search;
 use crate::core::state::AppState;
-use crate::domain::analysis::{analyzer, job};
+use crate::domain::analysis::{analyzer, job, remote};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,14 +31,36 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_job))
 }
 
-/// An analyzer as TheHive shows it: one entry per name, with the servers that have it.
-fn analyzer_object(a: &Analyzer) -> Value {
-    json!({
-        "_id": a.name, "id": a.name, "_type": "analyzer",
-        "name": a.name, "version": a.version, "description": a.description,
-        "dataTypeList": a.data_type_list, "cortexIds": [LOCAL_ENGINE],
-        "analyzerDefinitionId": a.definition_id, "quota": a.quota, "rate": a.rate, "rateUnit": a.rate_unit,
-    })
+/// Analyzers as TheHive shows them: one entry per name, with the servers that have it
+/// (`local`, the embedded engine, and external Cortex servers).
+fn grouped(list: &[Analyzer]) -> Vec<Value> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for a in list.iter().filter(|a| !a.missing) {
+        match out.iter_mut().find(|(n, _)| *n == a.name) {
+            Some((_, v)) => {
+                if let Some(ids) = v.get_mut("cortexIds").and_then(Value::as_array_mut) {
+                    ids.push(json!(a.cortex_id));
+                }
+            }
+            None => out.push((
+                a.name.clone(),
+                json!({
+                    "_id": a.name, "id": a.name, "_type": "analyzer",
+                    "name": a.name, "version": a.version, "description": a.description,
+                    "dataTypeList": a.data_type_list, "cortexIds": [a.cortex_id],
+                    "analyzerDefinitionId": a.definition_id, "quota": a.quota, "rate": a.rate, "rateUnit": a.rate_unit,
+                }),
+            )),
+        }
+    }
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+/// The organisation's analyzers, then the external servers'.
+async fn all_analyzers(state: &AppState, caller: &Caller) -> Result<Vec<Analyzer>> {
+    let mut list = analyzer::list(state, caller).await?;
+    list.extend(remote::analyzers(state).await.into_iter().map(|(server, a)| job::remote_view(&server, a)));
+    Ok(list)
 }
 
 /// A job as TheHive 3 stored it (`case_artifact_job`), with its report when given.
@@ -46,7 +68,6 @@ pub fn job_object(j: &Job, report: Option<&JobReport>) -> Value {
     let mut v = super::object(j, job::TYPE);
     if let Value::Object(m) = &mut v {
         m.insert("artifactId".into(), json!(j.observable));
-        m.insert("cortexId".into(), json!(LOCAL_ENGINE));
         m.insert("cortexJobId".into(), json!(j.id));
         m.insert("analyzerId".into(), json!(j.analyzer_name));
         if let Some(r) = report {
@@ -58,9 +79,9 @@ pub fn job_object(j: &Job, report: Option<&JobReport>) -> Value {
 
 #[utoipa::path(get, path = "/api/connector/cortex/analyzer", tag = "analysis", responses((status = 200, description = "Analyzers of the organisation")))]
 pub async fn list_analyzers(State(state): State<AppState>, caller: Caller) -> Result<Response> {
-    let list = analyzer::list(&state, &caller).await?;
+    let list = grouped(&all_analyzers(&state, &caller).await?);
     let total = list.len() as u64;
-    Ok(list_response(list.iter().filter(|a| !a.missing).map(analyzer_object).collect(), total))
+    Ok(list_response(list, total))
 }
 
 #[utoipa::path(post, path = "/api/connector/cortex/analyzer/_search", tag = "analysis", responses((status = 200, description = "Analyzers of the organisation")))]
@@ -70,13 +91,14 @@ pub async fn search_analyzers(State(state): State<AppState>, caller: Caller, Api
 
 #[utoipa::path(get, path = "/api/connector/cortex/analyzer/{id}", tag = "analysis", params(("id" = String, Path, description = "Analyzer name or id")), responses((status = 200, description = "The analyzer")))]
 pub async fn get_analyzer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
-    Ok(axum::Json(analyzer_object(&analyzer::get(&state, &caller, &id).await?)))
+    let list: Vec<Analyzer> = all_analyzers(&state, &caller).await?.into_iter().filter(|a| a.name == id || (a.id == id && a.cortex_id == LOCAL_ENGINE)).collect();
+    grouped(&list).into_iter().next().map(axum::Json).ok_or_else(|| Error::not_found("analyzer", &id))
 }
 
 #[utoipa::path(get, path = "/api/connector/cortex/analyzer/type/{dataType}", tag = "analysis", params(("dataType" = String, Path, description = "Observable type")), responses((status = 200, description = "Analyzers taking it")))]
 pub async fn analyzers_for_type(State(state): State<AppState>, caller: Caller, Path(data_type): Path<String>) -> Result<impl IntoResponse> {
-    let list = analyzer::for_type(&state, &caller, &data_type).await?;
-    Ok(axum::Json(list.iter().map(analyzer_object).collect::<Vec<_>>()))
+    let list: Vec<Analyzer> = all_analyzers(&state, &caller).await?.into_iter().filter(|a| a.data_type_list.contains(&data_type)).collect();
+    Ok(axum::Json(grouped(&list)))
 }
 
 /// Run an analyzer on an observable: `{"cortexId", "artifactId", "analyzerId"}` (`?force=1`
@@ -88,12 +110,12 @@ pub async fn create_job(State(state): State<AppState>, caller: Caller, RawQuery(
         body.get(k).and_then(Value::as_str).map(str::to_string).ok_or_else(|| Error::attribute(job::TYPE, k, "string", format!("{k} is required")))
     };
     let cortex = text("cortexId")?;
-    if cortex != LOCAL_ENGINE {
+    if cortex != LOCAL_ENGINE && !remote::is_server(&state, &cortex) {
         return Err(Error::NotFound(format!("Cortex server {cortex} not found (the embedded engine is {LOCAL_ENGINE})")));
     }
     let force = body.get("force").and_then(Value::as_bool).unwrap_or(false)
         || query_param(raw.as_deref(), "force").is_some_and(|f| matches!(f.as_str(), "1" | "true"));
-    let j = job::run_on_observable(&state, &caller, &text("artifactId")?, &text("analyzerId")?, force).await?;
+    let j = job::run_on_observable_at(&state, &caller, &cortex, &text("artifactId")?, &text("analyzerId")?, force).await?;
     Ok((StatusCode::CREATED, axum::Json(job_object(&j, None))))
 }
 

@@ -83,6 +83,7 @@ pub fn view(state: &AppState, row: &Row) -> Analyzer {
     });
     Analyzer {
         id: row.id.clone(),
+        cortex_id: app::model::LOCAL_ENGINE.into(),
         name: row.name.clone(),
         definition_id: row.definition_id.clone(),
         version: def.as_ref().map(|d| d.version.clone()).unwrap_or_default(),

@@ -104,6 +104,8 @@ struct Pending {
     org: String,
     #[serde(rename = "analyzerId")]
     analyzer_id: String,
+    #[serde(default)]
+    lane: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -152,7 +154,7 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
         .store
         .query(
             "UPDATE job SET status = 'Waiting', startDate = NONE, requeuedAt = time::millis(time::now()) WHERE status = 'InProgress' RETURN NONE;
-             SELECT id, org, analyzerId, createdAt FROM job WHERE status = 'Waiting' ORDER BY createdAt",
+             SELECT id, org, analyzerId, lane, createdAt FROM job WHERE status = 'Waiting' ORDER BY createdAt",
             vars! {},
         )
         .await?;
@@ -161,7 +163,7 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
         tracing::info!(jobs = pending.len(), "analysis jobs queued again after a restart");
     }
     for p in pending {
-        engine.queue.push(&lane(&p.org, &p.analyzer_id), crate::core::store::record_key(&p.id).to_string());
+        engine.queue.push(&lane(&p.org, p.lane.as_deref().unwrap_or(&p.analyzer_id)), p.id);
     }
     let st = state.clone();
     tokio::spawn(async move { dispatch(st, shutdown).await });

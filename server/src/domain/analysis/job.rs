@@ -47,6 +47,12 @@ pub(super) struct Row {
     pub org: String,
     #[serde(default, rename = "reportOf")]
     pub report_of: Option<String>,
+    /// An external server's id of the job, once sent.
+    #[serde(default, rename = "remoteJob")]
+    pub remote_job: Option<String>,
+    /// The queue's lane (the analyzer's id for local ones).
+    #[serde(default)]
+    pub lane: Option<String>,
 }
 
 /// What analysing an observable of the caller's organisation takes: a case's, or an alert's.
@@ -81,27 +87,60 @@ async fn target(state: &AppState, caller: &Caller, observable_id: &str) -> Resul
     })
 }
 
-/// The analyzers that take an observable (of a case or an alert).
+/// The analyzers that take an observable (of a case or an alert): the organisation's, then
+/// those of the external Cortex servers.
 pub async fn analyzers_for(state: &AppState, caller: &Caller, observable_id: &str) -> Result<Vec<app::model::Analyzer>> {
     let t = target(state, caller, observable_id).await?;
-    analyzer::for_type(state, caller, &t.data_type).await
+    let mut list = analyzer::for_type(state, caller, &t.data_type).await?;
+    list.extend(super::remote::analyzers(state).await.into_iter().filter(|(_, a)| a.data_type_list.contains(&t.data_type)).map(|(server, a)| remote_view(&server, a)));
+    Ok(list)
+}
+
+/// An external server's analyzer in the shape of the organisation's.
+pub fn remote_view(server: &str, a: crate::core::analysis::cortex_client::RemoteAnalyzer) -> app::model::Analyzer {
+    app::model::Analyzer {
+        id: a.id,
+        cortex_id: server.to_string(),
+        definition_id: a.name.clone(),
+        name: a.name,
+        version: a.version,
+        description: a.description,
+        data_type_list: a.data_type_list,
+        configuration: Map::new(),
+        rate: None,
+        rate_unit: None,
+        job_cache: None,
+        job_timeout: None,
+        over_quota: OverQuota::Queue,
+        quota: None,
+        missing: false,
+        created_at: 0,
+        created_by: String::new(),
+        updated_at: None,
+    }
 }
 
 /// Run the analyzer `analyzer_key` (id or name) on an observable of the caller's organisation
 /// (a case's or an alert's).
 pub async fn run_on_observable(state: &AppState, caller: &Caller, observable_id: &str, analyzer_key: &str, force: bool) -> Result<Job> {
+    run_on_observable_at(state, caller, app::model::LOCAL_ENGINE, observable_id, analyzer_key, force).await
+}
+
+/// [`run_on_observable`] with an analyzer of the embedded engine (`local`) or of an external
+/// Cortex server (its name).
+pub async fn run_on_observable_at(state: &AppState, caller: &Caller, cortex_id: &str, observable_id: &str, analyzer_key: &str, force: bool) -> Result<Job> {
     caller.require(Permission::ManageAnalyze, "run analyzers")?;
     let input = target(state, caller, observable_id).await?;
-    create(state, caller, analyzer_key, input, force).await
+    create_at(state, caller, cortex_id, analyzer_key, input, force).await
 }
 
 /// Every analyzer that takes the observable's type, run on it; what could not start says why.
 pub async fn run_all_on_observable(state: &AppState, caller: &Caller, observable_id: &str) -> Result<Vec<(String, Result<Job>)>> {
     caller.require(Permission::ManageAnalyze, "run analyzers")?;
-    let t = target(state, caller, observable_id).await?;
     let mut out = Vec::new();
-    for a in analyzer::for_type(state, caller, &t.data_type).await? {
-        out.push((a.name.clone(), create(state, caller, &a.id, t.clone(), false).await));
+    for a in analyzers_for(state, caller, observable_id).await? {
+        let input = target(state, caller, observable_id).await?;
+        out.push((a.name.clone(), create_at(state, caller, &a.cortex_id, &a.id, input, false).await));
     }
     Ok(out)
 }
@@ -118,38 +157,83 @@ fn cache_key(analyzer_id: &str, input: &Input) -> String {
     hex::encode(Sha256::digest(doc.to_string().as_bytes()))
 }
 
-/// Create a job (or answer from the cache) and queue it.
-pub async fn create(state: &AppState, caller: &Caller, analyzer_key: &str, input: Input, force: bool) -> Result<Job> {
-    caller.require(Permission::ManageAnalyze, "run analyzers")?;
-    let engine = state.service::<Engine>();
-    let store = caller.store(state);
-    let a = analyzer::row(&store, analyzer_key).await?.ok_or_else(|| Error::not_found("analyzer", analyzer_key))?;
-    let def = engine
+/// Which analyzer runs a job, and where: the embedded engine (`local`) or an external Cortex.
+pub(super) struct Runner {
+    pub cortex_id: String,
+    /// The analyzer's id where it runs.
+    pub analyzer_id: String,
+    pub analyzer_name: String,
+    pub definition: String,
+    pub data_types: Vec<String>,
+    /// Minutes a report is reused (0: never).
+    pub cache_minutes: u32,
+    pub over_quota: OverQuota,
+    /// The queue's lane (with the organisation): local analyzers' rates are per lane.
+    pub lane: String,
+}
+
+/// The runner of a local analyzer of the caller's organisation (its id or name).
+async fn local_runner(state: &AppState, store: &OrgStore, analyzer_key: &str) -> Result<Runner> {
+    let a = analyzer::row(store, analyzer_key).await?.ok_or_else(|| Error::not_found("analyzer", analyzer_key))?;
+    let def = state
+        .service::<Engine>()
         .definition(&a.definition_id)
         .ok_or_else(|| Error::BadRequest(format!("The analyzer {} cannot run: its definition {} is not in the analyzers directories", a.name, a.definition_id)))?;
-    if !def.data_type_list.iter().any(|t| *t == input.data_type) {
-        return Err(Error::BadRequest(format!("The analyzer {} does not take {} observables", a.name, input.data_type)));
+    Ok(Runner {
+        cortex_id: app::model::LOCAL_ENGINE.to_string(),
+        lane: a.id.clone(),
+        cache_minutes: a.job_cache(),
+        over_quota: a.over_quota,
+        analyzer_id: a.id,
+        analyzer_name: a.name,
+        definition: a.definition_id,
+        data_types: def.data_type_list.clone(),
+    })
+}
+
+/// Create a job of a local analyzer (or answer from the cache) and queue it.
+pub async fn create(state: &AppState, caller: &Caller, analyzer_key: &str, input: Input, force: bool) -> Result<Job> {
+    create_at(state, caller, app::model::LOCAL_ENGINE, analyzer_key, input, force).await
+}
+
+/// Create a job of an analyzer of the embedded engine (`local`) or of an external Cortex server
+/// (`cortex_id`: its name), and queue it.
+pub async fn create_at(state: &AppState, caller: &Caller, cortex_id: &str, analyzer_key: &str, input: Input, force: bool) -> Result<Job> {
+    caller.require(Permission::ManageAnalyze, "run analyzers")?;
+    let store = caller.store(state);
+    let runner = if cortex_id == app::model::LOCAL_ENGINE {
+        local_runner(state, &store, analyzer_key).await?
+    } else {
+        super::remote::runner(state, cortex_id, analyzer_key).await?
+    };
+    submit(state, caller, &store, runner, input, force).await
+}
+
+async fn submit(state: &AppState, caller: &Caller, store: &OrgStore, r: Runner, input: Input, force: bool) -> Result<Job> {
+    let engine = state.service::<Engine>();
+    if !r.data_types.iter().any(|t| *t == input.data_type) {
+        return Err(Error::BadRequest(format!("The analyzer {} does not take {} observables", r.analyzer_name, input.data_type)));
     }
     if input.data.is_none() && input.attachment.is_none() {
         return Err(Error::attribute(TYPE, "data", "string", "data or a file is required"));
     }
     validate::tlp(TYPE, "tlp", input.tlp)?;
     validate::tlp(TYPE, "pap", input.pap)?;
-    let key = cache_key(&a.id, &input);
+    let key = cache_key(&format!("{}/{}", r.cortex_id, r.analyzer_id), &input);
     let now = now_millis();
-    if !force && a.job_cache() > 0 {
-        let since = now - i64::from(a.job_cache()) * 60_000;
-        if let Some(hit) = cached(&store, &key, since).await? {
-            return from_cache(state, caller, &store, hit, &input).await;
+    if !force && r.cache_minutes > 0 {
+        let since = now - i64::from(r.cache_minutes) * 60_000;
+        if let Some(hit) = cached(store, &key, since).await? {
+            return from_cache(state, caller, store, hit, &input).await;
         }
     }
     let id = new_id();
     let mut doc = Map::new();
-    doc.insert("analyzerId".into(), json!(a.id));
-    doc.insert("analyzerName".into(), json!(a.name));
-    doc.insert("analyzerDefinition".into(), json!(a.definition_id));
-    doc.insert("cortexId".into(), json!(app::model::LOCAL_ENGINE));
-    doc.insert("cortexJobId".into(), json!(id));
+    doc.insert("analyzerId".into(), json!(r.analyzer_id));
+    doc.insert("analyzerName".into(), json!(r.analyzer_name));
+    doc.insert("analyzerDefinition".into(), json!(r.definition));
+    doc.insert("cortexId".into(), json!(r.cortex_id));
+    doc.insert("lane".into(), json!(r.lane));
     doc.insert("status".into(), json!(JobStatus::Waiting));
     doc.insert("dataType".into(), json!(input.data_type));
     if let Some(d) = &input.data {
@@ -177,14 +261,14 @@ pub async fn create(state: &AppState, caller: &Caller, analyzer_key: &str, input
     doc.insert("createdAt".into(), json!(now));
     doc.insert("createdBy".into(), json!(caller.login));
     let created = store.create(TABLE, &id, doc).await?;
-    let lane = engine::lane(&store_org(&store), &a.id);
-    match a.over_quota {
+    let lane = engine::lane(&store_org(store), &r.lane);
+    match r.over_quota {
         OverQuota::Queue => engine.queue.push(&lane, id.clone()),
         OverQuota::Refuse => {
             if let Err(over) = engine.queue.push_within_budget(&lane, id.clone()) {
                 store.delete(TABLE, &id).await?;
                 let when = over.frees_at.map(|t| format!(" (next run allowed in {} s)", ((t - now) / 1000).max(1))).unwrap_or_default();
-                return Err(Error::RateLimited(format!("The rate limit of {} is reached{when}", a.name)));
+                return Err(Error::RateLimited(format!("The rate limit of {} is reached{when}", r.analyzer_name)));
             }
         }
     }
@@ -304,7 +388,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     caller.require(Permission::ManageAnalyze, "delete jobs")?;
     let store = caller.store(state);
     let r = row(&store, id).await?.ok_or_else(|| Error::not_found("job", id))?;
-    state.service::<Engine>().queue.remove(&engine::lane(&r.org, &r.job.analyzer_id), &r.job.id);
+    state.service::<Engine>().queue.remove(&engine::lane(&r.org, r.lane.as_deref().unwrap_or(&r.job.analyzer_id)), &r.job.id);
     store.merge(TABLE, &r.job.id, Map::from_iter([("status".to_string(), json!(JobStatus::Deleted))])).await?;
     Ok(())
 }

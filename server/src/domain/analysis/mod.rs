@@ -12,6 +12,8 @@
 //!   queued again: no job stays stuck.
 //! - The same input within the analyzer's `jobCache` minutes is answered from the cache
 //!   (`fromCache`), costs no quota; `force` bypasses it.
+//! - External Cortex servers (`remote`): their analyzers beside the local ones; a job on one is
+//!   queued like a local one, sent with Cortex's API and followed until it ends.
 //! - A successful report's taxonomies become the observable's mini-report
 //!   (`reports.<analyzer name>.taxonomies`); its artifacts can be added as observables.
 
@@ -19,5 +21,6 @@ pub mod analyzer;
 pub mod catalog;
 pub mod engine;
 pub mod job;
+pub mod remote;
 mod run;
 pub mod settings;

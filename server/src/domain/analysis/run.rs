@@ -32,9 +32,13 @@ pub(super) async fn execute(state: &AppState, id: &str, at: i64) -> Result<()> {
         .await?;
     let Some(row): Option<Row> = r.one(0)? else { return Ok(()) };
     let store = state.store.org(&row.org);
-    let report = match prepare(state, &store, &row).await {
-        Ok(spec) => to_report(state, runner::run(spec).await).await,
-        Err(message) => (failure(message, None), Vec::new()),
+    let report = if row.job.cortex_id != app::model::LOCAL_ENGINE {
+        super::remote::run(state, &row).await
+    } else {
+        match prepare(state, &store, &row).await {
+            Ok(spec) => to_report(state, runner::run(spec).await).await,
+            Err(message) => (failure(message, None), Vec::new()),
+        }
     };
     finish(state, &store, &row, report.0, report.1).await
 }
