@@ -152,6 +152,8 @@ async fn test_analyzer_runs_on_observables_with_reports_cache_and_permissions() 
     assert_eq!(total, 2, "{jobs:?}");
     let (st, stats) = post(&admin, &s, "/api/connector/cortex/job/_stats", json!({"query": {}, "stats": [{"_agg": "field", "_field": "status", "_select": [{"_agg": "count"}]}]})).await;
     assert_eq!(st, StatusCode::OK, "{stats}");
+    assert_eq!(stats["Success"]["count"], 2, "the Job statistics dashboard's data: {stats}");
+    assert_eq!(stats["Failure"]["count"], 1, "{stats}");
     let view = ui_ok(&ui_admin, &s, "analysis/report", json!({"job": job_id})).await;
     assert_eq!(view["history"].as_array().unwrap().len(), 3, "{view}");
 
