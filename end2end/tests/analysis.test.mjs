@@ -54,6 +54,18 @@ test('analysis: enable an analyzer, run it on an observable, read its report, ad
     await row.locator('text=test').first().waitFor();
     await shot(page, 'analysis-04-mini-reports');
 
+    // Several observables at once from the selection bar: their rows get mini-reports by
+    // themselves (the page follows the running jobs).
+    const more = await api(`/api/case/${c.json.id}/artifact`, { body: { dataType: 'ip', data: ['5.6.7.8', '9.10.11.12'] } });
+    assert.equal(more.status, 201, JSON.stringify(more.json));
+    await page.reload();
+    for (const v of ['5.6.7.8', '9.10.11.12']) await page.check(`tr:has-text("${v}") td.check input`);
+    await page.click('.bulk-bar button.bulk-analyze');
+    for (const v of ['5.6.7.8', '9.10.11.12']) {
+      await page.locator(`tr:has-text("${v}") .mini-reports .taxonomy.level-malicious`).waitFor({ timeout: 20000 });
+    }
+    await shot(page, 'analysis-04b-bulk');
+
     // The report page: summary, full report as a tree, artifacts to add.
     await row.locator('button.analyze-observable').click();
     await page.click('.analyze-dialog a.open-report');

@@ -26,6 +26,7 @@ mod backend {
         async fn analyzers_for_observable(&self, observable: String) -> Result<Vec<Analyzer>, ApiError>;
         async fn run_analyzers(&self, observables: Vec<String>, analyzers: Option<Vec<String>>, force: bool) -> Result<BulkOutcome, ApiError>;
         async fn observable_jobs(&self, observable: String) -> Result<Vec<Job>, ApiError>;
+        async fn running_analyses(&self, case: String) -> Result<Vec<String>, ApiError>;
         async fn job_details(&self, job: String) -> Result<JobView, ApiError>;
         async fn add_job_artifacts(&self, job: String, indices: Option<Vec<usize>>) -> Result<BulkOutcome, ApiError>;
         async fn analyzer_catalog(&self) -> Result<CatalogView, ApiError>;
@@ -84,6 +85,12 @@ pub async fn run_analyzers(observables: Vec<String>, analyzers: Option<Vec<Strin
 #[server(prefix = "/ui", endpoint = "analysis/observable-jobs", input = Json)]
 pub async fn observable_jobs(observable: String) -> Result<Vec<Job>, ApiError> {
     backend()?.observable_jobs(observable).await
+}
+
+/// The observables of a case with a job waiting or running.
+#[server(prefix = "/ui", endpoint = "analysis/running", input = Json)]
+pub async fn running_analyses(case: String) -> Result<Vec<String>, ApiError> {
+    backend()?.running_analyses(case).await
 }
 
 #[server(prefix = "/ui", endpoint = "analysis/report", input = Json)]

@@ -71,6 +71,12 @@ impl AnalysisBackend for UiBackend {
         Ok(job::for_observable(&self.state, self.caller()?, &id).await?)
     }
 
+    async fn running_analyses(&self, case_id: String) -> R<Vec<String>> {
+        let caller = self.caller()?;
+        let c = case::get(&self.state, caller, &case_id).await?;
+        Ok(job::running_in_case(&self.state, caller, &c.id).await?)
+    }
+
     async fn job_details(&self, id: String) -> R<JobView> {
         let caller = self.caller()?;
         let (j, report) = job::report(&self.state, caller, &id).await?;

@@ -379,6 +379,21 @@ pub async fn for_observable(state: &AppState, caller: &Caller, observable_id: &s
     r.rows(0)
 }
 
+/// The observables of a case with a job waiting or running.
+pub async fn running_in_case(state: &AppState, caller: &Caller, case_id: &str) -> Result<Vec<String>> {
+    let mut r = caller
+        .store(state)
+        .query(
+            "SELECT VALUE observable FROM job WHERE org = $org AND case = $case AND status IN ['Waiting', 'InProgress'] LIMIT 1000",
+            vars! { "case" => case_id },
+        )
+        .await?;
+    let mut list: Vec<Option<String>> = r.rows(0)?;
+    list.sort();
+    list.dedup();
+    Ok(list.into_iter().flatten().collect())
+}
+
 pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Result<Page<Job>> {
     search::run(&caller.store(state), Entity::Job, search, true).await
 }

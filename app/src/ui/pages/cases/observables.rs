@@ -68,6 +68,36 @@ pub fn ObservablesTab() -> impl IntoView {
         async move { api::case_observables(id).await }
     });
     let items = move || list.get().and_then(|r| r.ok()).unwrap_or_default();
+    // Observables with an analysis waiting or running: polled until none is; then the list is
+    // read again (new mini-reports).
+    let poll = RwSignal::new(0u32);
+    let running = LocalResource::new(move || {
+        reload.track();
+        ctx.reload.track();
+        poll.track();
+        let id = ctx.case().map(|c| c.id).unwrap_or_default();
+        async move { api::running_analyses(id).await.unwrap_or_default() }
+    });
+    let alive = RwSignal::new(true);
+    on_cleanup(move || alive.set(false));
+    let was_running = RwSignal::new(false);
+    Effect::new(move |_| {
+        let Some(list) = running.get() else { return };
+        let now = !list.is_empty();
+        if was_running.get_untracked() && !now {
+            reload.update(|r| *r += 1);
+        }
+        was_running.set(now);
+        if now {
+            spawn_local(async move {
+                browser::sleep(2_000).await;
+                if alive.get_untracked() {
+                    poll.update(|p| *p += 1);
+                }
+            });
+        }
+    });
+    let is_running = move |id: &str| running.get().is_some_and(|l| l.iter().any(|x| x == id));
     let writable = move || ctx.case().is_some_and(|c| c.status != CaseStatus::Deleted);
     let case_number = move || ctx.case().map(|c| c.case_id).unwrap_or_default();
     let done = move |r: Result<BulkOutcome, ApiError>, what: &'static str| {
@@ -102,7 +132,10 @@ pub fn ObservablesTab() -> impl IntoView {
     let analyzing = RwSignal::new(None::<Observable>);
     let bulk_analyze = move |_| {
         let ids: Vec<String> = selected.get_untracked().into_iter().collect();
-        spawn_local(async move { done(api::run_analyzers(ids, None, false).await, "Analyzers started") });
+        spawn_local(async move {
+            done(api::run_analyzers(ids, None, false).await, "Analyzers started");
+            poll.update(|p| *p += 1);
+        });
     };
 
     // The add form.
@@ -227,7 +260,7 @@ pub fn ObservablesTab() -> impl IntoView {
                                 <th>"Type"</th><th>"Value"</th><th>"IOC"</th><th>"Sighted"</th><th>"Tags"</th><th>"TLP"</th><th>"Seen in"</th><th>"Added"</th><th class="actions"></th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|o| view! { <ObservableRow o=o selected=selected writable=writable()
+                                {list.into_iter().map(|o| view! { <ObservableRow running=Signal::derive({ let id = o.id.clone(); move || is_running(&id) }) o=o selected=selected writable=writable()
                                     on_patch=Callback::new(move |(id, patch): (String, ObservablePatch)| patch_ids(vec![id], patch, "Updated"))
                                     on_edit=Callback::new(move |o: Observable| editing.set(Some(o)))
                                     on_analyze=Callback::new(move |o: Observable| analyzing.set(Some(o)))/> }).collect_view()}
@@ -237,7 +270,7 @@ pub fn ObservablesTab() -> impl IntoView {
                 }
             })}
             {move || analyzing.get().map(|o| view! {
-                <AnalyzeDialog id=o.id.clone() label=format!("{} {}", o.data_type, o.display_value()) on_close=Callback::new(move |_| analyzing.set(None)) on_change=Callback::new(move |_| ctx.refresh())/>
+                <AnalyzeDialog id=o.id.clone() label=format!("{} {}", o.data_type, o.display_value()) on_close=Callback::new(move |_| { analyzing.set(None); poll.update(|p| *p += 1) }) on_change=Callback::new(move |_| ctx.refresh())/>
             })}
             {move || editing.get().map(|o| view! {
                 <ObservableEditDialog o=o on_close=Callback::new(move |_| editing.set(None))
@@ -317,6 +350,8 @@ fn ObservableRow(
     on_patch: Callback<(String, ObservablePatch)>,
     on_edit: Callback<Observable>,
     on_analyze: Callback<Observable>,
+    /// An analysis of it waits or runs.
+    running: Signal<bool>,
 ) -> impl IntoView {
     let for_edit = o.clone();
     let for_analyze = o.clone();
@@ -348,7 +383,8 @@ fn ObservableRow(
                 on:change=move |ev| { let c = event_target_checked(&ev); let id = id2.clone(); selected.update(|s| { if c { s.insert(id); } else { s.remove(&id); } }) }/></td>
             <td>{o.data_type.clone()}</td>
             <td class="value-cell">{value}{o.message.clone().filter(|m| !m.is_empty()).map(|m| view! { <div class="muted small">{m}</div> })}
-                <MiniReports reports=o.reports.clone()/></td>
+                <MiniReports reports=o.reports.clone()/>
+                <Show when=move || running.get()><span class="job-status running analyzing">"analyzing…"</span></Show></td>
             <td><button class="toggle ioc-toggle" class:on=ioc aria-pressed=ioc.to_string() title=if ioc { "IOC: click to unmark" } else { "Not an IOC: click to mark" }
                 on:click={ let id = id3.clone(); move |_| on_patch.run((id.clone(), ObservablePatch { ioc: Some(!ioc), ..Default::default() })) }>{if ioc { "IOC" } else { "–" }}</button></td>
             <td><button class="toggle sighted-toggle" class:on=sighted aria-pressed=sighted.to_string() title=if sighted { "Sighted: click to unmark" } else { "Not sighted: click to mark" }
