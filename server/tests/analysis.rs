@@ -400,7 +400,7 @@ async fn analyzer_secrets_are_sealed_and_never_shown() {
     let mut r = state.store.query("SELECT VALUE configuration.api_key FROM analyzer", waggle::vars! {}).await.unwrap();
     let stored: Vec<String> = r.rows(0).unwrap();
     assert!(stored[0].starts_with("enc:v1:") && !stored[0].contains("s3cret"), "{stored:?}");
-    let key = s.dir.path().join("analyzer-secrets.key");
+    let key = s.dir.path().join("secrets.key");
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     // Sent back masked (the UI does): the secret stays.
     let id = a["id"].as_str().unwrap();

@@ -14,6 +14,7 @@
 //! - [`attachment`]: the content-addressed file store.
 //! - [`analysis`]: the analysis engine's mechanics: the job queue (concurrency, rate budgets)
 //!   and the runner of analyzer processes (Cortex's job protocol).
+//! - [`secret`]: secrets sealed at rest under the data directory's key.
 //! - [`cache`], [`validate`], [`markdown`]: small shared tools.
 
 pub mod analysis;
@@ -25,6 +26,7 @@ pub mod error;
 pub mod markdown;
 pub mod query;
 pub mod search;
+pub mod secret;
 pub mod state;
 pub mod stats;
 pub mod store;

@@ -68,7 +68,7 @@ impl Engine {
         catalog
     }
 
-    /// The key that seals analyzer secrets (`<data>/analyzer-secrets.key`, made on first use).
+    /// The key that seals analyzer secrets (`<data>/secrets.key`, made on first use).
     pub fn secrets(&self, state: &AppState) -> Result<&SecretBox> {
         self.secrets
             .get_or_init(|| SecretBox::load_or_create(&state.settings.data_dir).map_err(|e| e.to_string()))
