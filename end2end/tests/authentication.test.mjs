@@ -1,6 +1,7 @@
 // Directory sign-in in Chromium: a real OpenLDAP slapd started here from the Rust tests' files
 // (server/tests/slapd/slapd.conf and directory.ldif), a Waggle whose configuration file has an
-// [ldap] table with a group mapping; the administrator sees the sign-in settings and tests the
+// [ldap] table with a group mapping; the administrator sees the sign-in settings, changes the
+// directory's from the page (no restart) and tests the
 // directory connection from Admin > Authentication; a directory user signs in on the login page
 // and gets the account the mapping gives; a wrong password is refused in place. The first
 // administrator, started without WAGGLE_ADMIN_PASSWORD, changes the random password first.
@@ -90,7 +91,9 @@ profile = "analyst"
     await page.goto(`${BASE}/admin/authentication`);
     await page.waitForSelector('.auth-methods .chip[data-method=ldap]');
     assert.equal(await page.locator('.auth-methods .chip[data-method=pki]').count(), 0, 'no certificates without TLS');
-    await page.waitForSelector('.group-mapping >> text=cn=soc-analysts,ou=groups,dc=example,dc=org');
+    await page.waitForFunction(() => [...document.querySelectorAll('.group-mapping input[name=group]')]
+      .some((i) => i.value === 'cn=soc-analysts,ou=groups,dc=example,dc=org'));
+    assert.equal(await page.inputValue('.directory-form input[name=bind-password]'), '********', 'the password is never shown');
     await page.waitForSelector('.security-events tr.event-login >> text=admin@waggle.local');
     await page.click('button.test-directory');
     await page.waitForSelector('pre.test-result');
@@ -98,6 +101,17 @@ profile = "analyst"
     assert.match(report, /bound as cn=svc-waggle/);
     assert.match(report, /skipped ldap:\/\/127\.0\.0\.1:1/);
     await shot(page, 'auth-01-admin');
+    // Changed from the page, without a restart: the closed port is dropped, the test no longer
+    // skips it; the change is in the security trail.
+    await page.fill('.directory-form textarea[name=urls]', ldapUrl);
+    await page.click('button.save-directory');
+    await page.waitForSelector('pre.test-result >> text=Saved');
+    await page.click('button.test-directory');
+    await page.waitForFunction(() => /bound as cn=svc-waggle/.test(document.querySelector('pre.test-result')?.textContent ?? ''));
+    assert.doesNotMatch(await page.textContent('pre.test-result'), /skipped/);
+    await page.reload();
+    await page.waitForSelector('.security-events tr.event-settings-changed');
+    assert.equal(await page.inputValue('.directory-form textarea[name=urls]'), ldapUrl);
     await page.click('.usermenu-button');
     await page.click('.usermenu-list button:has-text("Log out")');
     await page.waitForURL(/\/login/);

@@ -408,7 +408,7 @@ impl FromStr for CertRule {
 }
 
 /// Directory connection and schema mapping.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, serde::Serialize)]
 pub struct LdapConfig {
     /// `ldap://host[:389]` or `ldaps://host[:636]`, tried in order (failover).
     pub urls: Vec<String>,
@@ -469,7 +469,7 @@ fn default_timeout_secs() -> u64 {
 /// Sign-in with a directory (LDAP, Active Directory): the connection and schema, the groups that
 /// give an organisation and a profile, and whether unknown users get an account at first
 /// sign-in (`[ldap]` in the TOML file, `[[ldap.groups]]` for the mapping).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct LdapSettings {
     #[serde(flatten)]
     pub directory: LdapConfig,
@@ -482,7 +482,7 @@ pub struct LdapSettings {
 }
 
 /// A directory group (its DN, compared case-insensitively) and what it gives.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct GroupMapping {
     pub group: String,

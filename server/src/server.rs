@@ -58,11 +58,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     for id in crate::domain::identity::org::locked_ids(&state.store).await.map_err(|e| anyhow::anyhow!("reading locked organisations: {e:?}"))? {
         state.auth.set_org_locked(&id, true);
     }
-    if let Some(ldap) = &state.settings.ldap {
-        let directory = crate::core::auth::ldap::LdapDirectory::new(ldap.directory.clone()).await.map_err(|e| anyhow::anyhow!("[ldap]: {e}"))?;
-        tracing::info!(servers = ?ldap.directory.urls, base = %ldap.directory.base_dn, "directory sign-in on");
-        state.auth.set_directory(directory);
-    }
+    // The directory: as an administrator last set it, else the configuration file's [ldap].
+    crate::domain::identity::directory::load(&state).await.context("[ldap]")?;
     let shutdown = CancellationToken::new();
 
     state.service::<Connectors>().spawn_checker(shutdown.clone());

@@ -107,3 +107,74 @@ async fn directory_sign_in_default_slapd() {
 async fn directory_sign_in_with_unauthenticated_binds_allowed() {
     scenario(Options { allow_bind_anon_dn: true }).await;
 }
+
+/// The directory set up from Admin > Authentication (no `[ldap]` in the file): tested before it
+/// is saved, used by the next sign-in without a restart, its password sealed and never shown,
+/// kept across a restart, turned off; bad settings and non-administrators refused.
+#[tokio::test]
+async fn directory_settings_changed_from_the_admin_page() {
+    let Some(directory) = Slapd::start(Options::default()) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_persistent(dir, |_| {}).await;
+    let admin = s.ui_session(ADMIN, PASSWORD).await;
+    let c = directory.config();
+    let form = json!({
+        "urls": c.urls, "starttls": false, "caFile": null, "bindDn": c.bind_dn, "bindPassword": c.bind_password,
+        "baseDn": c.base_dn, "userFilter": c.user_filter, "loginAttribute": "uid", "nameAttribute": "cn", "mailAttribute": "mail",
+        "groupAttribute": "memberOf", "groupBase": null, "groupFilter": null, "timeoutSecs": 5, "createUsers": true,
+        "groups": [[ANALYSTS, "soc", "analyst"]], "source": "",
+    });
+    let (code, _) = login(&s, "alice", "alice-pw").await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED, "no directory yet");
+    // Bad settings are refused, each with its reason.
+    for (key, bad) in [("userFilter", json!("uid=alice")), ("urls", json!(["http://x"])), ("groups", json!([[ANALYSTS, "nowhere", "analyst"]])), ("groups", json!([[ANALYSTS, "soc", "admin"]]))] {
+        let mut f = form.clone();
+        f[key] = bad;
+        let (code, e) = ui(&admin, &s, "admin/directory/save", json!({"settings": f})).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{key}: {e}");
+    }
+    // A wrong service password fails the test; the right one passes.
+    let mut wrong = form.clone();
+    wrong["bindPassword"] = json!("nope");
+    let (code, e) = ui(&admin, &s, "admin/directory/test", json!({"settings": wrong})).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{e}");
+    let ok = ui_ok(&admin, &s, "admin/directory/test", json!({"settings": form})).await;
+    assert!(ok.as_str().unwrap().contains("ldap://"), "{ok}");
+    // Not an administrator's to change.
+    s.create_user(&s.admin_session().await, json!({"login": "oa@soc", "name": "Org admin", "profile": "org-admin", "password": "org-admin-pw-1"})).await;
+    let oa = s.ui_session("oa@soc", "org-admin-pw-1").await;
+    let (code, _) = ui(&oa, &s, "admin/directory/save", json!({"settings": form})).await;
+    assert_eq!(code, StatusCode::FORBIDDEN);
+    // Saved: the next sign-in uses it; the password shows as a mask, and is kept when sent back.
+    let saved = ui_ok(&admin, &s, "admin/directory/save", json!({"settings": form})).await;
+    assert_eq!(saved["ldap"]["bindPassword"], "********", "{saved}");
+    assert!(!saved.to_string().contains("svc-secret"));
+    assert!(saved["methods"].as_array().unwrap().contains(&json!("ldap")));
+    let (code, me) = login(&s, "alice", "alice-pw").await;
+    assert_eq!(code, StatusCode::OK, "{me}");
+    assert_eq!(me["profile"], "analyst");
+    let mut masked = form.clone();
+    masked["bindPassword"] = json!("********");
+    masked["createUsers"] = json!(false);
+    ui_ok(&admin, &s, "admin/directory/save", json!({"settings": masked})).await;
+    let (code, _) = login(&s, "alice", "alice-pw").await;
+    assert_eq!(code, StatusCode::OK, "the service password was kept");
+    // Sealed at rest; kept across a restart.
+    let state = &s.running.as_ref().unwrap().state;
+    let mut r = state.store.query("SELECT VALUE settings.bind_password FROM setting", waggle::vars! {}).await.unwrap();
+    let stored: Vec<String> = r.rows(0).unwrap();
+    assert!(stored[0].starts_with("enc:v1:"), "{stored:?}");
+    let trail = ui_ok(&admin, &s, "admin/security-events", json!({})).await;
+    assert!(trail.to_string().contains("settings-changed"), "{trail}");
+    let dir = s.stop().await;
+    let s = TestServer::start_persistent(dir, |_| {}).await;
+    let (code, _) = login(&s, "alice", "alice-pw").await;
+    assert_eq!(code, StatusCode::OK, "after a restart");
+    // Turned off: directory users no longer sign in.
+    let admin = s.ui_session(ADMIN, PASSWORD).await;
+    let off = ui_ok(&admin, &s, "admin/directory/save", json!({"settings": null})).await;
+    assert!(off["ldap"].is_null());
+    let (code, _) = login(&s, "alice", "alice-pw").await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    s.stop().await;
+}

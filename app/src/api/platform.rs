@@ -27,6 +27,8 @@ mod backend {
         async fn sign_in_methods(&self) -> Result<Vec<String>, ApiError>;
         async fn auth_settings(&self) -> Result<AuthSettings, ApiError>;
         async fn test_directory(&self) -> Result<String, ApiError>;
+        async fn test_directory_settings(&self, settings: LdapView) -> Result<String, ApiError>;
+        async fn save_directory(&self, settings: Option<LdapView>) -> Result<AuthSettings, ApiError>;
         async fn security_events(&self) -> Result<Vec<SecurityEvent>, ApiError>;
         async fn set_membership(&self, user: String, org: String, profile: String) -> Result<User, ApiError>;
         async fn list_profiles(&self) -> Result<Vec<CustomProfile>, ApiError>;
@@ -94,7 +96,8 @@ pub struct AuthSettings {
     pub ldap: Option<LdapView>,
 }
 
-/// The directory settings, without the service account's password.
+/// The directory settings as the admin page shows and edits them. The service account's
+/// password is never sent: `********` when one is set (sent back, it is kept).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LdapView {
@@ -102,13 +105,25 @@ pub struct LdapView {
     pub starttls: bool,
     pub ca_file: Option<String>,
     pub bind_dn: Option<String>,
+    pub bind_password: Option<String>,
     pub base_dn: String,
     pub user_filter: String,
     pub login_attribute: String,
-    pub groups_from: String,
+    pub name_attribute: String,
+    pub mail_attribute: String,
+    pub group_attribute: Option<String>,
+    pub group_base: Option<String>,
+    pub group_filter: Option<String>,
+    pub timeout_secs: u64,
     pub create_users: bool,
     /// (group DN, organisation, profile)
     pub groups: Vec<(String, String, String)>,
+    /// Where the settings in use come from: `configuration file`, or who changed them ...
+    #[serde(default)]
+    pub source: String,
+    /// ... and when.
+    #[serde(default)]
+    pub changed_at: Option<crate::model::Millis>,
 }
 
 #[server(prefix = "/ui", endpoint = "admin/authentication", input = Json)]
@@ -163,6 +178,19 @@ pub async fn security_events() -> Result<Vec<SecurityEvent>, ApiError> {
 #[server(prefix = "/ui", endpoint = "admin/authentication/test-directory", input = Json)]
 pub async fn test_directory() -> Result<String, ApiError> {
     backend()?.test_directory().await
+}
+
+/// Test directory settings before saving them.
+#[server(prefix = "/ui", endpoint = "admin/directory/test", input = Json)]
+pub async fn test_directory_settings(settings: LdapView) -> Result<String, ApiError> {
+    backend()?.test_directory_settings(settings).await
+}
+
+/// Use these directory settings from now on (`None`: no directory); they replace the
+/// configuration file's until changed again.
+#[server(prefix = "/ui", endpoint = "admin/directory/save", input = Json)]
+pub async fn save_directory(settings: Option<LdapView>) -> Result<AuthSettings, ApiError> {
+    backend()?.save_directory(settings).await
 }
 
 #[server(prefix = "/ui", endpoint = "auth/login", input = Json)]

@@ -7,7 +7,7 @@ use super::{R, UiBackend};
 use crate::core::auth::{self, Caller, SESSION_ORG};
 use crate::config::ClientAuth;
 use crate::core::error::Error;
-use crate::{domain::identity::org, domain::identity::profile, domain::platform::status, domain::identity::user};
+use crate::{domain::identity::directory, domain::identity::org, domain::identity::profile, domain::platform::status, domain::identity::user};
 
 #[async_trait::async_trait]
 impl Backend for UiBackend {
@@ -50,26 +50,7 @@ impl Backend for UiBackend {
             certificate_create: certs.create.as_ref().map(|(o, p)| format!("{o}/{}", p.as_str())),
             trusted_proxies: certs.trusted_proxies.iter().map(|a| a.to_string()).collect(),
             certificate_header: certs.header.clone(),
-            ldap: settings.ldap.as_ref().map(|l| {
-                let d = &l.directory;
-                let groups_from = match (&d.group_attribute, &d.group_base, &d.group_filter) {
-                    (Some(a), None, _) => format!("attribute {a}"),
-                    (_, Some(b), Some(f)) => format!("search under {b}: {f}"),
-                    _ => "none".into(),
-                };
-                LdapView {
-                    urls: d.urls.clone(),
-                    starttls: d.starttls,
-                    ca_file: d.ca_file.as_ref().map(|p| p.display().to_string()),
-                    bind_dn: d.bind_dn.clone(),
-                    base_dn: d.base_dn.clone(),
-                    user_filter: d.user_filter.clone(),
-                    login_attribute: d.login_attribute.clone(),
-                    groups_from,
-                    create_users: l.create_users,
-                    groups: l.groups.iter().map(|g| (g.group.clone(), g.organisation.clone(), g.profile.clone())).collect(),
-                }
-            }),
+            ldap: directory::view(&self.state, self.caller()?)?,
         })
     }
 
@@ -100,8 +81,17 @@ impl Backend for UiBackend {
 
     async fn test_directory(&self) -> R<String> {
         platform_admin(self.caller()?, "test the directory")?;
-        let directory = self.state.auth.directory().ok_or_else(|| Error::BadRequest("No directory is configured ([ldap] in the configuration file)".into()))?;
-        directory.test_connection().await.map_err(|e| Error::BadRequest(format!("{e}")).into())
+        let directory = self.state.auth.directory().ok_or_else(|| Error::BadRequest("No directory is configured".into()))?;
+        directory.client.test_connection().await.map_err(|e| Error::BadRequest(format!("{e}")).into())
+    }
+
+    async fn test_directory_settings(&self, settings: LdapView) -> R<String> {
+        Ok(directory::test(&self.state, self.caller()?, settings).await?)
+    }
+
+    async fn save_directory(&self, settings: Option<LdapView>) -> R<AuthSettings> {
+        directory::save(&self.state, self.caller()?, settings).await?;
+        self.auth_settings().await
     }
 
     async fn certificate_login(&self) -> R<CurrentUser> {

@@ -30,6 +30,8 @@ pub enum Kind {
     ProfileChanged,
     MembershipSet,
     MembershipRemoved,
+    /// The sign-in settings (the directory) changed.
+    SettingsChanged,
 }
 
 impl Kind {
@@ -47,6 +49,7 @@ impl Kind {
             Self::ProfileChanged => "profile-changed",
             Self::MembershipSet => "membership-set",
             Self::MembershipRemoved => "membership-removed",
+            Self::SettingsChanged => "settings-changed",
         }
     }
 }

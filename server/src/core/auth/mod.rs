@@ -147,6 +147,20 @@ impl Caller {
     }
 }
 
+/// The directory in use: its client and the settings it was made from.
+pub struct ActiveDirectory {
+    pub client: ldap::LdapDirectory,
+    pub settings: crate::config::LdapSettings,
+    /// Where the settings come from: the configuration file, or an administrator (who, when).
+    pub source: DirectorySource,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DirectorySource {
+    File,
+    Changed { by: String, at: i64 },
+}
+
 /// Failed-login throttling, a short cache of verified Basic credentials (argon2 is slow on
 /// purpose; scripts using Basic auth must not pay it on every request), and the users behind
 /// API keys and sessions kept in memory (see [`UserCache`]).
@@ -157,7 +171,9 @@ pub struct AuthGuard {
     basic_cache: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     users: UserCache,
     provisioner: std::sync::OnceLock<Arc<dyn Provisioner>>,
-    directory: std::sync::OnceLock<ldap::LdapDirectory>,
+    /// The directory passwords are checked against, with its settings (swapped when an
+    /// administrator changes them).
+    directory: arc_swap::ArcSwapOption<ActiveDirectory>,
     /// Organisations nobody works in (read at start, kept by the organisation service).
     locked_orgs: Mutex<std::collections::HashSet<String>>,
     /// Custom profiles by name: their permissions (read at start, kept by the profile service).
@@ -241,7 +257,7 @@ impl Default for AuthGuard {
                 by_cert: EpochCache::new(USER_CACHE_TTL, USER_CACHE_MAX),
             },
             provisioner: std::sync::OnceLock::new(),
-            directory: std::sync::OnceLock::new(),
+            directory: arc_swap::ArcSwapOption::empty(),
             locked_orgs: Mutex::new(std::collections::HashSet::new()),
             custom_profiles: Mutex::new(HashMap::new()),
         }
@@ -341,14 +357,16 @@ impl AuthGuard {
         self.locked_orgs.lock().unwrap_or_else(|e| e.into_inner()).contains(org_id)
     }
 
-    /// Install the directory (LDAP, Active Directory) passwords are checked against.
-    pub fn set_directory(&self, d: ldap::LdapDirectory) {
-        let _ = self.directory.set(d);
+    /// Install (or remove) the directory (LDAP, Active Directory) passwords are checked against.
+    pub fn set_directory(&self, d: Option<ActiveDirectory>) {
+        self.directory.store(d.map(Arc::new));
+        // Credentials the old directory verified are checked again.
+        self.basic_cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// The directory, when one is configured.
-    pub fn directory(&self) -> Option<&ldap::LdapDirectory> {
-        self.directory.get()
+    pub fn directory(&self) -> Option<Arc<ActiveDirectory>> {
+        self.directory.load_full()
     }
 
     /// Install what creates accounts at first sign-in (certificates, directories).
@@ -415,7 +433,7 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
     // there is one; a local password is never checked against the directory.
     if hash.is_none() {
         if let Some(directory) = state.auth.directory() {
-            return directory_sign_in(state, directory, &login, password, row, from, cache_key).await;
+            return directory_sign_in(state, &directory, &login, password, row, from, cache_key).await;
         }
     }
     // Verify against a dummy hash when the user does not exist, so timing does not tell.
@@ -457,7 +475,7 @@ async fn signed_in(state: &AppState, login: &str, row: &UserRow, from: Option<Ip
 /// configuration says so, in the organisation and with the profile of their first mapped group.
 async fn directory_sign_in(
     state: &AppState,
-    directory: &ldap::LdapDirectory,
+    active: &ActiveDirectory,
     login: &str,
     password: &str,
     row: Option<UserRow>,
@@ -465,6 +483,7 @@ async fn directory_sign_in(
     cache_key: [u8; 32],
 ) -> Result<UserRow> {
     let bad = || Error::Authentication("Authentication failure: wrong login or password".into());
+    let (directory, settings) = (&active.client, &active.settings);
     let identity = match directory.authenticate(login, password).await {
         Ok(identity) => identity,
         Err(e) if e.is_credentials_failure() => {
@@ -483,7 +502,6 @@ async fn directory_sign_in(
     let row = match row {
         Some(row) => row,
         None => {
-            let settings = state.settings.ldap.as_ref().ok_or_else(bad)?;
             let groups: Vec<String> = identity.groups.iter().map(|g| normalize_dn(g)).collect();
             let mapped = settings.groups.iter().find(|m| groups.contains(&normalize_dn(&m.group)));
             let (Some(mapping), true, Some(provisioner)) = (mapped, settings.create_users, state.auth.provisioner.get()) else {
@@ -502,8 +520,8 @@ async fn directory_sign_in(
     }
     // Groups the user joined in the directory since: the organisations they map to are added
     // (never removed nor changed here: an administrator may have given more).
-    let row = match (state.settings.ldap.as_ref(), state.auth.provisioner.get()) {
-        (Some(settings), Some(provisioner)) => {
+    let row = match state.auth.provisioner.get() {
+        Some(provisioner) => {
             let groups: Vec<String> = identity.groups.iter().map(|g| normalize_dn(g)).collect();
             let mut missing: Vec<(String, Profile)> = Vec::new();
             for m in settings.groups.iter().filter(|m| groups.contains(&normalize_dn(&m.group))) {

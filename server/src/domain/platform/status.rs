@@ -16,7 +16,7 @@ pub const SURREALDB_VERSION: &str = "3.3";
 /// About page): local passwords, API keys, Basic, sessions, then `ldap` and `pki` when configured.
 pub fn auth_methods(state: &AppState) -> Vec<String> {
     let mut m: Vec<String> = vec!["local".into(), "key".into(), "basic".into(), "session".into()];
-    if state.settings.ldap.is_some() {
+    if state.auth.directory().is_some() {
         m.push("ldap".into());
     }
     let tls_certificates = state.settings.tls.as_ref().is_some_and(|t| t.client_auth != crate::config::ClientAuth::Off);
