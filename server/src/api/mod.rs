@@ -8,6 +8,7 @@ pub mod assets;
 pub mod error;
 pub mod json;
 pub mod layers;
+pub mod support;
 pub mod ui;
 pub mod v0;
 
