@@ -2,8 +2,9 @@
 //!
 //! Three layers, and the arrows between them go one way (`tests/layers.rs` checks it):
 //!
-//! - [`api`]: adapters only. The router and its layers, TheHive's v0 dialect (`api::v0`) and the
-//!   UI's server functions (`api::ui`) translate shapes and call the domain.
+//! - [`api`]: adapters only. The router and its layers, TheHive's v0 dialect (`api::v0`), Cortex's
+//!   API (`api::cortex`) and the UI's server functions (`api::ui`) translate shapes and call the
+//!   domain.
 //! - [`domain`]: every rule, one folder per area (alert, case, catalog, dashboard, identity,
 //!   platform). An area may use the areas below it in [`domain`]'s order, never those above.
 //! - [`core`]: infrastructure that knows no domain: the state, errors, the store, the query

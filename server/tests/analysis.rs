@@ -174,27 +174,6 @@ async fn test_analyzer_runs_on_observables_with_reports_cache_and_permissions() 
     s.stop().await;
 }
 
-/// A stand-in analyzer: writes a one-taxonomy report for its data after `sleep` seconds.
-fn fake_analyzers(sleep: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let a = dir.path().join("Fast");
-    std::fs::create_dir(&a).unwrap();
-    std::fs::write(
-        a.join("Fast.json"),
-        json!({"name": "Fast", "version": "1.0", "description": "A stand-in", "author": "tests", "url": "https://example.org", "license": "AGPL-V3",
-               "dataTypeList": ["ip"], "command": "Fast/fast.sh", "configurationItems": []})
-        .to_string(),
-    )
-    .unwrap();
-    let script = format!(
-        "#!/bin/sh\nsleep {sleep}\ncat > \"$1/output/output.json\" <<'EOF'\n{{\"success\": true, \"summary\": {{\"taxonomies\": [{{\"level\": \"safe\", \"namespace\": \"Fast\", \"predicate\": \"ran\", \"value\": 1}}]}}, \"full\": {{}}, \"artifacts\": [], \"operations\": []}}\nEOF\n"
-    );
-    let path = a.join("fast.sh");
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
-}
-
 #[tokio::test]
 async fn a_rate_queues_jobs_without_ever_overshooting() {
     let analyzers = fake_analyzers("0");

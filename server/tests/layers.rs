@@ -7,8 +7,8 @@
 //! - `core` never imports `domain` or `api`; `domain` never imports `api`.
 //! - Between domain areas one direction only, in [`DOMAIN_ORDER`] (an area uses the ones after
 //!   it); cycles only inside one area's folder.
-//! - The dialects in `api` (`v0`, `ui`, ...) do not use each other: what they share is at `api`'s
-//!   top level.
+//! - The dialects in `api` (`v0`, `cortex`, `ui`) do not use each other: what they share is at
+//!   `api`'s top level (`api::support`, `api::json`, `api::error`).
 //! - The server never imports the UI (`app::ui`): only `app::model`, `app::api` and the pure
 //!   modules of `app`.
 
@@ -329,6 +329,8 @@ fn the_checker_refuses_each_kind_of_broken_arrow() {
     assert!(refused("domain::case::observable", "use crate::domain::analysis::job;"));
     // adapters using each other
     assert!(refused("api::v0::case", "use crate::api::ui::case::Backend;"));
+    assert!(refused("api::cortex::job", "use crate::api::v0::support::list_response;"));
+    assert!(refused("api::v0::cortex", "fn f() { crate::api::cortex::job_object(); }"));
     // the server importing the UI
     assert!(refused("domain::dashboard::render", "use app::ui::charts::Chart;"));
     // a module outside the layers; config importing the crate; someone using the root
@@ -342,6 +344,7 @@ fn the_checker_refuses_each_kind_of_broken_arrow() {
     assert!(allowed("domain::alert", "use crate::domain::case::observable; use crate::core::store::Store; use crate::vars;"));
     assert!(allowed("domain::case::task", "use super::template; use crate::domain::case::TYPE;"));
     assert!(allowed("api::v0::case", "use crate::api::json::ApiJson; use crate::domain::case; use super::support::object;"));
+    assert!(allowed("api::cortex::job", "use crate::api::support::{input, list_response}; use super::job_object; use crate::domain::analysis::job;"));
     assert!(allowed("domain::identity::org", "pub(in crate::domain) fn insert() {}"));
     assert!(allowed("core::stats::eval", "use app::chart::days_from_civil; use crate::config::Settings;"));
     assert!(allowed("server", "use crate::api; use crate::domain::platform::setup;"));

@@ -111,10 +111,11 @@ fn compressible(mime: &str) -> bool {
     mime.starts_with("text/") || mime.contains("javascript") || mime.contains("json") || mime.contains("wasm") || mime.contains("svg")
 }
 
-/// Serve an embedded file, or `index.html` for client-side routes; `/api/...` misses are JSON 404s.
+/// Serve an embedded file, or `index.html` for client-side routes; `/api/...` (and
+/// `/cortex/api/...`) misses are JSON 404s.
 pub async fn serve(req: Request) -> Response {
     let path = req.uri().path().trim_start_matches('/').to_string();
-    if path == "api" || path.starts_with("api/") {
+    if super::layers::is_api(req.uri().path()) {
         return error_response(ErrorKind::NotFoundError, &format!("No such API endpoint: {} {}", req.method(), req.uri().path()));
     }
     let (name, file) = match Dist::get(&path).filter(|_| !path.is_empty()) {

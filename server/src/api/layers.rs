@@ -53,12 +53,14 @@ pub async fn body_limit(axum::extract::State(large): axum::extract::State<usize>
     next.run(req).await
 }
 
-fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
+/// Whether a path is one of the REST dialects': TheHive's under `/api`, Cortex's under `/cortex/api`.
+pub fn is_api(path: &str) -> bool {
+    let rest = path.strip_prefix("/cortex").unwrap_or(path);
+    rest == "/api" || rest.starts_with("/api/")
 }
 
 /// Errors that did not come from our handlers (unknown method, body too large, a panic...)
-/// get the API's `{"type","message"}` shape under `/api`.
+/// get the API's `{"type","message"}` shape under `/api` and `/cortex/api`.
 pub async fn api_error_shape(req: Request, next: Next) -> Response {
     let api = is_api(req.uri().path());
     let resp = next.run(req).await;

@@ -1,13 +1,16 @@
-//! HTTP: the router, its layers, and the adapters (TheHive v0 under `/api`, the UI's server
-//! functions under `/ui`, the embedded UI everywhere else).
+//! HTTP: the router, its layers, and the adapters (TheHive v0 under `/api`, Cortex under
+//! `/cortex/api`, the UI's server functions under `/ui`, the embedded UI everywhere else). What
+//! the REST dialects share is in [`support`], [`json`] and [`error`].
 //!
 //! A request goes: layers (request id, trace, security headers, error shape, compression, body
 //! limit, CSRF, session) -> route -> adapter handler -> domain service (`crate::domain::<area>`) -> core -> store.
 
 pub mod assets;
+pub mod cortex;
 pub mod error;
 pub mod json;
 pub mod layers;
+pub mod support;
 pub mod ui;
 pub mod v0;
 
@@ -31,9 +34,19 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::core::state::AppState;
 
-/// Routes that answer without authentication. Every other `/api` route requires a caller (the
-/// `Caller` extractor) and answers 401 without one; a test walks the OpenAPI document to check.
-pub const PUBLIC_ROUTES: &[&str] = &["/api/status", "/api/health", "/api/login", "/api/logout", "/api/openapi.json"];
+/// Routes that answer without authentication. Every other `/api` and `/cortex/api` route
+/// requires a caller (the `Caller` extractor) and answers 401 without one; a test walks the
+/// OpenAPI document to check.
+pub const PUBLIC_ROUTES: &[&str] = &[
+    "/api/status",
+    "/api/health",
+    "/api/login",
+    "/api/logout",
+    "/api/openapi.json",
+    "/cortex/api/status",
+    "/cortex/api/login",
+    "/cortex/api/logout",
+];
 
 /// Responses smaller than this are not compressed.
 const COMPRESS_ABOVE_BYTES: u16 = 1024;
@@ -42,9 +55,9 @@ const COMPRESS_ABOVE_BYTES: u16 = 1024;
 #[openapi(
     info(
         title = "Waggle API",
-        description = "TheHive v0 dialect at /api (thehive4py 1.x, feeders). Authenticate with \
-                       `Authorization: Bearer <API key>`, HTTP Basic, or the session cookie from POST /api/login; \
-                       `X-Organisation` selects one of your organisations."
+        description = "TheHive v0 dialect at /api (thehive4py 1.x, feeders) and Cortex 3's API at /cortex/api \
+                       (cortex4py 2.x). Authenticate with `Authorization: Bearer <API key>`, HTTP Basic, or the \
+                       session cookie from POST /api/login; `X-Organisation` selects one of your organisations."
     ),
     tags(
         (name = "platform", description = "Status, health, sessions"),
@@ -60,13 +73,15 @@ const COMPRESS_ABOVE_BYTES: u16 = 1024;
         (name = "attachment", description = "Downloads of stored files (plain or password-protected zip)"),
         (name = "audit", description = "Audit trail, flow and live stream"),
         (name = "alert", description = "Alerts: ingestion (deduplication, upsert), similarity, import into cases, merge"),
+        (name = "analysis", description = "TheHive's Cortex connector: analyzers and jobs on observables"),
+        (name = "cortex", description = "Cortex 3's API (/cortex/api): analyzer definitions, analyzers, jobs on values and files"),
     )
 )]
 struct ApiDoc;
 
 /// The OpenAPI document and the API routes, from the same declarations.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v0::routes()).split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v0::routes()).merge(cortex::routes()).split_for_parts()
 }
 
 pub fn router(state: AppState) -> Router {

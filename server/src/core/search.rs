@@ -55,7 +55,7 @@ fn default_order(entity: Entity) -> &'static str {
     match entity {
         Entity::Task => "ORDER BY `order` ASC, createdAt ASC",
         Entity::Log => "ORDER BY startDate DESC",
-        Entity::CaseTemplate => "ORDER BY name ASC",
+        Entity::CaseTemplate | Entity::Analyzer => "ORDER BY name ASC",
         Entity::Case | Entity::Audit => "ORDER BY createdDesc ASC",
         Entity::Alert => "ORDER BY dateDesc ASC",
         _ => "ORDER BY createdAt DESC",

@@ -1,6 +1,7 @@
 //! A real server on 127.0.0.1 (port chosen by the OS) with a temporary database, for API tests.
 #![allow(dead_code)]
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use reqwest::{Client, Response, StatusCode};
@@ -273,4 +274,26 @@ pub async fn index_lists_agree(c: &Client, s: &TestServer, path: &str, queries: 
         }
     }
     assert_eq!(state.stats.lists_served() - served, pages, "{path}: every page but `range=all` came from the index");
+}
+
+/// A directory with one stand-in analyzer, `Fast_1_0` (ip): a shell script that writes a
+/// one-taxonomy report after `sleep` seconds (jobs in seconds, not Python start-ups).
+pub fn fake_analyzers(sleep: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("Fast");
+    std::fs::create_dir(&a).unwrap();
+    std::fs::write(
+        a.join("Fast.json"),
+        json!({"name": "Fast", "version": "1.0", "description": "A stand-in", "author": "tests", "url": "https://example.org", "license": "AGPL-V3",
+               "dataTypeList": ["ip"], "command": "Fast/fast.sh", "configurationItems": []})
+        .to_string(),
+    )
+    .unwrap();
+    let script = format!(
+        "#!/bin/sh\nsleep {sleep}\ncat > \"$1/output/output.json\" <<'EOF'\n{{\"success\": true, \"summary\": {{\"taxonomies\": [{{\"level\": \"safe\", \"namespace\": \"Fast\", \"predicate\": \"ran\", \"value\": 1}}]}}, \"full\": {{}}, \"artifacts\": [], \"operations\": []}}\nEOF\n"
+    );
+    let path = a.join("fast.sh");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
 }

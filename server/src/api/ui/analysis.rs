@@ -27,8 +27,7 @@ impl UiBackend {
         let caller = self.caller()?;
         let engine = self.state.service::<Engine>();
         let catalog = engine.catalog();
-        let mut definitions: Vec<AnalyzerDefinition> = catalog.definitions.values().map(|d| d.to_model()).collect();
-        definitions.sort_by(|a, b| a.id.cmp(&b.id));
+        let definitions = analyzer::definitions(&self.state);
         let settings = &self.state.settings.analysis;
         Ok(CatalogView {
             definitions,
@@ -104,8 +103,7 @@ impl AnalysisBackend for UiBackend {
     }
 
     async fn rescan_analyzers(&self) -> R<CatalogView> {
-        self.caller()?.require(Permission::ManageAnalyzer, "rescan the analyzers directories")?;
-        self.state.service::<Engine>().rescan(&self.state).await;
+        analyzer::rescan(&self.state, self.caller()?).await?;
         self.catalog_view().await
     }
 

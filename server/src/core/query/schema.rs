@@ -13,6 +13,8 @@ pub enum Entity {
     Dashboard,
     Audit,
     Job,
+    /// An analyzer an organisation enabled (searched through the Cortex API).
+    Analyzer,
 }
 
 impl Entity {
@@ -43,6 +45,7 @@ impl Entity {
             Entity::Dashboard => "dashboard",
             Entity::Audit => "audit",
             Entity::Job => "case_artifact_job",
+            Entity::Analyzer => "analyzer",
         }
     }
 
@@ -58,6 +61,7 @@ impl Entity {
             Entity::Dashboard => "dashboard",
             Entity::Audit => "audit",
             Entity::Job => "job",
+            Entity::Analyzer => "analyzer",
         }
     }
 }
@@ -303,6 +307,24 @@ static JOB: Schema = Schema {
     children: &[],
 };
 
+/// What the analyzer table holds; the definition's fields (data types, description) are not
+/// stored with it, so they cannot be searched.
+static ANALYZER: Schema = Schema {
+    entity: Entity::Analyzer,
+    fields: &[
+        ("name", "name", Keyword),
+        ("definitionId", "definitionId", Keyword),
+        ("analyzerDefinitionId", "definitionId", Keyword),
+        ("workerDefinitionId", "definitionId", Keyword),
+        ("rate", "rate", Number),
+        ("rateUnit", "rateUnit", Keyword),
+        ("jobCache", "jobCache", Number),
+        ("jobTimeout", "jobTimeout", Number),
+    ],
+    parent: None,
+    children: &[],
+};
+
 pub fn schema(entity: Entity) -> &'static Schema {
     match entity {
         Entity::Case => &CASE,
@@ -314,5 +336,6 @@ pub fn schema(entity: Entity) -> &'static Schema {
         Entity::Dashboard => &DASHBOARD,
         Entity::Audit => &AUDIT,
         Entity::Job => &JOB,
+        Entity::Analyzer => &ANALYZER,
     }
 }

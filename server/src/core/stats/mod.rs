@@ -50,7 +50,7 @@ pub fn check_readable(caller: &Caller, entity: Entity) -> Result<()> {
 pub fn check_entity(entity: Entity) -> Result<()> {
     match entity {
         Entity::Case | Entity::Task | Entity::Log | Entity::Observable | Entity::Alert | Entity::Job | Entity::Audit => Ok(()),
-        Entity::CaseTemplate | Entity::Dashboard => Err(Error::BadRequest(format!("There are no statistics on {}", entity.v0_type()))),
+        Entity::CaseTemplate | Entity::Dashboard | Entity::Analyzer => Err(Error::BadRequest(format!("There are no statistics on {}", entity.v0_type()))),
     }
 }
 

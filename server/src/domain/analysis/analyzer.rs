@@ -2,7 +2,7 @@
 //! timeout. Organisation-admins (ManageAnalyzer) enable, change and disable them; every member
 //! sees them (secrets shown as `********`, never their value).
 
-use app::model::{Analyzer, AnalyzerInput, OverQuota, Permission, QuotaState, RateUnit};
+use app::model::{Analyzer, AnalyzerDefinition, AnalyzerInput, OverQuota, Permission, QuotaState, RateUnit};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -10,6 +10,8 @@ use super::engine::{self, Engine};
 use super::settings;
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
+use crate::core::query::Entity;
+use crate::core::search::{self, Page, Search};
 use crate::core::state::AppState;
 use crate::core::store::{OrgStore, new_id, now_millis};
 use crate::vars;
@@ -124,6 +126,29 @@ pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<Analyzer>> {
 /// The analyzers that take observables of `data_type` (and can run: their definition is there).
 pub async fn for_type(state: &AppState, caller: &Caller, data_type: &str) -> Result<Vec<Analyzer>> {
     Ok(list(state, caller).await?.into_iter().filter(|a| !a.missing && a.data_type_list.iter().any(|t| t == data_type)).collect())
+}
+
+/// The organisation's analyzers a search finds (by name, definition, limits).
+pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Result<Page<Analyzer>> {
+    let page: Page<Row> = search::run(&caller.store(state), Entity::Analyzer, search, true).await?;
+    Ok(Page { items: page.items.iter().map(|r| view(state, r)).collect(), total: page.total, exact: page.exact })
+}
+
+/// The definitions found in the analyzers directories, by id (every member may read them).
+pub fn definitions(state: &AppState) -> Vec<AnalyzerDefinition> {
+    let mut list: Vec<AnalyzerDefinition> = state.service::<Engine>().catalog().definitions.values().map(|d| d.to_model()).collect();
+    list.sort_by(|a, b| a.id.cmp(&b.id));
+    list
+}
+
+/// Read the analyzers directories again: organisation-admins (ManageAnalyzer) and platform
+/// administrators (the directories are the server's, shared by every organisation).
+pub async fn rescan(state: &AppState, caller: &Caller) -> Result<Vec<AnalyzerDefinition>> {
+    if !caller.is_platform_admin() {
+        caller.require(Permission::ManageAnalyzer, "rescan the analyzers directories")?;
+    }
+    state.service::<Engine>().rescan(state).await;
+    Ok(definitions(state))
 }
 
 pub async fn get(state: &AppState, caller: &Caller, key: &str) -> Result<Analyzer> {

@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::analyzer;
 use super::engine::{self, Engine};
+use crate::core::attachment::{self, StoredFile};
+use crate::core::audit::Tx;
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::query::Entity;
@@ -22,6 +24,11 @@ use crate::vars;
 
 pub const TYPE: &str = "case_artifact_job";
 const TABLE: &str = "job";
+/// The longest one request waits for a report (under the server's 5-minute request timeout);
+/// a client that wants longer asks again.
+pub const MAX_WAIT: Duration = Duration::from_secs(4 * 60);
+/// The most jobs one status request names.
+pub const MAX_STATUS_IDS: usize = 1000;
 
 /// What to analyse.
 #[derive(Debug, Clone, Default)]
@@ -157,6 +164,14 @@ fn cache_key(analyzer_id: &str, input: &Input) -> String {
     hex::encode(Sha256::digest(doc.to_string().as_bytes()))
 }
 
+/// Whether the caller may run the organisation's analyzer `analyzer_key`: checked before a
+/// file sent with the request is read and stored.
+pub async fn check_can_run(state: &AppState, caller: &Caller, analyzer_key: &str) -> Result<()> {
+    caller.require(Permission::ManageAnalyze, "run analyzers")?;
+    analyzer::row(&caller.store(state), analyzer_key).await?.ok_or_else(|| Error::not_found("analyzer", analyzer_key))?;
+    Ok(())
+}
+
 /// Which analyzer runs a job, and where: the embedded engine (`local`) or an external Cortex.
 pub(super) struct Runner {
     pub cortex_id: String,
@@ -206,10 +221,28 @@ pub async fn create_at(state: &AppState, caller: &Caller, cortex_id: &str, analy
     } else {
         super::remote::runner(state, cortex_id, analyzer_key).await?
     };
-    submit(state, caller, &store, runner, input, force).await
+    submit(state, caller, &store, runner, input, None, force).await
 }
 
-async fn submit(state: &AppState, caller: &Caller, store: &OrgStore, r: Runner, input: Input, force: bool) -> Result<Job> {
+/// Run a local analyzer on a file the client sent with the request (the Cortex API's multipart
+/// run): the organisation holds the file from the job's creation on, in the same transaction
+/// (the analyzer reads it, the cache matches it, downloads are allowed); if no job takes it,
+/// the file is removed unless something else holds it.
+pub async fn create_with_file(state: &AppState, caller: &Caller, analyzer_key: &str, input: Input, file: StoredFile, force: bool) -> Result<Job> {
+    let input = Input { data: None, attachment: Some(file.attachment().clone()), ..input };
+    let created = async {
+        caller.require(Permission::ManageAnalyze, "run analyzers")?;
+        let store = caller.store(state);
+        let runner = local_runner(state, &store, analyzer_key).await?;
+        submit(state, caller, &store, runner, input, Some(&file), force).await
+    }
+    .await;
+    attachment::discard_on_error(state, Some(file), created).await
+}
+
+/// Create the job (with `file`, registered for the organisation in the same transaction) or
+/// answer from the cache, and queue it.
+async fn submit(state: &AppState, caller: &Caller, store: &OrgStore, r: Runner, input: Input, file: Option<&StoredFile>, force: bool) -> Result<Job> {
     let engine = state.service::<Engine>();
     if !r.data_types.iter().any(|t| *t == input.data_type) {
         return Err(Error::BadRequest(format!("The analyzer {} does not take {} observables", r.analyzer_name, input.data_type)));
@@ -260,7 +293,16 @@ async fn submit(state: &AppState, caller: &Caller, store: &OrgStore, r: Runner, 
     doc.insert("cacheKey".into(), json!(key));
     doc.insert("createdAt".into(), json!(now));
     doc.insert("createdBy".into(), json!(caller.login));
-    let created = store.create(TABLE, &id, doc).await?;
+    let created = match file {
+        None => store.create(TABLE, &id, doc).await?,
+        Some(f) => {
+            let mut tx = Tx::new(caller);
+            attachment::register(&mut tx, f);
+            let (vid, vdoc) = (tx.bind(&id), tx.bind(Value::Object(doc)));
+            let idx = tx.push(format!("CREATE type::record('{TABLE}', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER"));
+            tx.run(state, store).await?.one::<Value>(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("job not created")))?
+        }
+    };
     let lane = engine::lane(&store_org(store), &r.lane);
     match r.over_quota {
         OverQuota::Queue => engine.queue.push(&lane, id.clone()),
@@ -347,10 +389,11 @@ pub async fn report(state: &AppState, caller: &Caller, id: &str) -> Result<(Job,
     Ok((r.job, report))
 }
 
-/// The job and its report once it has finished, or as it is after `at_most`.
+/// The job and its report once it has finished, or as it is after `at_most` (at most
+/// [`MAX_WAIT`]).
 pub async fn wait_report(state: &AppState, caller: &Caller, id: &str, at_most: Duration) -> Result<(Job, Option<JobReport>)> {
     let mut finished = state.service::<Engine>().subscribe();
-    let deadline = tokio::time::Instant::now() + at_most;
+    let deadline = tokio::time::Instant::now() + at_most.min(MAX_WAIT);
     loop {
         let (job, report) = report(state, caller, id).await?;
         if job.status.is_finished() {
@@ -392,6 +435,23 @@ pub async fn running_in_case(state: &AppState, caller: &Caller, case_id: &str) -
     list.sort();
     list.dedup();
     Ok(list.into_iter().flatten().collect())
+}
+
+/// The status of each of `ids` that is a job of the organisation (the others are left out).
+pub async fn statuses(state: &AppState, caller: &Caller, ids: &[String]) -> Result<Vec<(String, JobStatus)>> {
+    if ids.len() > MAX_STATUS_IDS {
+        return Err(Error::BadRequest(format!("At most {MAX_STATUS_IDS} jobs at a time")));
+    }
+    #[derive(Deserialize)]
+    struct IdStatus {
+        id: String,
+        status: JobStatus,
+    }
+    let mut r = caller
+        .store(state)
+        .query("SELECT id, status FROM array::map($ids, |$i| type::record('job', $i)) WHERE org = $org", vars! { "ids" => ids })
+        .await?;
+    Ok(r.rows::<IdStatus>(0)?.into_iter().map(|s| (s.id, s.status)).collect())
 }
 
 pub async fn search(state: &AppState, caller: &Caller, search: &Search) -> Result<Page<Job>> {

@@ -1,5 +1,6 @@
-//! What the v0 handlers share: typed inputs from lenient bodies, search parameters, list and
-//! multi-status answers, JSON-or-multipart bodies, file downloads.
+//! What the REST dialects (TheHive v0, Cortex) share: model objects with `_id` and `_type`,
+//! typed inputs from lenient bodies, search parameters, list and multi-status answers,
+//! JSON-or-multipart bodies, file downloads.
 
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRequest, Multipart, Request};
@@ -14,6 +15,41 @@ use crate::api::json::parse_json;
 use crate::core::attachment::{self, StoredFile};
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
+
+/// A model object as v0 and Cortex show it: its fields plus `_id`, `id` and `_type`.
+pub fn object(value: impl serde::Serialize, type_name: &str) -> Value {
+    let mut v = serde_json::to_value(value).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        if let Some(id) = m.get("id").cloned() {
+            m.insert("_id".into(), id);
+        }
+        m.insert("_type".into(), Value::String(type_name.to_string()));
+    }
+    v
+}
+
+/// Reject attributes an update or create does not know (`null` values count as absent).
+pub fn check_attributes(table: &str, body: &Map<String, Value>, allowed: &[&str]) -> crate::core::error::Result<()> {
+    let errors: Vec<app::model::AttributeError> = body
+        .iter()
+        .filter(|(k, v)| !v.is_null() && !allowed.contains(&k.as_str()))
+        .map(|(k, _)| app::model::AttributeError {
+            name: format!("{table}.{k}"),
+            kind: "UnknownAttributeError".into(),
+            message: format!("Unknown attribute {k}"),
+        })
+        .collect();
+    if errors.is_empty() { Ok(()) } else { Err(crate::core::error::Error::Attributes { table: table.into(), errors }) }
+}
+
+/// A string attribute of a JSON body (absent or null = `None`, wrong type = error).
+pub fn opt_string(table: &str, body: &Map<String, Value>, key: &str) -> crate::core::error::Result<Option<String>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(crate::core::error::Error::attribute(table, key, "string", format!("{key} must be a string"))),
+    }
+}
 
 /// Drop `null` values (clients send full objects with nulls: "not given"), at the top level
 /// and in the objects of top-level lists (nested tasks with `"id": null`). Values inside
@@ -42,7 +78,7 @@ pub fn strip_nulls(body: &Map<String, Value>) -> Map<String, Value> {
 /// A typed input from a v0 body: unknown attributes refused (`AttributeCheckingError`), nulls
 /// treated as absent, a wrong type named by its path (`case.tasks[0].status`).
 pub fn input<T: DeserializeOwned>(table: &str, body: &Map<String, Value>, allowed: &[&str]) -> Result<T> {
-    super::check_attributes(table, body, allowed)?;
+    check_attributes(table, body, allowed)?;
     let cleaned = Value::Object(strip_nulls(body));
     serde_path_to_error::deserialize(cleaned).map_err(|e| {
         let path = e.path().to_string();
@@ -58,7 +94,7 @@ pub fn check_list_attributes(table: &str, body: &Map<String, Value>, key: &str, 
     if let Some(Value::Array(items)) = body.get(key) {
         for item in items {
             if let Value::Object(o) = item {
-                super::check_attributes(&format!("{table}.{key}"), o, allowed)?;
+                check_attributes(&format!("{table}.{key}"), o, allowed)?;
             }
         }
     }
