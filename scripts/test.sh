@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the whole test suite: unit and API tests (real server on 127.0.0.1, temporary embedded
-# databases), the real Python clients (thehive4py from PyPI), then the browser tests (headless
+# databases), the real Python clients (thehive4py and cortex4py from PyPI), then the browser tests (headless
 # Debian Chromium driven by playwright-core).
 # Installs what is missing first (the wasm toolchain, Chromium, slapd, Node and Python
 # packages, the analyzers' Python environment). CI runs exactly this (.ci/run).
@@ -37,8 +37,9 @@ export WAGGLE_ANALYZERS_VENV WAGGLE_REQUIRE_ANALYZERS=1
 cargo test -p server
 cargo test -p app --features ssr
 
-log "real clients: thehive4py 1.8.2"
+log "real clients: thehive4py 1.8.2, cortex4py 2.1.0"
 "$ROOT/clients/thehive4py1/run.sh" "$waggle"
+"$ROOT/clients/cortex4py/run.sh" "$waggle"
 
 log "browser tests"
 "$ROOT/end2end/run.sh" "$waggle"

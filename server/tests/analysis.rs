@@ -431,3 +431,51 @@ async fn analyzers_run_on_alert_observables() {
     assert_eq!(st, StatusCode::NOT_FOUND);
     s.stop().await;
 }
+
+/// A second Waggle as the external Cortex of the first (`[[cortex]]`, through its `/cortex`
+/// API): its analyzers appear beside the first's own, a job sent to it ends with its report and
+/// the first's observable gets the mini-report; its health shows in the status.
+#[tokio::test]
+async fn a_second_waggle_as_external_cortex() {
+    let analyzers = fake_analyzers("0");
+    let b = TestServer::start_with(|st| st.analysis.analyzer_dirs = vec![analyzers.path().to_path_buf()]).await;
+    let b_ui = b.ui_session(ADMIN, PASSWORD).await;
+    ui_ok(&b_ui, &b, "analysis/enable", json!({"definition": "Fast_1_0", "input": {}})).await;
+    let key = b.key_for(ADMIN, PASSWORD).await;
+    let remote = waggle::config::RemoteServer { name: "cortex-b".into(), url: format!("{}/cortex", b.base), key: Some(key.as_str().into()) };
+    let a = TestServer::start_with(|st| st.cortex = vec![remote]).await;
+    let admin = a.admin_session().await;
+    let (_, list) = get(&admin, &a, "/api/connector/cortex/analyzer/type/ip").await;
+    let fast = list.as_array().unwrap().iter().find(|x| x["name"] == "Fast_1_0").cloned().unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(fast["cortexIds"], json!(["cortex-b"]));
+    let (_, obs) = case_with(&admin, &a, &["198.51.100.1"]).await;
+    let (st, j) = post(&admin, &a, "/api/connector/cortex/job", json!({"cortexId": "cortex-b", "artifactId": obs[0], "analyzerId": "Fast_1_0"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{j}");
+    assert_eq!(j["cortexId"], "cortex-b");
+    let done = finished(&admin, &a, j["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "Success", "{done}");
+    assert_eq!(done["report"]["summary"]["taxonomies"][0]["namespace"], "Fast");
+    let (_, o) = get(&admin, &a, &format!("/api/case/artifact/{}", obs[0])).await;
+    assert!(o["reports"]["Fast_1_0"]["taxonomies"].is_array(), "{o}");
+    // The job ran in the second Waggle.
+    let b_admin = b.admin_session().await;
+    let (n, _) = search(&b_admin, &b, "/api/connector/cortex/job/_search", json!({"_field": "data", "_value": "198.51.100.1"})).await;
+    assert_eq!(n, 1);
+    // An unknown server or analyzer there.
+    let (st, _) = post(&admin, &a, "/api/connector/cortex/job", json!({"cortexId": "cortex-b", "artifactId": obs[0], "analyzerId": "Nope"})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // Its health: green once checked.
+    let mut health = Value::Null;
+    for _ in 0..100 {
+        let (_, status) = get(&admin, &a, "/api/status").await;
+        health = status["connectors"]["cortex"].clone();
+        if health["servers"][0]["status"] == "OK" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(health["servers"][0]["name"], "cortex-b", "{health}");
+    assert_eq!(health["servers"][0]["status"], "OK", "{health}");
+    a.stop().await;
+    b.stop().await;
+}
