@@ -269,6 +269,17 @@ async fn operation(state: &AppState, caller: &crate::core::auth::Caller, row: &R
     let need_case = || job.case.clone().ok_or_else(|| "the job was not run on a case observable".to_string());
     let err = |e: Error| app::model::ApiError::from(e).to_string();
     match op.get("type").and_then(Value::as_str).unwrap_or_default() {
+        "AddTagToArtifact" if job.alert.is_some() => {
+            let tag = text("tag").ok_or("no tag")?;
+            let o = job.observable.clone().ok_or("the job was not run on an observable")?;
+            let (_, current) = crate::domain::alert::get_observable(state, caller, &o).await.map_err(err)?;
+            if !current.tags.contains(&tag) {
+                let mut tags = current.tags;
+                tags.push(tag);
+                let patch = app::model::AlertObservablePatch { tags: Some(tags), ..Default::default() };
+                crate::domain::alert::update_observable(state, caller, &o, patch).await.map_err(err)?;
+            }
+        }
         "AddTagToArtifact" => {
             let tag = text("tag").ok_or("no tag")?;
             let o = job.observable.clone().ok_or("the job was not run on an observable")?;
@@ -307,7 +318,21 @@ async fn operation(state: &AppState, caller: &crate::core::auth::Caller, row: &R
             };
             observable::add_one(state, caller, &need_case()?, input).await.map_err(err)?;
         }
-        other => return Err(format!("{other} does not apply to an analysis of a case observable")),
+        "MarkAlertAsRead" => {
+            let alert = job.alert.clone().ok_or("the job was not run on an alert's observable")?;
+            crate::domain::alert::mark_read(state, caller, &alert).await.map_err(err)?;
+        }
+        "AddTagToAlert" => {
+            let tag = text("tag").ok_or("no tag")?;
+            let alert = job.alert.clone().ok_or("the job was not run on an alert's observable")?;
+            let current = crate::domain::alert::get(state, caller, &alert).await.map_err(err)?;
+            if !current.tags.contains(&tag) {
+                let mut tags = current.tags;
+                tags.push(tag);
+                crate::domain::alert::update(state, caller, &alert, app::model::AlertPatch { tags: Some(tags), ..Default::default() }).await.map_err(err)?;
+            }
+        }
+        other => return Err(format!("{other} does not apply to an analysis of an observable")),
     }
     Ok(())
 }
