@@ -191,6 +191,15 @@ pub async fn run(args: AnalysisArgs) -> anyhow::Result<()> {
         made as f64 / started.elapsed().as_secs_f64(),
         rss_after.saturating_sub(rss_before)
     );
+    // The queue itself (what the engine keeps per waiting job: its id in its lane).
+    let queue = waggle::core::analysis::queue::Queue::new(2);
+    let lane = waggle::core::analysis::queue::Lane { org: "soc".into(), analyzer: "an-analyzer-id".into() };
+    let (before, _) = memory();
+    for _ in 0..args.waiting {
+        queue.push(&lane, waggle::core::store::new_id());
+    }
+    let (after, _) = memory();
+    println!("  the queue alone: {} ids waiting, RSS +{} MiB", queue.waiting(), after.saturating_sub(before));
     running.stop().await?;
     Ok(())
 }

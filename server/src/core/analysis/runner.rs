@@ -144,6 +144,9 @@ const REAP_GRACE: Duration = Duration::from_secs(5);
 const TAIL_BYTES: usize = 4096;
 
 /// Runs one analyzer job to its end. Never panics on what the process or the file system do.
+/// How much lower than the server's analyzer processes are scheduled (`nice`).
+const ANALYZER_NICENESS: libc::c_int = 10;
+
 pub async fn run(spec: RunSpec) -> RunOutcome {
     let started = std::time::Instant::now();
     let (job, command) = (spec.job_id.clone(), spec.command.clone());
@@ -208,6 +211,14 @@ async fn run_inner(spec: RunSpec) -> RunOutcome {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    // Analyzers yield the CPU to the server: its API stays responsive while jobs drain.
+    // SAFETY: `nice` is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::nice(ANALYZER_NICENESS);
+            Ok(())
+        });
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
