@@ -118,7 +118,7 @@ pub struct AnalysisArgs {
     #[arg(long = "analyzers", value_name = "DIR")]
     pub analyzers: Vec<PathBuf>,
 
-    /// How many analyzer processes run at once (default: the number of cores).
+    /// How many analyzer processes run at once (default: the number of cores less one, at least 1).
     #[arg(long, value_name = "N")]
     pub analysis_concurrency: Option<usize>,
 
@@ -503,6 +503,12 @@ pub struct CertificateLogin {
 
 pub const DEFAULT_ADMIN_LOGIN: &str = "admin@waggle.local";
 
+/// Analyzer processes at once by default: one per core, but one core kept for the server
+/// (its API stays responsive while jobs drain), at least one.
+pub fn default_analysis_concurrency() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).saturating_sub(1).max(1)
+}
+
 /// Waggle at `info`; the database engine's own chatter only from `warn` up.
 pub const DEFAULT_LOG: &str = "info,surreal=warn";
 
@@ -666,8 +672,7 @@ impl Settings {
         }
         let analysis = {
             let analyzer_dirs = if args.analysis.analyzers.is_empty() { file.analysis.analyzers } else { args.analysis.analyzers.clone() };
-            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-            let concurrency = args.analysis.analysis_concurrency.or(file.analysis.concurrency).unwrap_or(cores);
+            let concurrency = args.analysis.analysis_concurrency.or(file.analysis.concurrency).unwrap_or_else(default_analysis_concurrency);
             if concurrency == 0 {
                 anyhow::bail!("analysis concurrency must be at least 1");
             }

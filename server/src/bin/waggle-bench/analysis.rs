@@ -29,6 +29,9 @@ pub struct AnalysisArgs {
     /// Jobs left waiting, for the memory figure.
     #[arg(long, default_value_t = 100_000)]
     pub waiting: usize,
+    /// Analyzer processes at once (default: the server's default).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
 }
 
 fn trivial_analyzer(dir: &std::path::Path) -> anyhow::Result<()> {
@@ -66,7 +69,11 @@ pub async fn run(args: AnalysisArgs) -> anyhow::Result<()> {
     settings.database = format!("surrealkv://{}", tmp.path().join("db").display());
     settings.admin_password = Some(PASSWORD.into());
     settings.analysis.analyzer_dirs = vec![analyzers];
-    settings.analysis.concurrency = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    if let Some(n) = args.concurrency {
+        settings.analysis.concurrency = n;
+    } else {
+        settings.analysis.concurrency = waggle::config::default_analysis_concurrency();
+    }
     let cap = settings.analysis.concurrency;
     let running = waggle::server::start(settings).await?;
     crate::common::wait_for_startup(&running).await;
@@ -139,20 +146,19 @@ pub async fn run(args: AnalysisArgs) -> anyhow::Result<()> {
         .await;
     let queued_in = started.elapsed();
     let during = tokio::spawn(read(300));
-    let mut left = created.clone();
-    while !left.is_empty() {
-        let mut still = Vec::new();
-        for id in left.iter().take(50) {
-            let j = job(&c, &base, id).await?;
-            if j["status"] != "Success" && j["status"] != "Failure" {
-                still.push(id.clone());
-            }
+    // Wait for the drain without adding requests of our own: ask the database directly, 10
+    // times a second.
+    let store = running.state.store.clone();
+    loop {
+        let mut r = store
+            .query("SELECT count() AS n FROM job WHERE status IN ['Waiting', 'InProgress'] GROUP ALL", waggle::vars! {})
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let left: Option<Value> = r.one(0).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        if left.and_then(|v| v.get("n").and_then(Value::as_u64)).unwrap_or(0) == 0 {
+            break;
         }
-        still.extend(left.iter().skip(50).cloned());
-        if still.len() == left.len() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        left = still;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let drained = started.elapsed();
     let during = during.await?;
