@@ -158,7 +158,10 @@ pub fn AnalyzersAdmin() -> impl IntoView {
                                     <td><strong>{d.name.clone()}</strong>" "<span class="muted small">{d.version.clone()}</span><div class="muted small"><code>{d.id.clone()}</code></div></td>
                                     <td class="small">{d.data_type_list.join(", ")}</td>
                                     <td class="small">{d.description.clone()}</td>
-                                    <td>{if count > 0 { view! { <span class="muted small">"enabled"</span> }.into_any() } else {
+                                    <td>{if count > 0 {
+                                        // Another analyzer of the same definition (another name and configuration).
+                                        view! { <span class="muted small">"enabled "</span><button class="small enable-analyzer" title="Enable it again under another name, with another configuration" on:click=move |_| editing.set(Some((d2.clone(), None)))>"Enable another"</button> }.into_any()
+                                    } else {
                                         view! { <button class="small primary enable-analyzer" on:click=move |_| editing.set(Some((d2.clone(), None)))>"Enable"</button> }.into_any()
                                     }}</td>
                                 </tr>
