@@ -425,6 +425,11 @@ async fn analyzers_run_on_alert_observables() {
     }
     assert_eq!(seen["artifacts"][0]["reports"]["Fast_1_0"]["taxonomies"][0]["namespace"], "Fast", "{seen}");
     assert_eq!(seen["status"], "Ignored", "marked read, it stays so: {seen}");
+    // Imported into a case, the observable brings its mini-report along.
+    let (st, case) = post(&admin, &s, &format!("/api/alert/{alert_id}/createCase"), json!({})).await;
+    assert_eq!(st, StatusCode::CREATED, "{case}");
+    let (_, found) = search(&admin, &s, "/api/case/artifact/_search", json!({"_field": "data", "_value": "203.0.113.9"})).await;
+    assert_eq!(found[0]["reports"]["Fast_1_0"]["taxonomies"][0]["namespace"], "Fast", "{found:?}");
     // Another organisation cannot run anything on it.
     let acme = s.acme_admin().await;
     let (st, _) = run(&acme, &s, &obs, "Fast_1_0").await;

@@ -1,5 +1,5 @@
 //! From alerts to cases: a new case made from an alert (its template applied, its observables
-//! becoming the case's), or alerts merged into an existing case (their observables added
+//! becoming the case's, with their analyzers' mini-reports), or alerts merged into an existing case (their observables added
 //! without duplicates, their descriptions appended). Either way the alerts become Imported and
 //! point to the case, in the same transaction as the case's changes.
 
@@ -100,6 +100,9 @@ async fn try_create_case(state: &AppState, caller: &Caller, store: &OrgStore, cu
     };
     let mut extras = CaseExtras::default();
     for o in &a.observables {
+        if !o.reports.is_empty() {
+            extras.reports.insert(o.identity(), o.reports.clone());
+        }
         match &o.attachment {
             Some(att) => extras.files.push((case_observable(o), attachment::held(state, store, att).await?)),
             None => extras.observables.push(case_observable(o)),
@@ -186,8 +189,12 @@ async fn try_merge(state: &AppState, caller: &Caller, store: &OrgStore, ids: &[S
                 }
                 None => observable::plan(state, store, caller, &input, None, now).await?,
             };
-            for d in &docs {
-                observable::push_create(&mut tx, &vcase, d);
+            for mut d in docs {
+                // The mini-reports of analyses run during triage come along.
+                if !o.reports.is_empty() {
+                    d.insert("reports".into(), serde_json::Value::Object(o.reports.clone()));
+                }
+                observable::push_create(&mut tx, &vcase, &d);
             }
         }
         description.push_str(&format!("\n\n#### Merged with alert #{} {}\n\n{}", a.source_ref, a.title, a.description.trim()));

@@ -31,6 +31,7 @@ pub use import::{create_case, merge_into_case};
 pub use similarity::with_similarity;
 use similarity::Lookup;
 
+use crate::domain::case::observable_identity as identity;
 use crate::core::attachment::{self, StoredFile};
 use crate::core::audit::Tx;
 use crate::core::auth::Caller;
@@ -262,14 +263,6 @@ fn alert_of_observable(observable_id: &str) -> Option<&str> {
     observable_id.split_once('-').map(|(a, _)| a).filter(|a| !a.is_empty())
 }
 
-/// The identity of an observable document: data type and value, or `file:<sha256>`.
-fn identity(d: &Map<String, Value>) -> (String, String) {
-    let dt = d.get("dataType").and_then(Value::as_str).unwrap_or_default().to_string();
-    match d.get("data").and_then(Value::as_str) {
-        Some(v) => (dt, v.to_string()),
-        None => (dt, format!("file:{}", d.get("attachment").and_then(|a| a.get("id")).and_then(Value::as_str).unwrap_or_default())),
-    }
-}
 
 /// Store the files of checked observables and make their documents (with ids under
 /// `alert_id`), without duplicates (the first of the same identity is kept) and without the

@@ -43,6 +43,18 @@ const TABLE: &str = "case";
 pub struct CaseExtras {
     pub observables: Vec<NewObservables>,
     pub files: Vec<(NewObservables, StoredFile)>,
+    /// Analyzers' mini-reports the observables bring (an alert's, analysed during triage), by
+    /// (data type, value or `file:<sha256>`).
+    pub reports: std::collections::HashMap<(String, String), serde_json::Map<String, serde_json::Value>>,
+}
+
+/// An observable document's identity: (data type, value or `file:<sha256>`).
+pub(crate) fn observable_identity(d: &serde_json::Map<String, serde_json::Value>) -> (String, String) {
+    let dt = d.get("dataType").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    match d.get("data").and_then(|v| v.as_str()) {
+        Some(v) => (dt, v.to_string()),
+        None => (dt, format!("file:{}", d.get("attachment").and_then(|a| a.get("id")).and_then(|v| v.as_str()).unwrap_or_default())),
+    }
 }
 
 /// The case number `key` names (`42` or `#42`), if it is one.
@@ -248,6 +260,11 @@ pub(crate) async fn plan_create(state: &AppState, caller: &Caller, input: NewCas
         crate::core::attachment::register(&mut tx, f);
     }
     observable::refuse_duplicates(&obs_docs)?;
+    for d in obs_docs.iter_mut() {
+        if let Some(r) = extras.reports.get(&observable_identity(d)) {
+            d.insert("reports".into(), serde_json::Value::Object(r.clone()));
+        }
+    }
 
     let id = new_id();
     let vid = tx.bind(&id);
