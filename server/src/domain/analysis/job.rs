@@ -98,8 +98,12 @@ async fn target(state: &AppState, caller: &Caller, observable_id: &str) -> Resul
 /// those of the external Cortex servers.
 pub async fn analyzers_for(state: &AppState, caller: &Caller, observable_id: &str) -> Result<Vec<app::model::Analyzer>> {
     let t = target(state, caller, observable_id).await?;
-    let mut list = analyzer::for_type(state, caller, &t.data_type).await?;
-    list.extend(super::remote::analyzers(state).await.into_iter().filter(|(_, a)| a.data_type_list.contains(&t.data_type)).map(|(server, a)| remote_view(&server, a)));
+    analyzers_of_type(state, caller, &t.data_type).await
+}
+
+async fn analyzers_of_type(state: &AppState, caller: &Caller, data_type: &str) -> Result<Vec<app::model::Analyzer>> {
+    let mut list = analyzer::for_type(state, caller, data_type).await?;
+    list.extend(super::remote::analyzers(state).await.into_iter().filter(|(_, a)| a.data_type_list.iter().any(|t| t == data_type)).map(|(server, a)| remote_view(&server, a)));
     Ok(list)
 }
 
@@ -144,10 +148,11 @@ pub async fn run_on_observable_at(state: &AppState, caller: &Caller, cortex_id: 
 /// Every analyzer that takes the observable's type, run on it; what could not start says why.
 pub async fn run_all_on_observable(state: &AppState, caller: &Caller, observable_id: &str) -> Result<Vec<(String, Result<Job>)>> {
     caller.require(Permission::ManageAnalyze, "run analyzers")?;
+    // The observable is read once, for every analyzer.
+    let input = target(state, caller, observable_id).await?;
     let mut out = Vec::new();
-    for a in analyzers_for(state, caller, observable_id).await? {
-        let input = target(state, caller, observable_id).await?;
-        out.push((a.name.clone(), create_at(state, caller, &a.cortex_id, &a.id, input, false).await));
+    for a in analyzers_of_type(state, caller, &input.data_type).await? {
+        out.push((a.name.clone(), create_at(state, caller, &a.cortex_id, &a.id, input.clone(), false).await));
     }
     Ok(out)
 }

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use app::model::{JobArtifact, JobReport};
+use app::model::JobReport;
 use serde_json::{Map, Value, json};
 
 use super::job::{Row, Runner};
+use super::run::{MAX_ARTIFACTS, artifact, failure, success, text_of};
 use crate::core::analysis::cortex_client::{CortexClient, RemoteAnalyzer, RemoteFile};
 use crate::core::attachment::{self, StoredFile};
 use crate::core::error::{Error, Result};
@@ -102,16 +103,12 @@ pub(super) async fn runner(state: &AppState, server: &str, key: &str) -> Result<
     })
 }
 
-fn failure(message: String) -> JobReport {
-    JobReport { success: false, summary: Value::Null, full: Value::Null, artifacts: Vec::new(), operations: Vec::new(), error_message: Some(message), input: None }
-}
-
 /// Send the job to its server (unless it already was), wait for its end, and make its report
 /// (extracted files downloaded and stored here).
 pub(super) async fn run(state: &AppState, row: &Row) -> (JobReport, Vec<StoredFile>) {
     match follow(state, row).await {
         Ok(done) => done,
-        Err(message) => (failure(message), Vec::new()),
+        Err(message) => (failure(message, None), Vec::new()),
     }
 }
 
@@ -163,42 +160,24 @@ async fn follow(state: &AppState, row: &Row) -> std::result::Result<(JobReport, 
     let report = done.get("report").cloned().unwrap_or(Value::Null);
     if done.get("status").and_then(Value::as_str) != Some("Success") {
         let message = report.get("errorMessage").and_then(Value::as_str).unwrap_or("the analyzer failed").to_string();
-        let mut r = failure(message);
-        r.input = report.get("input").map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()));
-        return Ok((r, Vec::new()));
+        return Ok((failure(message, report.get("input").map(text_of)), Vec::new()));
     }
     let mut stored = Vec::new();
     let mut artifacts = Vec::new();
-    for a in report.get("artifacts").and_then(Value::as_array).into_iter().flatten().take(1000) {
-        let Some(data_type) = a.get("dataType").and_then(Value::as_str) else { continue };
-        let tags: Vec<String> = a.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
-        let message = a.get("message").and_then(Value::as_str).map(str::to_string);
-        let tlp = a.get("tlp").and_then(Value::as_u64).and_then(|t| u8::try_from(t).ok());
-        if let Some(file) = a.get("attachment").filter(|f| f.is_object()) {
-            let (Some(id), Some(name)) = (file.get("id").and_then(Value::as_str), file.get("name").and_then(Value::as_str)) else { continue };
-            let bytes = client.download(id).await.map_err(|e| e.to_string())?;
-            let content_type = file.get("contentType").and_then(Value::as_str);
-            match attachment::save_bytes(state, name, content_type, bytes).await {
-                Ok(f) => {
-                    artifacts.push(JobArtifact { data_type: data_type.to_string(), data: None, attachment: Some(f.attachment().clone()), message, tags, tlp });
-                    stored.push(f);
-                }
-                Err(e) => tracing::warn!(error = ?e, "an external analyzer's file artifact could not be stored"),
+    for a in report.get("artifacts").and_then(Value::as_array).into_iter().flatten().take(MAX_ARTIFACTS) {
+        let Some(file) = a.get("attachment").filter(|f| f.is_object()) else {
+            artifacts.extend(artifact(a, None));
+            continue;
+        };
+        let (Some(id), Some(name)) = (file.get("id").and_then(Value::as_str), file.get("name").and_then(Value::as_str)) else { continue };
+        let bytes = client.download(id).await.map_err(|e| e.to_string())?;
+        match attachment::save_bytes(state, name, file.get("contentType").and_then(Value::as_str), bytes).await {
+            Ok(f) => {
+                artifacts.extend(artifact(a, Some(f.attachment().clone())));
+                stored.push(f);
             }
-        } else if let Some(data) = a.get("data").map(|d| d.as_str().map(str::to_string).unwrap_or_else(|| d.to_string())) {
-            artifacts.push(JobArtifact { data_type: data_type.to_string(), data: Some(data), attachment: None, message, tags, tlp });
+            Err(e) => tracing::warn!(error = ?e, "an external analyzer's file artifact could not be stored"),
         }
     }
-    Ok((
-        JobReport {
-            success: true,
-            summary: report.get("summary").cloned().unwrap_or(json!({})),
-            full: report.get("full").cloned().unwrap_or(json!({})),
-            artifacts,
-            operations: report.get("operations").and_then(Value::as_array).cloned().unwrap_or_default(),
-            error_message: None,
-            input: None,
-        },
-        stored,
-    ))
+    Ok((success(&report, artifacts), stored))
 }

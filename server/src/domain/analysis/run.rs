@@ -19,7 +19,7 @@ use crate::core::store::{OrgStore, now_millis};
 use crate::vars;
 
 /// The most artifacts kept from one report.
-const MAX_ARTIFACTS: usize = 1000;
+pub(super) const MAX_ARTIFACTS: usize = 1000;
 
 /// Run the job `id` if it is still waiting; `at` is when the queue started it.
 pub(super) async fn execute(state: &AppState, id: &str, at: i64) -> Result<()> {
@@ -59,7 +59,7 @@ pub(super) async fn fail(state: &AppState, id: &str, message: &str) {
     }
 }
 
-fn failure(message: String, input: Option<String>) -> JobReport {
+pub(super) fn failure(message: String, input: Option<String>) -> JobReport {
     JobReport { success: false, summary: Value::Null, full: Value::Null, artifacts: Vec::new(), operations: Vec::new(), error_message: Some(message), input }
 }
 
@@ -137,32 +137,55 @@ async fn to_report(state: &AppState, outcome: RunOutcome) -> (JobReport, Vec<Sto
         RunOutcome::Report { output, artifacts } => (output, artifacts),
     };
     if output.get("success").and_then(Value::as_bool) != Some(true) {
-        let message = output.get("errorMessage").map(|m| m.as_str().map(str::to_string).unwrap_or_else(|| m.to_string()));
-        let input = output.get("input").map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()));
+        let message = output.get("errorMessage").map(text_of);
+        let input = output.get("input").map(text_of);
         return (failure(message.unwrap_or_else(|| "The analyzer reported a failure without a message".into()), input), Vec::new());
     }
     let mut stored = Vec::new();
     let mut artifacts = Vec::new();
     for a in output.get("artifacts").and_then(Value::as_array).into_iter().flatten().take(MAX_ARTIFACTS) {
-        let Some(data_type) = a.get("dataType").and_then(Value::as_str) else { continue };
-        let tags: Vec<String> = a.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default();
-        let message = a.get("message").and_then(Value::as_str).map(str::to_string);
-        let tlp = a.get("tlp").and_then(Value::as_u64).and_then(|t| u8::try_from(t).ok());
-        if let Some(name) = a.get("file").and_then(Value::as_str) {
-            let Some(f) = files.iter().find(|f| f.name == name) else { continue };
-            let label = a.get("filename").and_then(Value::as_str).unwrap_or(name);
-            match attachment::save_bytes(state, label, a.get("contentType").and_then(Value::as_str), f.bytes.clone().into()).await {
-                Ok(file) => {
-                    artifacts.push(JobArtifact { data_type: data_type.to_string(), data: None, attachment: Some(file.attachment().clone()), message, tags, tlp });
-                    stored.push(file);
-                }
-                Err(e) => tracing::warn!(error = ?e, "an analyzer's file artifact could not be stored"),
+        let Some(name) = a.get("file").and_then(Value::as_str) else {
+            artifacts.extend(artifact(a, None));
+            continue;
+        };
+        let Some(f) = files.iter().find(|f| f.name == name) else { continue };
+        let label = a.get("filename").and_then(Value::as_str).unwrap_or(name);
+        match attachment::save_bytes(state, label, a.get("contentType").and_then(Value::as_str), f.bytes.clone().into()).await {
+            Ok(file) => {
+                artifacts.extend(artifact(a, Some(file.attachment().clone())));
+                stored.push(file);
             }
-        } else if let Some(data) = a.get("data").map(|d| d.as_str().map(str::to_string).unwrap_or_else(|| d.to_string())) {
-            artifacts.push(JobArtifact { data_type: data_type.to_string(), data: Some(data), attachment: None, message, tags, tlp });
+            Err(e) => tracing::warn!(error = ?e, "an analyzer's file artifact could not be stored"),
         }
     }
-    let report = JobReport {
+    (success(&output, artifacts), stored)
+}
+
+/// A value as text: a string as it is, anything else as JSON.
+pub(super) fn text_of(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+/// An artifact of a report (Cortex's shape): a value, or the file already stored for it.
+pub(super) fn artifact(a: &Value, file: Option<app::model::Attachment>) -> Option<JobArtifact> {
+    let data_type = a.get("dataType").and_then(Value::as_str)?.to_string();
+    let data = match &file {
+        Some(_) => None,
+        None => Some(text_of(a.get("data")?)),
+    };
+    Some(JobArtifact {
+        data_type,
+        data,
+        attachment: file,
+        message: a.get("message").and_then(Value::as_str).map(str::to_string),
+        tags: a.get("tags").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default(),
+        tlp: a.get("tlp").and_then(Value::as_u64).and_then(|t| u8::try_from(t).ok()),
+    })
+}
+
+/// A successful report (`output`: the analyzer's or a Cortex server's) with its artifacts.
+pub(super) fn success(output: &Value, artifacts: Vec<JobArtifact>) -> JobReport {
+    JobReport {
         success: true,
         summary: output.get("summary").cloned().unwrap_or(json!({})),
         full: output.get("full").cloned().unwrap_or(json!({})),
@@ -170,8 +193,7 @@ async fn to_report(state: &AppState, outcome: RunOutcome) -> (JobReport, Vec<Sto
         operations: output.get("operations").and_then(Value::as_array).cloned().unwrap_or_default(),
         error_message: None,
         input: None,
-    };
-    (report, stored)
+    }
 }
 
 /// Apply the report's operations, store the report and end the job; set the observable's
