@@ -12,9 +12,7 @@ use crate::{domain::identity::directory, domain::identity::org, domain::identity
 #[async_trait::async_trait]
 impl Backend for UiBackend {
     async fn login(&self, login: String, password: String) -> R<CurrentUser> {
-        let row = auth::verify_credentials(&self.state, &login, &password, self.from).await?;
-        let caller = Caller::for_user(&row, None, auth::AuthMethod::Session)?;
-        auth::start_session(&self.session, &row).await?;
+        let (_, caller) = auth::sign_in(&self.state, &self.session, &login, &password, self.from).await?;
         Ok(caller.current_user())
     }
 

@@ -79,9 +79,7 @@ pub async fn login(
     from: Option<Extension<ConnectInfo<SocketAddr>>>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<impl IntoResponse> {
-    let row = auth::verify_credentials(&state, &body.user, &body.password, from.map(|Extension(ConnectInfo(a))| a.ip())).await?;
-    let caller = Caller::for_user(&row, None, auth::AuthMethod::Session)?;
-    auth::start_session(&session, &row).await?;
+    let (row, caller) = auth::sign_in(&state, &session, &body.user, &body.password, from.map(|Extension(ConnectInfo(a))| a.ip())).await?;
     Ok(axum::Json(user_object(&row.public(), Some(&caller))))
 }
 

@@ -697,6 +697,15 @@ pub async fn on_behalf(state: &AppState, login: &str, org: &str) -> Result<Calle
     Ok(caller)
 }
 
+/// Sign in on a session with a login and password (every dialect's login): the verified user
+/// and the caller they are now.
+pub async fn sign_in(state: &AppState, session: &Session, login: &str, password: &str, from: Option<IpAddr>) -> Result<(UserRow, Caller)> {
+    let row = verify_credentials(state, login, password, from).await?;
+    let caller = Caller::for_user(&row, None, AuthMethod::Session)?;
+    start_session(session, &row).await?;
+    Ok((row, caller))
+}
+
 /// Sign a user in on a session: a new session id (no fixation), the user remembered, and when
 /// (the absolute lifetime counts from here).
 pub async fn start_session(session: &Session, row: &UserRow) -> Result<()> {
