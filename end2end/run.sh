@@ -6,9 +6,6 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../scripts/lib.sh"
 bin="$(realpath "$1")"
-# The real Cortex analyzers (tests/cortex-analyzers) in their Python environment, for the
-# analysis tests.
-analyzers_venv="$(ensure_analyzers_venv)"
 shift
 port="${E2E_PORT:-19000}"
 export WAGGLE_ADMIN_PASSWORD="e2e-admin-password"
@@ -28,14 +25,8 @@ trap stop_server EXIT
 
 for test in "$@"; do
     data="$(mktemp -d)"
-    "$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn \
-        --analyzers "$ROOT/tests/cortex-analyzers/analyzers" --analyzer-path "$analyzers_venv/bin" >"$data/server.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 1 100); do
-        curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
-        sleep 0.2
-    done
-    curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { cat "$data/server.log"; exit 1; }
+    start_waggle "$bin" "$port" "$data"
+    pid="$WAGGLE_PID"
     echo "=== $test"
     WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" WAGGLE_BIN="$bin" E2E_TLS_PORT="$((port + 1))" \
         node --test --test-concurrency=1 "$test" || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }

@@ -110,3 +110,23 @@ ensure_analyzers_venv() {
     fi
     echo "$dir"
 }
+
+# Start a Waggle for a test run: `start_waggle BIN PORT DATA [serve options...]`, on
+# 127.0.0.1:PORT with its data in DATA (its log in DATA/server.log) and the bundled analyzers;
+# returns once /api/health answers, with the process id in WAGGLE_PID. A server that does not
+# come up is stopped, its log printed, and the call fails.
+start_waggle() {
+    local bin="$1" port="$2" data="$3" venv
+    shift 3
+    venv="$(ensure_analyzers_venv)"
+    "$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn \
+        --analyzers "$ROOT/tests/cortex-analyzers/analyzers" --analyzer-path "$venv/bin" "$@" >"$data/server.log" 2>&1 &
+    WAGGLE_PID=$!
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    kill "$WAGGLE_PID" 2>/dev/null || true
+    cat "$data/server.log" >&2
+    return 1
+}

@@ -10,21 +10,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib.sh"
 bin="$(realpath "${1:-$ROOT/target/debug/waggle}")"
 venv="$(ensure_venv cortex4py cortex4py==2.1.0 pytest==9.2.0)"
-analyzers_venv="$(ensure_analyzers_venv)"
 data="$(mktemp -d)"
 port="${CORTEX4PY_PORT:-19120}"
 export WAGGLE_ADMIN_PASSWORD="cortex4py-admin-password"
-"$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn \
-    --analyzers "$ROOT/tests/cortex-analyzers/analyzers" --analyzer-path "$analyzers_venv/bin" \
-    >"$data/server.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+pid=""
+cleanup() { [ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$data"; }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { cat "$data/server.log"; exit 1; }
+start_waggle "$bin" "$port" "$data"
+pid="$WAGGLE_PID"
 cd "$here"
 WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" \
     MAKE_EML="$ROOT/server/tests/analyzers/make_eml.py" \

@@ -10,20 +10,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../../scripts/lib.sh"
 bin="$(realpath "${1:-$ROOT/target/debug/waggle}")"
 venv="$(ensure_venv thehive4py1 thehive4py==1.8.2 pytest==9.2.0)"
-analyzers_venv="$(ensure_analyzers_venv)"
 data="$(mktemp -d)"
 port="${TH4PY1_PORT:-19110}"
 export WAGGLE_ADMIN_PASSWORD="thehive4py-admin-password"
-"$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn \
-    --analyzers "$ROOT/tests/cortex-analyzers/analyzers" --analyzer-path "$analyzers_venv/bin" >"$data/server.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+pid=""
+cleanup() { [ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$data"; }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || { cat "$data/server.log"; exit 1; }
+start_waggle "$bin" "$port" "$data"
+pid="$WAGGLE_PID"
 # A real e-mail with an attachment, for EmlParser.
 python3 "$ROOT/server/tests/analyzers/make_eml.py" "$data/invoice.eml" invoice.exe
 cd "$here"
