@@ -13,20 +13,42 @@ fn local_engine() -> String {
     LOCAL_ENGINE.to_string()
 }
 
-/// One configuration item an analyzer definition declares.
+/// Type of a configuration item (`string`, `text`, `number`, `boolean`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemType {
+    String,
+    Text,
+    Number,
+    Boolean,
+}
+
+impl ItemType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemType::String => "string",
+            ItemType::Text => "text",
+            ItemType::Number => "number",
+            ItemType::Boolean => "boolean",
+        }
+    }
+}
+
+/// One configuration item an analyzer definition declares (as its JSON file has it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigItem {
     pub name: String,
+    /// Cortex requires it; Waggle tolerates its absence (empty string).
     #[serde(default)]
     pub description: String,
-    /// `string`, `text`, `number` or `boolean`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ItemType,
     #[serde(default)]
     pub multi: bool,
     #[serde(default)]
     pub required: bool,
+    /// `defaultValue: null` in a file is the same as no default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_value: Option<Value>,
 }

@@ -20,45 +20,8 @@ use serde_json::{Map, Value};
 /// Definition files larger than this are refused (listed as errors).
 pub const MAX_DEFINITION_BYTES: u64 = 1024 * 1024;
 
-/// Type of a configuration item (`string`, `text`, `number`, `boolean`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ItemType {
-    String,
-    Text,
-    Number,
-    Boolean,
-}
-
-impl ItemType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemType::String => "string",
-            ItemType::Text => "text",
-            ItemType::Number => "number",
-            ItemType::Boolean => "boolean",
-        }
-    }
-}
-
-/// One entry of a definition's `configurationItems`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConfigItem {
-    pub name: String,
-    /// Cortex requires it; Waggle tolerates its absence (empty string).
-    #[serde(default)]
-    pub description: String,
-    #[serde(rename = "type")]
-    pub item_type: ItemType,
-    #[serde(default)]
-    pub multi: bool,
-    #[serde(default)]
-    pub required: bool,
-    /// `defaultValue: null` in a file is the same as no default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_value: Option<Value>,
-}
+/// A definition's configuration items: the shape clients see, read as it is from the file.
+pub use app::model::{ConfigItem, ItemType};
 
 /// An analyzer definition (one flavour of an analyzer).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -455,18 +418,7 @@ impl Definition {
             license: self.license.clone(),
             data_type_list: self.data_type_list.clone(),
             base_config: self.base_config.clone(),
-            configuration_items: self
-                .configuration_items
-                .iter()
-                .map(|i| app::model::ConfigItem {
-                    name: i.name.clone(),
-                    description: i.description.clone(),
-                    kind: i.item_type.as_str().to_string(),
-                    multi: i.multi,
-                    required: i.required,
-                    default_value: i.default_value.clone(),
-                })
-                .collect(),
+            configuration_items: self.configuration_items.clone(),
             service_homepage: self.service_homepage.clone(),
         }
     }
@@ -591,9 +543,9 @@ pub(crate) mod tests {
         assert_eq!(yara.data_type_list, ["file"]);
         let fire = scan.get("FireHOLBlocklists_2_0").unwrap();
         assert!(fire.configuration_items[0].required);
-        assert_eq!(fire.configuration_items[0].item_type, ItemType::String);
+        assert_eq!(fire.configuration_items[0].kind, ItemType::String);
         let eml = scan.get("EmlParser_2_1").unwrap();
-        assert_eq!(eml.configuration_items[0].item_type, ItemType::Boolean);
+        assert_eq!(eml.configuration_items[0].kind, ItemType::Boolean);
         assert_eq!(eml.config["max_tlp"], 3);
         let misp = scan.get("MISPWarningLists_2_0").unwrap();
         assert_eq!(misp.config["check_tlp"], true);

@@ -63,7 +63,7 @@ pub fn is_secret(name: &str) -> bool {
 
 /// Secret handling applies to string/text items with a secret name.
 fn is_secret_item(item: &ConfigItem) -> bool {
-    matches!(item.item_type, ItemType::String | ItemType::Text) && is_secret(&item.name)
+    matches!(item.kind, ItemType::String | ItemType::Text) && is_secret(&item.name)
 }
 
 fn type_ok(t: ItemType, v: &Value) -> bool {
@@ -100,7 +100,7 @@ fn check_item(item: &ConfigItem, v: Value, from_default: bool) -> Result<Value, 
     } else {
         ""
     };
-    let t = item.item_type.as_str();
+    let t = item.kind.as_str();
     let masked = |v: &Value| is_secret_item(item) && v.as_str() == Some(MASK);
     if item.multi {
         let values = match v {
@@ -112,7 +112,7 @@ fn check_item(item: &ConfigItem, v: Value, from_default: bool) -> Result<Value, 
             if e.is_null() {
                 continue;
             }
-            if !type_ok(item.item_type, &e) {
+            if !type_ok(item.kind, &e) {
                 return Err(format!(
                     "element {i} must be a {t}, not {}{origin}",
                     describe(&e)
@@ -125,7 +125,7 @@ fn check_item(item: &ConfigItem, v: Value, from_default: bool) -> Result<Value, 
         }
         Ok(Value::Array(out))
     } else {
-        if !type_ok(item.item_type, &v) {
+        if !type_ok(item.kind, &v) {
             return Err(format!("must be a {t}, not {}{origin}", describe(&v)));
         }
         if masked(&v) {

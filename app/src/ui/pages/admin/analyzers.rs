@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use serde_json::{Map, Value};
 
 use crate::api::{self, CatalogView, JobPage};
-use crate::model::{Analyzer, AnalyzerDefinition, AnalyzerInput, ApiError, ConfigItem, JobStatus, OverQuota, RateUnit};
+use crate::model::{Analyzer, AnalyzerDefinition, AnalyzerInput, ApiError, ConfigItem, ItemType, JobStatus, OverQuota, RateUnit};
 use crate::ui::action::{Settle, confirm, fetched};
 use crate::ui::analysis::{JobStatusPill, took};
 use crate::ui::format;
@@ -33,9 +33,9 @@ pub fn item_text(item: &ConfigItem, value: Option<&Value>) -> String {
 /// A form field's text as the item's value: `None` when left empty.
 pub fn parse_item(item: &ConfigItem, text: &str) -> Result<Option<Value>, String> {
     let one = |s: &str| -> Result<Value, String> {
-        match item.kind.as_str() {
-            "number" => s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).ok_or_else(|| format!("{}: {s:?} is not a number", item.name)),
-            "boolean" => match s.trim() {
+        match item.kind {
+            ItemType::Number => s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).ok_or_else(|| format!("{}: {s:?} is not a number", item.name)),
+            ItemType::Boolean => match s.trim() {
                 "true" => Ok(Value::Bool(true)),
                 "false" => Ok(Value::Bool(false)),
                 other => Err(format!("{}: {other:?} is not true or false", item.name)),
@@ -51,12 +51,12 @@ pub fn parse_item(item: &ConfigItem, text: &str) -> Result<Option<Value>, String
         return Ok(None);
     }
     // Integers stay integers (a port, a count).
-    if item.kind == "number" {
+    if item.kind == ItemType::Number {
         if let Ok(i) = text.trim().parse::<i64>() {
             return Ok(Some(Value::from(i)));
         }
     }
-    one(if item.kind == "text" { text } else { text.trim() }).map(Some)
+    one(if item.kind == ItemType::Text { text } else { text.trim() }).map(Some)
 }
 
 /// The configuration object of a filled form.
@@ -234,13 +234,13 @@ fn AnalyzerForm(def: AnalyzerDefinition, current: Option<Analyzer>, on_close: Ca
                     let label = format!("{}{}", item.name, if item.required { " *" } else { "" });
                     let hint = format!("{}{}", item.description, if item.multi { " (one value per line)" } else { "" });
                     let secret = ["key", "password", "secret", "token"].iter().any(|w| item.name.to_ascii_lowercase().contains(w));
-                    let field = if item.kind == "boolean" && !item.multi {
+                    let field = if item.kind == ItemType::Boolean && !item.multi {
                         view! { <select name=item.name.clone() on:change=move |ev| text.set(event_target_value(&ev))>
                             <option value="" selected=move || text.get().is_empty()>"(default)"</option>
                             <option value="true" selected=move || text.get() == "true">"true"</option>
                             <option value="false" selected=move || text.get() == "false">"false"</option>
                         </select> }.into_any()
-                    } else if item.multi || item.kind == "text" {
+                    } else if item.multi || item.kind == ItemType::Text {
                         view! { <textarea name=item.name.clone() rows=3 prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea> }.into_any()
                     } else {
                         view! { <input type=if secret { "password" } else { "text" } name=item.name.clone() autocomplete="off" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))/> }.into_any()
@@ -344,7 +344,8 @@ mod tests {
     use serde_json::json;
 
     fn item(kind: &str, multi: bool) -> ConfigItem {
-        ConfigItem { name: "x".into(), description: String::new(), kind: kind.into(), multi, required: false, default_value: None }
+        let kind = serde_json::from_value(json!(kind)).unwrap();
+        ConfigItem { name: "x".into(), description: String::new(), kind, multi, required: false, default_value: None }
     }
 
     #[test]
