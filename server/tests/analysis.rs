@@ -139,6 +139,12 @@ async fn test_analyzer_runs_on_observables_with_reports_cache_and_permissions() 
     let (total, _) = search(&admin, &s, "/api/case/artifact/_search", json!({"_parent": {"_type": "case", "_query": {"_id": case}}})).await;
     assert!(total >= 2, "the extracted artifact is an observable of the case");
 
+    // Too many at once from the UI: a 400, nothing run.
+    let many: Vec<String> = (0..101).map(|i| format!("a{i}")).collect();
+    let (st, e) = ui(&ui_admin, &s, "analysis/run", json!({"observables": [obs[0]], "analyzers": many, "force": false})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    let (st, _) = ui(&ui_admin, &s, "analysis/run", json!({"observables": vec![obs[0].clone(); 201], "analyzers": null, "force": false})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
     // Bad input: unknown analyzer, a type it does not take, an unknown server.
     let (st, _) = run(&admin, &s, &obs[0], "Nope").await;
     assert_eq!(st, StatusCode::NOT_FOUND);

@@ -11,6 +11,9 @@ use crate::domain::analysis::engine::Engine;
 use crate::domain::analysis::{analyzer, job};
 use crate::domain::case::{self, observable};
 
+/// The most analyzers one run names.
+const MAX_ANALYZERS_PER_RUN: usize = 100;
+
 fn outcome<T>(results: Vec<(String, crate::core::error::Result<T>)>) -> BulkOutcome {
     let mut out = BulkOutcome { done: 0, failed: Vec::new() };
     for (what, r) in results {
@@ -48,8 +51,14 @@ impl AnalysisBackend for UiBackend {
 
     async fn run_analyzers(&self, observables: Vec<String>, analyzers: Option<Vec<String>>, force: bool) -> R<BulkOutcome> {
         let caller = self.caller()?;
+        if observables.len() > MAX_PAGE as usize || analyzers.as_ref().is_some_and(|a| a.len() > MAX_ANALYZERS_PER_RUN) {
+            return Err(crate::core::error::Error::BadRequest(format!(
+                "At most {MAX_PAGE} observables and {MAX_ANALYZERS_PER_RUN} analyzers at once"
+            ))
+            .into());
+        }
         let mut results = Vec::new();
-        for id in observables.iter().take(MAX_PAGE as usize) {
+        for id in &observables {
             match &analyzers {
                 Some(list) => {
                     for key in list {
