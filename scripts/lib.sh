@@ -4,6 +4,9 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
+# wasm-opt from npm's binaryen (Debian's 108 breaks current wasm-bindgen output).
+BINARYEN_VERSION=132.0.0
+UI_TOOLS="$ROOT/target/tools"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 log() { printf '\033[1;33m==> %s\033[0m\n' "$*" >&2; }
@@ -33,6 +36,20 @@ ensure_wasm_toolchain() {
         log "installing trunk $TRUNK_VERSION (~10 min)"
         cargo install trunk@"$TRUNK_VERSION" --locked --force
     fi
+    ensure_node
+    if ! "$UI_TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+        log "installing wasm-opt (npm binaryen $BINARYEN_VERSION) into target/tools"
+        mkdir -p "$UI_TOOLS"
+        npm install --prefix "$UI_TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION" >&2
+    fi
+}
+
+# Node runs the UI build's precompression hook, wasm-opt (npm binaryen) and the browser tests.
+ensure_node() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        log "installing Debian's nodejs and npm"
+        apt_install nodejs npm
+    fi
 }
 
 ensure_openssl_dev() {
@@ -59,6 +76,7 @@ ensure_slapd() {
 }
 
 ensure_node_packages() {
+    ensure_node
     if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ]; then
         log "installing end2end Node packages (playwright-core drives Debian's chromium)"
         (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
@@ -80,7 +98,10 @@ ensure_venv() { # name, pip requirement...
 # The WASM build has its own target directory, so it never waits for the server's build lock.
 build_ui() {
     log "building the web UI (trunk build --release)"
-    (cd "$ROOT" && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/wasm" trunk build --release)
+    # Trunk runs wasm-opt (found on PATH, version checked against Trunk.toml) and then the
+    # precompression hook (Trunk.toml [[hooks]]).
+    (cd "$ROOT" && PATH="$UI_TOOLS/node_modules/.bin:$PATH" \
+        CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/wasm" trunk build --release)
 }
 
 # The Python environment in which the Cortex analyzers of tests/cortex-analyzers run:

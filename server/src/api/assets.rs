@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Mutex, OnceLock};
 
 use app::model::ErrorKind;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -72,8 +72,18 @@ enum Encoding {
     Gzip,
 }
 
-fn compressed(path: &str, data: &[u8], enc: Encoding) -> Option<Vec<u8>> {
-    static CACHE: OnceLock<Mutex<HashMap<(String, Encoding), Vec<u8>>>> = OnceLock::new();
+/// The body of `path` in `enc`: the build's precompressed `path.br` / `path.gz` beside it in
+/// `dist/` (brotli at quality 11, written by `scripts/precompress.mjs`), else compressed here
+/// once and kept.
+fn compressed(path: &str, data: &[u8], enc: Encoding) -> Option<Bytes> {
+    let ext = if enc == Encoding::Br { "br" } else { "gz" };
+    if let Some(pre) = Dist::get(&format!("{path}.{ext}")) {
+        return Some(match pre.data {
+            std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
+            std::borrow::Cow::Owned(v) => Bytes::from(v),
+        });
+    }
+    static CACHE: OnceLock<Mutex<HashMap<(String, Encoding), Bytes>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(v) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&(path.to_string(), enc)) {
         return Some(v.clone());
@@ -92,6 +102,7 @@ fn compressed(path: &str, data: &[u8], enc: Encoding) -> Option<Vec<u8>> {
             out
         }
     };
+    let out = Bytes::from(out);
     cache.lock().unwrap_or_else(|e| e.into_inner()).insert((path.to_string(), enc), out.clone());
     Some(out)
 }
