@@ -84,7 +84,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             }
         });
     }
-    state.stats.spawn(shutdown.clone());
+    // Written last at shutdown: the statistics index's snapshot, before the database closes.
+    let stats_task = state.stats.spawn(shutdown.clone());
     let (warmed_tx, warmed) = tokio::sync::watch::channel(false);
     {
         // Once the statistics index has read every record (so the two scans do not compete for
@@ -136,6 +137,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             crate::core::tls::spawn_reload_on_sighup(tls, acceptor.clone()).context("SIGHUP handler")?;
             tokio::spawn(async move {
                 crate::core::tls::serve(listener, acceptor, app, crate::core::tls::ServeOptions::default(), stop).await;
+                let _ = stats_task.await;
                 tracing::info!("server stopped; database closed");
                 Ok(())
             })
@@ -153,6 +155,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
                     .with_graceful_shutdown(async move { stop.cancelled().await })
                     .await
                     .context("server")?;
+                let _ = stats_task.await;
                 tracing::info!("server stopped; database closed");
                 Ok(())
             })

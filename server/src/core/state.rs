@@ -47,7 +47,7 @@ pub struct Services(RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         AppState {
-            stats: StatsIndex::new(store.clone()),
+            stats: StatsIndex::with_snapshot(store.clone(), Some(settings.data_dir.join(crate::core::stats::snapshot::FILE))),
             sessions: SessionStore::new(store.clone()),
             store,
             settings: Arc::new(settings),

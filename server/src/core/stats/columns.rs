@@ -155,6 +155,16 @@ impl Column {
         }
     }
 
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Code(v) => v.len(),
+            Column::Num(v) => v.len(),
+            Column::Date(v) => v.len(),
+            Column::Bool(v) => v.len(),
+            Column::Codes(v) => v.len(),
+        }
+    }
+
     fn bytes(&self) -> usize {
         match self {
             Column::Code(v) => v.capacity() * 4,
@@ -333,6 +343,11 @@ impl TableIndex {
     pub fn new(entity: Entity) -> TableIndex {
         let spec = TableSpec::for_entity(entity);
         let dicts = spec.columns.iter().map(|_| Dict::default()).collect();
+        TableIndex::from_parts(spec, dicts)
+    }
+
+    /// An empty index of `spec` with these dictionaries (a snapshot's).
+    pub fn from_parts(spec: TableSpec, dicts: Vec<Dict>) -> TableIndex {
         TableIndex { spec, dicts, orgs: HashMap::new(), slots: HashMap::new() }
     }
 

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
@@ -13,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::columns::{INDEXED, TableIndex};
 use super::eval::Tables;
+use super::snapshot;
 use crate::core::error::{Error, Result};
 use crate::core::query::Entity;
-use crate::core::store::{Store, record_key};
+use crate::core::store::{Store, now_millis, record_key};
 use crate::vars;
 
 /// Records read per page while loading.
@@ -26,6 +28,11 @@ const FEED_PAGE: u32 = 1_000;
 const POLL: Duration = Duration::from_millis(250);
 /// Retention of the change feeds (how far behind the tailer may fall).
 pub const FEED_RETENTION: &str = "1h";
+const FEED_RETENTION_MS: i64 = 3_600_000;
+/// A snapshot is used only while the feed surely still holds what followed it.
+const SNAPSHOT_MAX_AGE_MS: i64 = FEED_RETENTION_MS - 300_000;
+/// Changes become visible in the feed within this margin of their versionstamp's clock.
+const FEED_MARGIN_MS: i64 = 5_000;
 
 pub struct IndexData {
     pub tables: HashMap<Entity, TableIndex>,
@@ -57,6 +64,8 @@ pub struct IndexStats {
     pub bytes: usize,
     pub load_ms: u64,
     pub changes_applied: u64,
+    /// How the last load went: `snapshot` or `rebuild` (and why).
+    pub loaded_from: String,
 }
 
 pub struct StatsIndex {
@@ -68,10 +77,22 @@ pub struct StatsIndex {
     applied: AtomicU64,
     /// Pages of lists answered from the index ([`super::list_page`]).
     lists: AtomicU64,
+    /// Where the snapshot is kept (`None`: no snapshot, e.g. a remote database).
+    snapshot: Option<PathBuf>,
+    /// Changes applied when the last snapshot was written.
+    snapshot_applied: AtomicU64,
+    loaded_from: std::sync::Mutex<String>,
 }
 
 impl StatsIndex {
     pub fn new(store: Store) -> Arc<StatsIndex> {
+        Self::with_snapshot(store, None)
+    }
+
+    /// An index that keeps a snapshot at `snapshot` (see [`super::snapshot`]). Only the
+    /// embedded engines: their versionstamps tell how old a snapshot is.
+    pub fn with_snapshot(store: Store, snapshot: Option<PathBuf>) -> Arc<StatsIndex> {
+        let snapshot = snapshot.filter(|_| store.info().engine == "surrealkv");
         Arc::new(StatsIndex {
             data: RwLock::new(IndexData {
                 tables: INDEXED.iter().map(|e| (*e, TableIndex::new(*e))).collect(),
@@ -83,6 +104,9 @@ impl StatsIndex {
             load_ms: AtomicU64::new(0),
             applied: AtomicU64::new(0),
             lists: AtomicU64::new(0),
+            snapshot,
+            snapshot_applied: AtomicU64::new(0),
+            loaded_from: std::sync::Mutex::new(String::new()),
         })
     }
 
@@ -111,17 +135,31 @@ impl StatsIndex {
             bytes: d.tables.values().map(TableIndex::bytes).sum(),
             load_ms: self.load_ms.load(Ordering::Relaxed),
             changes_applied: self.applied.load(Ordering::Relaxed),
+            loaded_from: self.loaded_from.lock().unwrap_or_else(|e| e.into_inner()).clone(),
         }
     }
 
-    /// Load every table, then follow the change feed until `stop`.
-    pub fn spawn(self: &Arc<Self>, stop: CancellationToken) {
+    /// Load every table (from the snapshot when it can be trusted), then follow the change feed
+    /// until `stop`, writing a snapshot every [`snapshot::EVERY`] while records change and a
+    /// last one at `stop`. The server awaits the handle before closing the database.
+    pub fn spawn(self: &Arc<Self>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.load().await {
+            let load = tokio::select! {
+                _ = stop.cancelled() => return,
+                r = this.load() => r,
+            };
+            if let Err(e) = load {
                 tracing::error!(error = %format!("{e:#}"), "statistics index: loading failed; statistics use the database");
                 return;
             }
+            // After a rebuild, a first snapshot at once, so that the next start (even after a
+            // crash) is quick.
+            if this.snapshot.is_some() && this.stats().loaded_from != "snapshot" {
+                this.snapshot_applied.store(u64::MAX, Ordering::Relaxed);
+                this.snapshot_if_changed().await;
+            }
+            let mut last_snapshot = Instant::now();
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => break,
@@ -129,10 +167,90 @@ impl StatsIndex {
                         if let Err(e) = this.catch_up().await {
                             tracing::warn!(error = %format!("{e:#}"), "statistics index: reading the change feed failed");
                         }
+                        if last_snapshot.elapsed() >= snapshot::EVERY {
+                            last_snapshot = Instant::now();
+                            this.snapshot_if_changed().await;
+                        }
                     }
                 }
             }
-        });
+            this.snapshot_if_changed().await;
+        })
+    }
+
+    /// Write a snapshot if records changed since the last one (logged, never fatal).
+    async fn snapshot_if_changed(self: &Arc<Self>) {
+        if self.snapshot.is_none() || !self.is_ready() || self.applied.load(Ordering::Relaxed) == self.snapshot_applied.load(Ordering::Relaxed) {
+            return;
+        }
+        let started = Instant::now();
+        match self.write_snapshot().await {
+            Ok(bytes) => tracing::info!(ms = started.elapsed().as_millis() as u64, mib = bytes / (1 << 20), "statistics index snapshot written"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "statistics index: writing the snapshot failed"),
+        }
+    }
+
+    /// Write the snapshot now: the feed read to its end, the index encoded under the feed's
+    /// lock (so the position and the data agree; readers go on, the feed waits), then the file
+    /// written through a temporary file, and the token recorded in the database. Returns its
+    /// size in bytes.
+    pub async fn write_snapshot(self: &Arc<Self>) -> Result<usize> {
+        let Some(path) = self.snapshot.clone() else { return Ok(0) };
+        let token = crate::core::store::new_id();
+        let (bytes, applied) = {
+            let mut feed = self.feed.lock().await;
+            let complete = self.catch_up_with(&mut feed).await?;
+            let Since::Version(mut since) = feed.since else { return Ok(0) };
+            if complete {
+                // Read to its end: nothing older than the margin can still appear.
+                since = since.max(((now_millis() - FEED_MARGIN_MS).max(0) as u64) << 16);
+                feed.since = Since::Version(since);
+            }
+            let applied = self.applied.load(Ordering::Relaxed);
+            let header = snapshot::Header { since, written_ms: now_millis(), token: token.clone() };
+            let this = self.clone();
+            let bytes = tokio::task::spawn_blocking(move || snapshot::encode(&this.read(), &header))
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("encoding the snapshot: {e}")))?;
+            (bytes, applied)
+        };
+        let size = bytes.len();
+        tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("writing the snapshot: {e}")))?
+            .map_err(|e| Error::Internal(anyhow::Error::new(e).context("writing the snapshot")))?;
+        self.store
+            .query("UPSERT stats_snapshot:current CONTENT { token: $snapshot, at: $at }", vars! { "snapshot" => token, "at" => now_millis() })
+            .await?;
+        self.snapshot_applied.store(applied, Ordering::Relaxed);
+        Ok(size)
+    }
+
+    /// The snapshot, if it exists and can be trusted ([`super::snapshot`]); else why not.
+    async fn read_snapshot(&self) -> std::result::Result<(snapshot::Header, IndexData), String> {
+        let Some(path) = self.snapshot.clone() else { return Err("no snapshot kept".into()) };
+        let decoded = tokio::task::spawn_blocking(move || match std::fs::read(&path) {
+            Ok(bytes) => snapshot::decode(&bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("no snapshot".into()),
+            Err(e) => Err(format!("unreadable: {e}")),
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        let (header, data) = decoded;
+        let mut r = self
+            .store
+            .query("SELECT VALUE token FROM stats_snapshot:current", vars! {})
+            .await
+            .map_err(|e| format!("reading the snapshot token: {e:?}"))?;
+        let token: Option<String> = r.one(0).map_err(|e| format!("reading the snapshot token: {e:?}"))?;
+        if token.as_deref() != Some(header.token.as_str()) {
+            return Err("taken from another state of the database".into());
+        }
+        let since_ms = (header.since >> 16) as i64;
+        if now_millis() - since_ms > SNAPSHOT_MAX_AGE_MS {
+            return Err(format!("older than the change feed's retention ({} min)", (now_millis() - since_ms) / 60_000));
+        }
+        Ok((header, data))
     }
 
     /// Make sure every indexed table has its change feed (another area's later migration may have
@@ -141,11 +259,36 @@ impl StatsIndex {
     pub async fn load(self: &Arc<Self>) -> Result<()> {
         let started = Instant::now();
         ensure_feeds(&self.store).await?;
+        if self.snapshot.is_some() {
+            match self.read_snapshot().await {
+                Ok((header, data)) => {
+                    *self.data.write().unwrap_or_else(|e| e.into_inner()) = data;
+                    *self.feed.lock().await = Feed { since: Since::Version(header.since) };
+                    self.ready.store(true, Ordering::Release);
+                    let read_ms = started.elapsed().as_millis() as u64;
+                    // Replay what followed the snapshot, to the end of the feed.
+                    while !self.catch_up().await? {}
+                    self.snapshot_applied.store(self.applied.load(Ordering::Relaxed), Ordering::Relaxed);
+                    let ms = started.elapsed().as_millis() as u64;
+                    self.load_ms.store(ms, Ordering::Relaxed);
+                    *self.loaded_from.lock().unwrap_or_else(|e| e.into_inner()) = "snapshot".into();
+                    let s = self.stats();
+                    tracing::info!(ms, read_ms, replayed = s.changes_applied, records = ?s.records, mib = s.bytes / (1024 * 1024), "statistics index loaded from its snapshot");
+                    return Ok(());
+                }
+                Err(why) => {
+                    tracing::info!(reason = %why, "statistics index: snapshot not used; reading every record");
+                    *self.loaded_from.lock().unwrap_or_else(|e| e.into_inner()) = format!("rebuild: {why}");
+                }
+            }
+        } else {
+            *self.loaded_from.lock().unwrap_or_else(|e| e.into_inner()) = "rebuild".into();
+        }
         // Replay from a little before the scans start; the scans see at least that state. The
         // embedded engines' versionstamps are hybrid logical clocks (milliseconds << 16); for a
         // remote server we replay the whole retained feed (idempotent, only slower).
         let since = match self.store.info().engine.as_str() {
-            "memory" | "surrealkv" => ((crate::core::store::now_millis() - 5_000).max(0) as u64) << 16,
+            "memory" | "surrealkv" => ((now_millis() - FEED_MARGIN_MS).max(0) as u64) << 16,
             _ => 0,
         };
         *self.feed.lock().await = Feed { since: Since::Version(since) };
@@ -219,6 +362,10 @@ impl StatsIndex {
             return Ok(false);
         }
         let mut feed = self.feed.lock().await;
+        self.catch_up_with(&mut feed).await
+    }
+
+    async fn catch_up_with(&self, feed: &mut Feed) -> Result<bool> {
         // A bounded number of pages per call: under a heavy ingest a request answers with what
         // was applied so far rather than waiting for the writers to stop.
         for _ in 0..20 {
@@ -287,6 +434,21 @@ fn apply(d: &mut IndexData, change: &Value) {
     }
 }
 
+/// Write `bytes` to `path` so that a crash leaves the old file or the new one, whole.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// Declare the change feed of every indexed table (idempotent).
 pub async fn ensure_feeds(store: &Store) -> Result<()> {
     let mut sql = String::new();
@@ -336,6 +498,149 @@ mod tests {
             index.load_table_paged(Entity::Alert, page).await.unwrap();
             assert_eq!(index.read().tables[&Entity::Alert].records(), 7, "page size {page}");
         }
+    }
+
+    /// Every record of every table as text (key, organisation, each column's value decoded),
+    /// sorted: two indexes holding the same records compare equal whatever their slots.
+    fn canonical(d: &IndexData) -> Vec<String> {
+        use super::super::columns::Column;
+        let mut out = Vec::new();
+        for e in INDEXED {
+            let t = &d.tables[e];
+            for (key, (org, slot)) in &t.slots {
+                let p = &t.orgs[org];
+                let s = *slot as usize;
+                let cells: Vec<String> = p
+                    .cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| match c {
+                        Column::Code(v) => format!("{:?}", t.dicts[i].value(v[s])),
+                        Column::Num(v) => format!("{:?}", v[s]),
+                        Column::Date(v) => format!("{}", v[s]),
+                        Column::Bool(v) => format!("{}", v[s]),
+                        Column::Codes(v) => format!("{:?}", v[s].iter().map(|c| t.dicts[i].value(*c)).collect::<Vec<_>>()),
+                    })
+                    .collect();
+                out.push(format!("{} {key} {org} {}", e.table(), cells.join("|")));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    async fn seed(store: &Store, from: usize, n: usize) {
+        for i in from..from + n {
+            let key = crate::core::store::new_id();
+            store
+                .query(
+                    "CREATE type::record('alert', $k) CONTENT { org: $org, status: 'New', date: $i, severity: 2, tags: ['t1', $tag], type: 'siem', source: 'bench', sourceRef: $ref }",
+                    vars! { "k" => key, "org" => if i % 2 == 0 { "o1" } else { "o2" }, "i" => i as i64, "tag" => format!("tag{}", i % 3), "ref" => format!("r{i}") },
+                )
+                .await
+                .unwrap();
+            let key = crate::core::store::new_id();
+            store
+                .query(
+                    "CREATE type::record('observable', $k) CONTENT { org: 'o1', case: 'c1', dataType: 'ip', data: $d, ioc: true, tags: [] }",
+                    vars! { "k" => key, "d" => format!("10.0.{}.{}", i / 200, i % 200) },
+                )
+                .await
+                .unwrap();
+        }
+    }
+
+    async fn loaded(store: &Store, path: &std::path::Path) -> Arc<StatsIndex> {
+        let index = StatsIndex::with_snapshot(store.clone(), Some(path.to_path_buf()));
+        index.load().await.unwrap();
+        index
+    }
+
+    /// A snapshot holds exactly what the index held; what changed after it is replayed from the
+    /// feed; the derived maps (duplicate keys, value index) come back too.
+    #[tokio::test]
+    async fn a_snapshot_and_the_feed_after_it_give_the_rebuilt_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("surrealkv://{}", dir.path().join("db").display()), None, None).await.unwrap();
+        let path = dir.path().join(snapshot::FILE);
+        seed(&store, 0, 40).await;
+        let first = loaded(&store, &path).await;
+        assert!(first.stats().loaded_from.starts_with("rebuild"), "{}", first.stats().loaded_from);
+        assert!(first.write_snapshot().await.unwrap() > 0);
+
+        // Read back as it was.
+        let second = loaded(&store, &path).await;
+        assert_eq!(second.stats().loaded_from, "snapshot");
+        assert_eq!(canonical(&second.read()), canonical(&first.read()));
+
+        // Changes after the snapshot: created, updated, deleted records.
+        seed(&store, 40, 10).await;
+        store.query("UPDATE alert SET status = 'Ignored', tags = ['late'] WHERE date < 5", vars! {}).await.unwrap();
+        store.query("DELETE alert WHERE date >= 5 AND date < 8", vars! {}).await.unwrap();
+        let third = loaded(&store, &path).await;
+        assert_eq!(third.stats().loaded_from, "snapshot");
+        let rebuilt = StatsIndex::new(store.clone());
+        rebuilt.load().await.unwrap();
+        assert_eq!(canonical(&third.read()), canonical(&rebuilt.read()));
+        assert_eq!(third.read().tables[&Entity::Alert].records(), 47);
+        // The duplicate check and the value index answer as after a rebuild.
+        let key = super::super::values::alert_key("siem", "bench", "r45");
+        assert_eq!(third.read().alert_may_exist("o2", key), Some(true));
+        assert_eq!(third.read().alert_may_exist("o2", super::super::values::alert_key("siem", "bench", "r6")), Some(false));
+        assert_eq!(third.read().case_observable_counts("o1", "c1"), rebuilt.read().case_observable_counts("o1", "c1"));
+        assert_eq!(third.read().case_observable_counts("o1", "c1"), Some((50, 50)));
+    }
+
+    /// A corrupted, truncated, foreign or too old snapshot is not used: the index is rebuilt
+    /// from the database, and says why.
+    #[tokio::test]
+    async fn a_snapshot_that_cannot_be_trusted_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("surrealkv://{}", dir.path().join("db").display()), None, None).await.unwrap();
+        let path = dir.path().join(snapshot::FILE);
+        seed(&store, 0, 20).await;
+        let first = loaded(&store, &path).await;
+        first.write_snapshot().await.unwrap();
+        let good = std::fs::read(&path).unwrap();
+        let expect = canonical(&first.read());
+        let rebuilt_because = |index: &StatsIndex| index.stats().loaded_from;
+
+        // One flipped byte in the middle.
+        let mut bad = good.clone();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0x55;
+        std::fs::write(&path, &bad).unwrap();
+        let i = loaded(&store, &path).await;
+        assert!(rebuilt_because(&i).contains("checksum"), "{}", rebuilt_because(&i));
+        assert_eq!(canonical(&i.read()), expect);
+
+        // Torn: half the file.
+        std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+        let i = loaded(&store, &path).await;
+        assert!(rebuilt_because(&i).starts_with("rebuild:"), "{}", rebuilt_because(&i));
+        assert_eq!(canonical(&i.read()), expect);
+
+        // Not a snapshot at all.
+        std::fs::write(&path, b"hello").unwrap();
+        let i = loaded(&store, &path).await;
+        assert!(rebuilt_because(&i).contains("not a statistics index snapshot"), "{}", rebuilt_because(&i));
+
+        // Taken from another state of the database (the token moved on).
+        std::fs::write(&path, &good).unwrap();
+        store.query("UPSERT stats_snapshot:current SET token = 'another'", vars! {}).await.unwrap();
+        let i = loaded(&store, &path).await;
+        assert!(rebuilt_because(&i).contains("another state"), "{}", rebuilt_because(&i));
+
+        // Older than the feed's retention: the feed may have lost what followed it.
+        let d = first.read();
+        let old = ((now_millis() - FEED_RETENTION_MS - 60_000) as u64) << 16;
+        let bytes = snapshot::encode(&d, &snapshot::Header { since: old, written_ms: now_millis(), token: "t-old".into() });
+        drop(d);
+        std::fs::write(&path, bytes).unwrap();
+        store.query("UPSERT stats_snapshot:current SET token = 't-old'", vars! {}).await.unwrap();
+        let i = loaded(&store, &path).await;
+        assert!(rebuilt_because(&i).contains("older than the change feed"), "{}", rebuilt_because(&i));
+        assert_eq!(canonical(&i.read()), expect);
     }
 
     #[test]

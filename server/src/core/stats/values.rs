@@ -127,6 +127,37 @@ impl ValueIndex {
         self.per_case.get(&case).copied().unwrap_or_default()
     }
 
+    /// The key each slot is indexed under (0: none), what a snapshot keeps.
+    pub fn slot_keys(&self) -> &[u128] {
+        &self.slot_key
+    }
+
+    /// The (`case`, `ioc`) columns it reads.
+    pub fn columns(&self) -> (usize, usize) {
+        (self.case_col, self.ioc_col)
+    }
+
+    /// Rebuilt from a snapshot: the slot keys, and the columns and keys of the partition.
+    pub fn from_slot_keys((case_col, ioc_col): (usize, usize), slot_key: Vec<u128>, cols: &[Column], keys: &[Option<std::sync::Arc<str>>]) -> ValueIndex {
+        let mut v = ValueIndex::new(case_col, ioc_col);
+        for (slot, key) in keys.iter().enumerate() {
+            if key.is_none() {
+                continue;
+            }
+            let (case, ioc) = v.case_and_ioc(cols, slot as u32);
+            if case != 0 {
+                let c = v.per_case.entry(case).or_default();
+                c.0 += 1;
+                c.1 += u32::from(ioc);
+            }
+            if let Some(k) = slot_key.get(slot).copied().filter(|k| *k != 0) {
+                v.by_value.entry(k).or_default().push(slot as u32);
+            }
+        }
+        v.slot_key = slot_key;
+        v
+    }
+
     pub fn bytes(&self) -> usize {
         self.by_value.capacity() * 48 + self.by_value.values().map(|v| v.capacity() * 4).sum::<usize>() + self.slot_key.capacity() * 16 + self.per_case.capacity() * 16
     }
@@ -180,6 +211,20 @@ impl AlertKeys {
             *self.by_key.entry(key).or_default() += 1;
             self.slot_key[s] = key;
         }
+    }
+
+    /// The key each slot is indexed under (0: none), what a snapshot keeps.
+    pub fn slot_keys(&self) -> &[u128] {
+        &self.slot_key
+    }
+
+    /// Rebuilt from a snapshot's slot keys.
+    pub fn from_slot_keys(slot_key: Vec<u128>) -> AlertKeys {
+        let mut by_key: HashMap<u128, u32> = HashMap::with_capacity(slot_key.len());
+        for k in slot_key.iter().filter(|k| **k != 0) {
+            *by_key.entry(*k).or_default() += 1;
+        }
+        AlertKeys { by_key, slot_key }
     }
 
     pub fn contains(&self, key: u128) -> bool {

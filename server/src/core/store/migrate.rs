@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (10, "custom_profiles", include_str!("../../../migrations/0010_custom_profiles.surql")),
     (11, "analysis", include_str!("../../../migrations/0011_analysis.surql")),
     (12, "settings", include_str!("../../../migrations/0012_settings.surql")),
+    (13, "stats_snapshot", include_str!("../../../migrations/0013_stats_snapshot.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
