@@ -89,6 +89,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB")]
     pub max_body_mb: Option<u64>,
 
+    /// Memory for the embedded database's caches, in MiB: an eighth for each memtable (16-256
+    /// MiB), a quarter for the block cache; the rest of the budget is left to the statistics
+    /// index, the caches and requests. [env: WAGGLE_MEMORY_BUDGET_MB] [default: 1024, for a
+    /// 4 GiB machine]
+    #[arg(long, value_name = "MIB")]
+    pub memory_budget_mb: Option<u64>,
+
     /// Mark the session cookie `Secure` and name it `__Host-waggle` (behind an HTTPS proxy).
     /// [env: WAGGLE_SECURE_COOKIES] [default: on with --tls-cert, else off]
     #[arg(long)]
@@ -235,6 +242,7 @@ struct FileConfig {
     log: Option<String>,
     org: Option<String>,
     max_body_mb: Option<u64>,
+    memory_budget_mb: Option<u64>,
     secure_cookies: Option<bool>,
     session_minutes: Option<i64>,
     session_max_hours: Option<i64>,
@@ -298,6 +306,8 @@ pub struct Settings {
     pub admin_login: String,
     pub admin_password: Option<Secret>,
     pub max_body_bytes: usize,
+    /// What the embedded database may hold in memory ([`crate::core::store::EngineMemory`]).
+    pub memory_budget_bytes: u64,
     pub secure_cookies: bool,
     pub session_minutes: i64,
     /// Absolute session lifetime, in hours.
@@ -509,6 +519,9 @@ pub fn default_analysis_concurrency() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).saturating_sub(1).max(1)
 }
 
+/// The default memory budget (MiB): sane on a 4 GiB machine.
+pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 1024;
+
 /// Waggle at `info`; the database engine's own chatter only from `warn` up.
 pub const DEFAULT_LOG: &str = "info,surreal=warn";
 
@@ -527,6 +540,7 @@ impl Settings {
             admin_login: DEFAULT_ADMIN_LOGIN.into(),
             admin_password: None,
             max_body_bytes: 100 * 1024 * 1024,
+            memory_budget_bytes: DEFAULT_MEMORY_BUDGET_MB << 20,
             secure_cookies: false,
             session_minutes: 480,
             session_max_hours: 24,
@@ -684,6 +698,13 @@ impl Settings {
             let (analyzer_dirs, path) = (absolute(analyzer_dirs)?, absolute(path)?);
             AnalysisSettings { analyzer_dirs, concurrency, keep_job_dirs: file.analysis.keep_job_dirs, path }
         };
+        let memory_budget_mb = match args.memory_budget_mb.or(file.memory_budget_mb) {
+            Some(m) => m,
+            None => parsed("WAGGLE_MEMORY_BUDGET_MB", env_parse("WAGGLE_MEMORY_BUDGET_MB")?)?.unwrap_or(DEFAULT_MEMORY_BUDGET_MB),
+        };
+        if memory_budget_mb < 128 {
+            anyhow::bail!("memory_budget_mb must be at least 128 (MiB)");
+        }
         let org = args.org.clone().or(file.org).or(env_parse("WAGGLE_ORG")?).unwrap_or_else(|| "soc".into());
         if org == "admin" || org.trim().is_empty() {
             anyhow::bail!("the first working organisation cannot be named {org:?}");
@@ -704,6 +725,7 @@ impl Settings {
             admin_login: env_parse("WAGGLE_ADMIN_LOGIN")?.unwrap_or_else(|| DEFAULT_ADMIN_LOGIN.into()),
             admin_password: env_parse("WAGGLE_ADMIN_PASSWORD")?.map(Secret::from),
             max_body_bytes: usize::try_from(max_body_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX),
+            memory_budget_bytes: memory_budget_mb.saturating_mul(1 << 20),
             secure_cookies: secure_cookies_set.unwrap_or(tls.is_some()),
             session_minutes,
             session_max_hours,
@@ -736,6 +758,17 @@ mod tests {
         assert_eq!(s.org, "soc");
         assert_eq!(s.admin_login, DEFAULT_ADMIN_LOGIN);
         assert_eq!(s.max_body_bytes, 100 * 1024 * 1024);
+        assert_eq!(s.memory_budget_bytes, 1024 << 20);
+    }
+
+    #[test]
+    fn memory_budget() {
+        let s = Settings::resolve_with_env(&ServeArgs::default(), env_of(&[("WAGGLE_MEMORY_BUDGET_MB", "4096")])).unwrap();
+        assert_eq!(s.memory_budget_bytes, 4096 << 20);
+        let args = ServeArgs { memory_budget_mb: Some(512), ..Default::default() };
+        assert_eq!(Settings::resolve_with_env(&args, env_of(&[("WAGGLE_MEMORY_BUDGET_MB", "4096")])).unwrap().memory_budget_bytes, 512 << 20);
+        let err = Settings::resolve_with_env(&ServeArgs::default(), env_of(&[("WAGGLE_MEMORY_BUDGET_MB", "64")])).unwrap_err();
+        assert!(err.to_string().contains("at least 128"), "{err}");
     }
 
     #[test]

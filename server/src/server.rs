@@ -42,9 +42,14 @@ impl Running {
 /// Open the database, bootstrap it, bind the listener and serve in the background.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let started = Instant::now();
+    let memory = crate::core::store::EngineMemory::from_budget(settings.memory_budget_bytes);
+    memory.apply();
     let store = Store::open(&settings.database, settings.database_user.as_deref(), settings.database_password.as_ref().map(crate::config::Secret::expose)).await?;
     let info = store.info().clone();
-    tracing::info!(engine = %info.engine, location = %info.location, sync = %info.sync, schema = crate::core::store::SCHEMA_VERSION, "database open");
+    tracing::info!(
+        engine = %info.engine, location = %info.location, sync = %info.sync, schema = crate::core::store::SCHEMA_VERSION,
+        memtable_mib = memory.memtable >> 20, block_cache_mib = memory.block_cache >> 20, "database open"
+    );
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
     crate::domain::platform::setup::at_start(&store, &settings).await.map_err(|e| anyhow::anyhow!("setting the platform up failed: {e:?}"))?;

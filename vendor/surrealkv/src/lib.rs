@@ -38,6 +38,35 @@ use sstable::bloom::LevelDBBloomFilter;
 use crate::clock::{DefaultLogicalClock, LogicalClock};
 pub use crate::error::{Error, Result};
 pub use crate::lsm::{Tree, TreeBuilder};
+
+/// Waggle patch: the memory a store may hold, set by the embedding program before it opens one.
+///
+/// The embedded SurrealDB SDK passes no storage options through (its URL parameters reach only
+/// `datastore_*` keys), and SurrealDB sizes both from the machine: a block cache of half the RAM
+/// less 1 GiB and a memtable of up to 1-4 GiB, which is how a Waggle at a million alerts held
+/// 6-13 GiB. A value set here (non-zero) replaces what the caller of [`TreeBuilder`] asks for;
+/// `SURREALKV_MAX_MEMTABLE_SIZE` (tests) still wins for the memtable.
+pub mod waggle_limits {
+	use std::sync::atomic::{AtomicU64, Ordering};
+
+	static MEMTABLE: AtomicU64 = AtomicU64::new(0);
+	static BLOCK_CACHE: AtomicU64 = AtomicU64::new(0);
+
+	/// Bytes for each memtable and for the block cache of the stores opened from now on (0:
+	/// the caller's choice).
+	pub fn set(memtable_bytes: u64, block_cache_bytes: u64) {
+		MEMTABLE.store(memtable_bytes, Ordering::Relaxed);
+		BLOCK_CACHE.store(block_cache_bytes, Ordering::Relaxed);
+	}
+
+	pub(crate) fn memtable() -> Option<usize> {
+		Some(MEMTABLE.load(Ordering::Relaxed) as usize).filter(|v| *v > 0)
+	}
+
+	pub(crate) fn block_cache() -> Option<u64> {
+		Some(BLOCK_CACHE.load(Ordering::Relaxed)).filter(|v| *v > 0)
+	}
+}
 pub use crate::transaction::{
 	Durability,
 	HistoryOptions,

@@ -1890,6 +1890,7 @@ impl TreeBuilder {
 			.ok()
 			.and_then(|v| v.parse::<usize>().ok())
 			.filter(|v| *v >= 64 * 1024)
+			.or_else(crate::waggle_limits::memtable)
 			.unwrap_or(size);
 		self.opts = self.opts.with_max_memtable_size(size);
 		self
@@ -1897,7 +1898,10 @@ impl TreeBuilder {
 
 	/// Sets the unified block cache capacity (includes data blocks, index
 	/// blocks, and VLog values).
+	///
+	/// Waggle patch: [`crate::waggle_limits`] replaces the capacity given when set.
 	pub fn with_block_cache_capacity(mut self, capacity_bytes: u64) -> Self {
+		let capacity_bytes = crate::waggle_limits::block_cache().unwrap_or(capacity_bytes);
 		self.opts = self.opts.with_block_cache_capacity(capacity_bytes);
 		self
 	}

@@ -52,6 +52,9 @@ pub struct AlertsArgs {
     /// Data directory (default: a temporary one, removed at the end).
     #[arg(long)]
     pub data: Option<std::path::PathBuf>,
+    /// The server's memory budget (`waggle serve --memory-budget-mb`).
+    #[arg(long, default_value_t = waggle::config::DEFAULT_MEMORY_BUDGET_MB)]
+    pub memory_budget_mb: u64,
 }
 
 const SOURCES: &[&str] = &["splunk", "misp", "zerofox", "digitalshadows", "qradar", "sentinel", "crowdstrike", "proofpoint"];
@@ -99,6 +102,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     let mut settings = Settings::ephemeral(&dir);
     settings.database = format!("surrealkv://{}?sync=every", dir.join("db").display());
     settings.admin_password = Some(PASSWORD.into());
+    settings.memory_budget_bytes = args.memory_budget_mb << 20;
     let running = waggle::server::start(settings).await?;
     let base = format!("http://{}", running.addr);
     let store = running.state.store.clone();
@@ -154,6 +158,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     println!();
     println!("Ingestion over HTTP (POST /api/alert, 5 observables each, answered after a durable commit):");
     let next = Arc::new(AtomicUsize::new(0));
+    let (rss_before, _) = memory();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.clients {
@@ -180,6 +185,13 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     let verdict = if http_rate >= 1000.0 { "target >= 1000/s: met" } else { "target >= 1000/s: MISSED" };
     println!("  {} alerts by {} clients in {elapsed:.2} s: {http_rate:.0} alerts/s  {verdict}", args.posts, args.clients);
     report(&format!("  latency at full load ({} clients)", args.clients), lat, None);
+    let (rss_after, _) = memory();
+    let per_alert = (rss_after.saturating_sub(rss_before) as f64 * 1024.0) / args.posts.max(1) as f64;
+    let verdict = if per_alert <= 2.0 { "target <= 2 KB/alert: met" } else { "target <= 2 KB/alert: MISSED" };
+    println!(
+        "  process memory over the burst: RSS {rss_before} -> {rss_after} MiB, {per_alert:.1} KiB per alert  {verdict} (budget {} MiB)",
+        args.memory_budget_mb
+    );
 
     // 2b. Latency at a fixed rate (open loop: requests start on schedule, whatever the answers).
     let total = args.rate * args.seconds as usize;

@@ -22,6 +22,10 @@ pub struct Options {
     /// Also time the Alert statistics dashboard in headless Chromium (needs node and
     /// `end2end/node_modules`, see `end2end/bench/dashboard-render.mjs`).
     pub browser: bool,
+    /// Then start the `waggle` binary (beside this one) on the store three times: a first start,
+    /// a restart after a clean stop, a restart after SIGKILL; print the time until the statistics
+    /// index serves, and the server's memory.
+    pub restart: bool,
 }
 
 const DAY: i64 = 86_400_000;
@@ -141,7 +145,118 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     drop(os);
     if o.browser {
         browser(store, settings).await?;
+    } else if o.restart {
+        drop(store);
     }
+    if o.restart {
+        restarts(&o.data, &url).await?;
+    }
+    Ok(())
+}
+
+/// One `waggle serve` process on the store, until its statistics index is loaded.
+struct Served {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+    base: String,
+}
+
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) / 1024
+}
+
+/// Start the server, wait for the index, time the first statistic; print one line.
+async fn serve_once(data: &std::path::Path, url: &str, label: &str) -> anyhow::Result<Served> {
+    let exe = std::env::current_exe()?.with_file_name("waggle");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let log = data.join(format!("bench-server-{port}.log"));
+    let started = Instant::now();
+    let child = std::process::Command::new(&exe)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data)
+        .args(["--database", url, "--log-format", "json", "--log", "info,surreal=warn"])
+        .env("WAGGLE_ADMIN_PASSWORD", PASSWORD)
+        .stdout(std::fs::File::create(&log)?)
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = None;
+    let mut loaded: Option<Value> = None;
+    while loaded.is_none() {
+        anyhow::ensure!(started.elapsed().as_secs() < 900, "{label}: the statistics index did not load in 15 minutes");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if up.is_none() && http.get(format!("{base}/api/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            up = Some(started.elapsed());
+        }
+        loaded = std::fs::read_to_string(&log)?
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["message"].as_str().is_some_and(|m| m.starts_with("statistics index loaded")));
+    }
+    let ready = started.elapsed();
+    // The first statistic over every alert, from the index.
+    let t = Instant::now();
+    let r = http
+        .post(format!("{base}/api/alert/_stats"))
+        .basic_auth(waggle::config::DEFAULT_ADMIN_LOGIN, Some(PASSWORD))
+        .json(&json!({"query": {}, "stats": [{"_agg": "field", "_field": "status", "_select": [{"_agg": "count"}]}, {"_agg": "count"}]}))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "{label}: statistics: {}", r.status());
+    let stat_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let v = loaded.unwrap_or_default();
+    let how = v["message"].as_str().unwrap_or("").trim_start_matches("statistics index loaded").trim().to_string();
+    println!(
+        "{label:<34} API up {:>6.1} s, index serving {:>6.1} s ({}; index {} ms{}), first statistic {:>6.1} ms, server RSS {} MiB",
+        up.unwrap_or(ready).as_secs_f64(),
+        ready.as_secs_f64(),
+        if how.is_empty() { "rebuilt from the database".to_string() } else { how },
+        v["ms"],
+        v["replayed"].as_u64().map(|n| format!(", {n} changes replayed")).unwrap_or_default(),
+        stat_ms,
+        rss_mib(child.id()),
+    );
+    Ok(Served { child, log, base })
+}
+
+/// First start, restart after a clean stop (the snapshot written at shutdown), restart after
+/// SIGKILL (the snapshot written after the rebuild, and the feed after it).
+async fn restarts(data: &std::path::Path, url: &str) -> anyhow::Result<()> {
+    println!("\nrestarts of the `waggle` binary on this store:");
+    let mut s = serve_once(data, url, "first start").await?;
+    // Records written while it runs reach the next start through the feed.
+    let http = reqwest::Client::new();
+    for i in 0..200 {
+        let r = http
+            .post(format!("{}/api/alert", s.base))
+            .basic_auth(waggle::config::DEFAULT_ADMIN_LOGIN, Some(PASSWORD))
+            .json(&json!({"type": "restart", "source": "bench", "sourceRef": format!("{}-{i}", now_millis()), "title": "written between starts", "description": "-"}))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().as_u16() == 201, "create alert: {}", r.status());
+    }
+    let t = Instant::now();
+    let _ = std::process::Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status();
+    s.child.wait()?;
+    println!("{:<34} clean stop in {:.1} s (snapshot written)", "", t.elapsed().as_secs_f64());
+    let _ = std::fs::remove_file(&s.log);
+    let mut s = serve_once(data, url, "restart after a clean stop").await?;
+    for i in 0..200 {
+        http.post(format!("{}/api/alert", s.base))
+            .basic_auth(waggle::config::DEFAULT_ADMIN_LOGIN, Some(PASSWORD))
+            .json(&json!({"type": "restart", "source": "bench", "sourceRef": format!("k{}-{i}", now_millis()), "title": "written before SIGKILL", "description": "-"}))
+            .send()
+            .await?;
+    }
+    s.child.kill()?;
+    s.child.wait()?;
+    let _ = std::fs::remove_file(&s.log);
+    let mut s = serve_once(data, url, "restart after SIGKILL").await?;
+    let _ = std::process::Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status();
+    s.child.wait()?;
+    let _ = std::fs::remove_file(&s.log);
     Ok(())
 }
 

@@ -56,6 +56,10 @@ struct DashboardsArgs {
     /// Then serve the store and time the Alert statistics dashboard in headless Chromium.
     #[arg(long)]
     browser: bool,
+    /// Then time three starts of the `waggle` binary on the store (first, after a clean stop,
+    /// after SIGKILL): until the statistics index serves, and the server's memory.
+    #[arg(long)]
+    restart: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,8 +79,8 @@ fn main() -> anyhow::Result<()> {
         Cmd::Cases(a) => rt.block_on(cases::run(a)),
         Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
         Cmd::Analysis(a) => rt.block_on(analysis::run(a)),
-        Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser }) => rt.block_on(
-            dashboards::run(dashboards::Options { data, alerts, cases, observables, iterations, browser }),
+        Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser, restart }) => rt.block_on(
+            dashboards::run(dashboards::Options { data, alerts, cases, observables, iterations, browser, restart }),
         ),
     }
 }

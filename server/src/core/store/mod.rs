@@ -109,6 +109,31 @@ fn describe(url: &str) -> anyhow::Result<(String, StorageInfo)> {
     }
 }
 
+/// What the embedded engine (surrealkv) may hold in memory, from Waggle's memory budget. Left
+/// to SurrealDB, both are sized from the machine: on 24 GiB, an 11 GiB block cache and 1 GiB
+/// memtables (see `docs/benchmarks.md`, memory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineMemory {
+    /// Each memtable (the one written and those waiting to be flushed).
+    pub memtable: u64,
+    /// Cached SSTable blocks and value-log values.
+    pub block_cache: u64,
+}
+
+impl EngineMemory {
+    /// An eighth of the budget for the memtable (16-256 MiB), a quarter for the block cache.
+    pub fn from_budget(budget: u64) -> EngineMemory {
+        const MIB: u64 = 1 << 20;
+        EngineMemory { memtable: (budget / 8).clamp(16 * MIB, 256 * MIB), block_cache: (budget / 4).max(16 * MIB) }
+    }
+
+    /// Applies to the embedded stores opened from now on (process-wide: the engine reads it
+    /// when a store opens; Waggle's patched surrealkv, `vendor/README.md`).
+    pub fn apply(self) {
+        surrealkv::waggle_limits::set(self.memtable, self.block_cache);
+    }
+}
+
 impl Store {
     /// Open (and migrate) the database at `url`.
     pub async fn open(url: &str, user: Option<&str>, password: Option<&str>) -> anyhow::Result<Store> {
@@ -394,6 +419,17 @@ impl OrgStore {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn engine_memory_follows_the_budget() {
+        const MIB: u64 = 1 << 20;
+        // The default budget (1 GiB): 128 MiB memtables, a 256 MiB block cache.
+        assert_eq!(EngineMemory::from_budget(1024 * MIB), EngineMemory { memtable: 128 * MIB, block_cache: 256 * MIB });
+        // Small budgets keep a workable memtable; large ones do not grow it past 256 MiB.
+        assert_eq!(EngineMemory::from_budget(128 * MIB), EngineMemory { memtable: 16 * MIB, block_cache: 32 * MIB });
+        assert_eq!(EngineMemory::from_budget(8192 * MIB), EngineMemory { memtable: 256 * MIB, block_cache: 2048 * MIB });
+    }
+
     use super::*;
 
     #[test]
