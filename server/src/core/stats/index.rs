@@ -550,6 +550,17 @@ mod tests {
         }
     }
 
+    /// A surrealkv store in a temp dir with `n` alerts and observables, its snapshot path, and
+    /// an index rebuilt from it.
+    async fn seeded(n: usize) -> (tempfile::TempDir, Store, std::path::PathBuf, Arc<StatsIndex>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("surrealkv://{}", dir.path().join("db").display()), None, None).await.unwrap();
+        let path = dir.path().join(snapshot::FILE);
+        seed(&store, 0, n).await;
+        let index = loaded(&store, &path).await;
+        (dir, store, path, index)
+    }
+
     async fn loaded(store: &Store, path: &std::path::Path) -> Arc<StatsIndex> {
         let index = StatsIndex::with_snapshot(store.clone(), Some(path.to_path_buf()));
         index.load().await.unwrap();
@@ -560,11 +571,7 @@ mod tests {
     /// feed; the derived maps (duplicate keys, value index) come back too.
     #[tokio::test]
     async fn a_snapshot_and_the_feed_after_it_give_the_rebuilt_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("surrealkv://{}", dir.path().join("db").display()), None, None).await.unwrap();
-        let path = dir.path().join(snapshot::FILE);
-        seed(&store, 0, 40).await;
-        let first = loaded(&store, &path).await;
+        let (_dir, store, path, first) = seeded(40).await;
         assert!(first.stats().loaded_from.starts_with("rebuild"), "{}", first.stats().loaded_from);
         assert!(first.write_snapshot().await.unwrap() > 0);
 
@@ -595,11 +602,7 @@ mod tests {
     /// from the database, and says why.
     #[tokio::test]
     async fn a_snapshot_that_cannot_be_trusted_is_rebuilt() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("surrealkv://{}", dir.path().join("db").display()), None, None).await.unwrap();
-        let path = dir.path().join(snapshot::FILE);
-        seed(&store, 0, 20).await;
-        let first = loaded(&store, &path).await;
+        let (_dir, store, path, first) = seeded(20).await;
         first.write_snapshot().await.unwrap();
         let good = std::fs::read(&path).unwrap();
         let expect = canonical(&first.read());
