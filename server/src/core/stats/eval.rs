@@ -458,13 +458,143 @@ fn unsupported(what: &str) -> Error {
 /// The slots of `view` matching `pred`.
 pub fn select(view: &View, pred: &Pred) -> Vec<u32> {
     let part = view.part;
-    let mut out = Vec::new();
-    for s in 0..part.len() {
-        if part.keys[s].is_some() && pred.eval(part, s) {
-            out.push(s as u32);
+    let n = part.len();
+    let mut bits = pred.bits(part, n);
+    let live = Bits::from_fn(n, |s| part.keys[s].is_some());
+    bits.and(&live);
+    bits.slots()
+}
+
+/// One bit per slot of a partition, 64 to a word: a predicate evaluated a column at a time
+/// (a tight loop over one vector each) instead of slot by slot through the whole predicate
+/// tree, which cost 50-80 ms per filtered list over a million alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bits {
+    words: Vec<u64>,
+    n: usize,
+}
+
+impl Bits {
+    pub fn from_fn(n: usize, f: impl Fn(usize) -> bool) -> Bits {
+        let mut words = vec![0u64; n.div_ceil(64)];
+        for (w, word) in words.iter_mut().enumerate() {
+            let base = w * 64;
+            let end = (base + 64).min(n);
+            let mut x = 0u64;
+            for s in base..end {
+                x |= u64::from(f(s)) << (s - base);
+            }
+            *word = x;
+        }
+        Bits { words, n }
+    }
+
+    fn all(n: usize, v: bool) -> Bits {
+        let mut b = Bits { words: vec![if v { u64::MAX } else { 0 }; n.div_ceil(64)], n };
+        b.trim();
+        b
+    }
+
+    /// Clear the bits past `n` in the last word.
+    fn trim(&mut self) {
+        if self.n % 64 != 0 {
+            if let Some(last) = self.words.last_mut() {
+                *last &= (1u64 << (self.n % 64)) - 1;
+            }
         }
     }
-    out
+
+    pub fn and(&mut self, o: &Bits) {
+        self.words.iter_mut().zip(&o.words).for_each(|(a, b)| *a &= b);
+    }
+
+    fn or(&mut self, o: &Bits) {
+        self.words.iter_mut().zip(&o.words).for_each(|(a, b)| *a |= b);
+    }
+
+    fn not(&mut self) {
+        self.words.iter_mut().for_each(|a| *a = !*a);
+        self.trim();
+    }
+
+    fn none(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+
+    /// The slots whose bit is set, ascending.
+    pub fn slots(&self) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.words.iter().map(|w| w.count_ones() as usize).sum());
+        for (i, w) in self.words.iter().enumerate() {
+            let mut w = *w;
+            while w != 0 {
+                out.push((i * 64) as u32 + w.trailing_zeros());
+                w &= w - 1;
+            }
+        }
+        out
+    }
+}
+
+impl Pred {
+    /// The bits of the slots `0..n` of `p` for which the predicate holds (dead slots included:
+    /// the caller masks them).
+    pub fn bits(&self, p: &Partition, n: usize) -> Bits {
+        let wrong_kind = || Bits::all(n, false);
+        match self {
+            Pred::True => Bits::all(n, true),
+            Pred::False => Bits::all(n, false),
+            Pred::And(v) => {
+                let mut it = v.iter();
+                let Some(first) = it.next() else { return Bits::all(n, true) };
+                let mut acc = first.bits(p, n);
+                for x in it {
+                    if acc.none() {
+                        break;
+                    }
+                    acc.and(&x.bits(p, n));
+                }
+                acc
+            }
+            Pred::Or(v) => {
+                let mut acc = Bits::all(n, false);
+                for x in v {
+                    acc.or(&x.bits(p, n));
+                }
+                acc
+            }
+            Pred::Not(x) => {
+                let mut b = x.bits(p, n);
+                b.not();
+                b
+            }
+            Pred::Code { col, set, absent } => match &p.cols[*col] {
+                Column::Code(v) => Bits::from_fn(n, |s| {
+                    let c = v[s] as usize;
+                    if c == 0 { *absent } else { set.get(c).copied().unwrap_or(false) }
+                }),
+                _ => wrong_kind(),
+            },
+            Pred::Date { col, op, v } => {
+                let Column::Date(x) = &p.cols[*col] else { return wrong_kind() };
+                let (op, v) = (*op, *v);
+                Bits::from_fn(n, |s| {
+                    let a = x[s];
+                    if a == i64::MIN { op == Op::Ne } else { compare(a, op, v) }
+                })
+            }
+            Pred::DateRange { col, from, to } => {
+                let Column::Date(x) = &p.cols[*col] else { return wrong_kind() };
+                let (from, to) = (from.unwrap_or(i64::MIN + 1), to.unwrap_or(i64::MAX));
+                let open_end = to == i64::MAX;
+                Bits::from_fn(n, |s| {
+                    let a = x[s];
+                    a != i64::MIN && a >= from && (open_end || a < to)
+                })
+            }
+            // The other kinds: slot by slot, as `eval` does.
+            other => Bits::from_fn(n, |s| other.eval(p, s)),
+        }
+    }
 }
 
 fn filter_slots(view: &View, sel: &[u32], pred: &Pred) -> Vec<u32> {
@@ -794,6 +924,21 @@ pub fn page_keys(view: &View, mut slots: Vec<u32>, order: &[(usize, bool)], from
         return Vec::new();
     }
     let cmp = |a: &u32, b: &u32| cmp_slots(view, order, *a, *b).then_with(|| view.key(*a).cmp(&view.key(*b)));
+    // A first page of a large selection: keep the best `end` while reading the selection once
+    // (most slots lose against the worst kept one, one comparison each), instead of a selection
+    // algorithm that moves every slot.
+    if end <= 1_000 && slots.len() > 8 * end {
+        let mut best: Vec<u32> = Vec::with_capacity(end + 1);
+        for s in slots {
+            if best.len() == end && cmp(&s, &best[end - 1]).is_ge() {
+                continue;
+            }
+            let at = best.partition_point(|b| cmp(b, &s).is_lt());
+            best.insert(at, s);
+            best.truncate(end);
+        }
+        return best[from..end].iter().filter_map(|s| view.key(*s)).map(str::to_string).collect();
+    }
     if end < slots.len() {
         slots.select_nth_unstable_by(end - 1, cmp);
         slots.truncate(end);
@@ -863,6 +1008,89 @@ mod tests {
         }
         // Before 1970 too
         assert_eq!(floor(-1, Interval::Fixed(DAY)), -DAY);
+    }
+
+    /// The column-at-a-time bits select exactly the slots the slot-by-slot evaluation does, for
+    /// every kind of predicate, with deleted slots and absent values among them.
+    #[test]
+    fn bits_agree_with_slot_by_slot_evaluation() {
+        let mut t = TableIndex::new(Entity::Alert);
+        for i in 0..1000usize {
+            let status = ["New", "Updated", "Ignored"][i % 3];
+            let mut doc = json!({"id": format!("alert:k{i}"), "org": "o", "status": status,
+                "severity": i % 4 + 1, "date": i as i64 * 1000, "follow": i % 2 == 0,
+                "tags": if i % 5 == 0 { json!([]) } else { json!([format!("t{}", i % 7)]) }});
+            if i % 11 == 0 {
+                // Absent values.
+                doc.as_object_mut().unwrap().retain(|k, _| k == "id" || k == "org");
+            }
+            t.upsert(&doc);
+        }
+        for i in (0..1000).step_by(13) {
+            t.remove(&format!("k{i}"));
+        }
+        let (spec, dicts, part) = (&t.spec, &t.dicts, &t.orgs["o"]);
+        let col = |p: &str| spec.column(p).unwrap_or_else(|| panic!("no column {p}")).0;
+        let codes = |c: usize, values: &[&str]| {
+            let mut set = vec![false; dicts[c].len() + 1];
+            for v in values {
+                set[dicts[c].lookup(v).unwrap() as usize] = true;
+            }
+            set
+        };
+        let (status, tags, sev, date, follow) = (col("status"), col("tags"), col("severity"), col("date"), col("follow"));
+        let new = || Pred::Code { col: status, set: codes(status, &["New"]), absent: false };
+        let preds = vec![
+            Pred::True,
+            Pred::False,
+            new(),
+            Pred::Code { col: status, set: codes(status, &["New", "Ignored"]), absent: true },
+            Pred::Codes { col: tags, set: codes(tags, &["t3", "t4"]), empty: false },
+            Pred::Codes { col: tags, set: codes(tags, &["t1"]), empty: true },
+            Pred::Num { col: sev, op: Op::Gte, v: 3.0 },
+            Pred::Num { col: sev, op: Op::Ne, v: 2.0 },
+            Pred::Date { col: date, op: Op::Lt, v: 500_000 },
+            Pred::Date { col: date, op: Op::Ne, v: 3_000 },
+            Pred::DateRange { col: date, from: Some(100_000), to: None },
+            Pred::DateRange { col: date, from: None, to: Some(700_000) },
+            Pred::NumRange { col: sev, from: Some(2.0), to: Some(4.0) },
+            Pred::Bool { col: follow, v: true },
+            Pred::Present { col: status },
+            Pred::Present { col: tags },
+            Pred::And(vec![new(), Pred::Num { col: sev, op: Op::Gte, v: 3.0 }, Pred::Codes { col: tags, set: codes(tags, &["t2"]), empty: false }]),
+            Pred::And(vec![Pred::False, new()]),
+            Pred::And(vec![]),
+            Pred::Or(vec![new(), Pred::Date { col: date, op: Op::Gt, v: 900_000 }]),
+            Pred::Not(Box::new(new())),
+            Pred::Not(Box::new(Pred::Or(vec![Pred::Bool { col: follow, v: false }, Pred::Present { col: tags }]))),
+            Pred::Slots((0..1000).map(|s| s % 3 == 1).collect()),
+        ];
+        let n = part.len();
+        let live = Bits::from_fn(n, |s| part.keys[s].is_some());
+        for (i, pred) in preds.iter().enumerate() {
+            let expected: Vec<u32> = (0..n).filter(|s| part.keys[*s].is_some() && pred.eval(part, *s)).map(|s| s as u32).collect();
+            let mut got = pred.bits(part, n);
+            got.and(&live);
+            assert_eq!(got.slots(), expected, "predicate {i}");
+        }
+    }
+
+    /// The first page of a large selection (kept best while reading) equals a full sort.
+    #[test]
+    fn first_pages_equal_a_full_sort() {
+        let mut t = TableIndex::new(Entity::Alert);
+        for i in 0..2000usize {
+            t.upsert(&json!({"id": format!("alert:k{i:05}"), "org": "o", "severity": (i * 7919) % 4 + 1, "date": ((i * 104_729) % 500) as i64}));
+        }
+        let d = super::super::index::IndexData { tables: [(Entity::Alert, t)].into_iter().collect(), loaded: [Entity::Alert].into_iter().collect() };
+        let view = View::of(&d, Entity::Alert, "o").unwrap();
+        let all: Vec<u32> = (0..2000).collect();
+        for order in [vec![(view.col("date").unwrap().0, true)], vec![(view.col("severity").unwrap().0, false), (view.col("date").unwrap().0, true)]] {
+            let full = page_keys(&view, all.clone(), &order, 0, 2000);
+            for (from, limit) in [(0, 15), (15, 15), (0, 1), (100, 50)] {
+                assert_eq!(page_keys(&view, all.clone(), &order, from, limit), full[from..from + limit].to_vec(), "{from} {limit}");
+            }
+        }
     }
 
     #[test]
