@@ -193,6 +193,8 @@ pub struct Partition {
     pub free: Vec<u32>,
     pub cols: Vec<Column>,
     pub live: usize,
+    /// One bit per slot, set for a live record (what every selection starts from).
+    pub live_words: Vec<u64>,
     /// Observables only: the value index (alert similarity).
     pub values: Option<Box<ValueIndex>>,
     /// Alerts only: their keys (the duplicate check of a new alert).
@@ -206,7 +208,15 @@ impl Partition {
             _ => None,
         };
         let alert_keys = (spec.entity == Entity::Alert).then(Box::<AlertKeys>::default);
-        Partition { keys: Vec::new(), free: Vec::new(), cols: spec.columns.iter().map(|(_, k)| Column::new(*k)).collect(), live: 0, values, alert_keys }
+        Partition {
+            keys: Vec::new(),
+            free: Vec::new(),
+            cols: spec.columns.iter().map(|(_, k)| Column::new(*k)).collect(),
+            live: 0,
+            live_words: Vec::new(),
+            values,
+            alert_keys,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -216,15 +226,42 @@ impl Partition {
     /// A slot for a new record.
     pub fn allocate(&mut self, key: Arc<str>) -> u32 {
         self.live += 1;
-        if let Some(slot) = self.free.pop() {
+        let slot = if let Some(slot) = self.free.pop() {
             self.keys[slot as usize] = Some(key);
-            return slot;
+            slot
+        } else {
+            self.keys.push(Some(key));
+            for c in &mut self.cols {
+                c.push_absent();
+            }
+            (self.keys.len() - 1) as u32
+        };
+        self.set_live(slot, true);
+        slot
+    }
+
+    fn set_live(&mut self, slot: u32, live: bool) {
+        let (w, b) = (slot as usize / 64, slot % 64);
+        if self.live_words.len() <= w {
+            self.live_words.resize(w + 1, 0);
         }
-        self.keys.push(Some(key));
-        for c in &mut self.cols {
-            c.push_absent();
+        if live {
+            self.live_words[w] |= 1 << b;
+        } else {
+            self.live_words[w] &= !(1 << b);
         }
-        (self.keys.len() - 1) as u32
+    }
+
+    /// `live` and `live_words` from `keys` (after a snapshot is read).
+    pub fn recount(&mut self) {
+        self.live = 0;
+        self.live_words = vec![0; self.keys.len().div_ceil(64)];
+        for s in 0..self.keys.len() {
+            if self.keys[s].is_some() {
+                self.live += 1;
+                self.live_words[s / 64] |= 1 << (s % 64);
+            }
+        }
     }
 
     pub fn release(&mut self, slot: u32) {
@@ -238,6 +275,7 @@ impl Partition {
             }
             self.keys[s] = None;
             self.live -= 1;
+            self.set_live(slot, false);
             self.free.push(slot);
             for i in 0..self.cols.len() {
                 self.set(slot, i, Cell::Absent);
@@ -262,7 +300,7 @@ impl Partition {
     }
 
     pub fn bytes(&self) -> usize {
-        self.keys.capacity() * 16 + self.live * 40 + self.cols.iter().map(Column::bytes).sum::<usize>() + self.values.as_ref().map_or(0, |v| v.bytes())
+        self.keys.capacity() * 16 + self.live * 40 + self.live_words.capacity() * 8 + self.cols.iter().map(Column::bytes).sum::<usize>() + self.values.as_ref().map_or(0, |v| v.bytes())
             + self.alert_keys.as_ref().map_or(0, |k| k.bytes())
     }
 }

@@ -459,10 +459,8 @@ fn unsupported(what: &str) -> Error {
 pub fn select(view: &View, pred: &Pred) -> Vec<u32> {
     let part = view.part;
     let n = part.len();
-    let mut bits = pred.bits(part, n);
-    let live = Bits::from_fn(n, |s| part.keys[s].is_some());
-    bits.and(&live);
-    bits.slots()
+    let live = Bits { words: part.live_words.clone(), n };
+    pred.bits(part, n, Some(&live)).slots()
 }
 
 /// One bit per slot of a partition, 64 to a word: a predicate evaluated a column at a time
@@ -483,6 +481,31 @@ impl Bits {
             let mut x = 0u64;
             for s in base..end {
                 x |= u64::from(f(s)) << (s - base);
+            }
+            *word = x;
+        }
+        Bits { words, n }
+    }
+
+    /// `f` tested only on the slots set in `within` (all of `0..n` without it): the others are
+    /// clear. Full words are read straight through; sparse ones bit by bit.
+    pub fn build(n: usize, within: Option<&Bits>, f: impl Fn(usize) -> bool) -> Bits {
+        let Some(mask) = within else { return Bits::from_fn(n, f) };
+        let mut words = vec![0u64; n.div_ceil(64)];
+        for (w, (word, m)) in words.iter_mut().zip(&mask.words).enumerate() {
+            let base = w * 64;
+            let mut x = 0u64;
+            if *m == u64::MAX {
+                for i in 0..64 {
+                    x |= u64::from(f(base + i)) << i;
+                }
+            } else {
+                let mut m = *m;
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    x |= u64::from(f(base + i)) << i;
+                    m &= m - 1;
+                }
             }
             *word = x;
         }
@@ -536,48 +559,94 @@ impl Bits {
 }
 
 impl Pred {
-    /// The bits of the slots `0..n` of `p` for which the predicate holds (dead slots included:
-    /// the caller masks them).
-    pub fn bits(&self, p: &Partition, n: usize) -> Bits {
+    /// How much a slot costs to test, roughly: one vector read, a tag list, a tree.
+    fn cost(&self) -> u8 {
+        match self {
+            Pred::True | Pred::False => 0,
+            Pred::Code { .. } | Pred::Num { .. } | Pred::Date { .. } | Pred::NumRange { .. } | Pred::DateRange { .. } | Pred::Bool { .. } | Pred::Present { .. } => 1,
+            Pred::Slots(_) => 1,
+            Pred::Codes { .. } => 2,
+            Pred::And(_) | Pred::Or(_) | Pred::Not(_) => 3,
+        }
+    }
+
+    /// The bits of the slots `0..n` of `p` (only those set in `within`, when given) for which
+    /// the predicate holds. The children of an `And` are tested only where the earlier ones
+    /// held, so an expensive condition (a tag list) reads only the slots left.
+    pub fn bits(&self, p: &Partition, n: usize, within: Option<&Bits>) -> Bits {
         let wrong_kind = || Bits::all(n, false);
         match self {
-            Pred::True => Bits::all(n, true),
+            Pred::True => within.cloned().unwrap_or_else(|| Bits::all(n, true)),
             Pred::False => Bits::all(n, false),
             Pred::And(v) => {
-                let mut it = v.iter();
-                let Some(first) = it.next() else { return Bits::all(n, true) };
-                let mut acc = first.bits(p, n);
-                for x in it {
-                    if acc.none() {
+                let mut acc: Option<Bits> = within.cloned();
+                // Cheap conditions first: the later ones read only the slots left.
+                let mut v: Vec<&Pred> = v.iter().collect();
+                v.sort_by_key(|x| x.cost());
+                for x in v {
+                    let b = x.bits(p, n, acc.as_ref());
+                    let done = b.none();
+                    acc = Some(b);
+                    if done {
                         break;
                     }
-                    acc.and(&x.bits(p, n));
                 }
-                acc
+                acc.unwrap_or_else(|| Bits::all(n, true))
             }
             Pred::Or(v) => {
                 let mut acc = Bits::all(n, false);
                 for x in v {
-                    acc.or(&x.bits(p, n));
+                    acc.or(&x.bits(p, n, within));
                 }
                 acc
             }
             Pred::Not(x) => {
-                let mut b = x.bits(p, n);
+                let mut b = x.bits(p, n, within);
                 b.not();
+                if let Some(m) = within {
+                    b.and(m);
+                }
                 b
             }
             Pred::Code { col, set, absent } => match &p.cols[*col] {
-                Column::Code(v) => Bits::from_fn(n, |s| {
+                Column::Code(v) => Bits::build(n, within, |s| {
                     let c = v[s] as usize;
                     if c == 0 { *absent } else { set.get(c).copied().unwrap_or(false) }
                 }),
                 _ => wrong_kind(),
             },
+            Pred::Codes { col, set, empty } => {
+                let Column::Codes(x) = &p.cols[*col] else { return wrong_kind() };
+                Bits::build(n, within, |s| {
+                    let l = &x[s];
+                    if l.is_empty() { *empty } else { l.iter().any(|c| set.get(*c as usize).copied().unwrap_or(false)) }
+                })
+            }
+            Pred::Num { col, op, v } => {
+                let Column::Num(x) = &p.cols[*col] else { return wrong_kind() };
+                let (op, v) = (*op, *v);
+                Bits::build(n, within, |s| {
+                    let a = x[s];
+                    if a.is_nan() { op == Op::Ne } else { compare(a, op, v) }
+                })
+            }
+            Pred::NumRange { col, from, to } => {
+                let Column::Num(x) = &p.cols[*col] else { return wrong_kind() };
+                let (from, to) = (*from, *to);
+                Bits::build(n, within, |s| {
+                    let a = x[s];
+                    !a.is_nan() && from.is_none_or(|f| a >= f) && to.is_none_or(|t| a < t)
+                })
+            }
+            Pred::Bool { col, v } => {
+                let Column::Bool(x) = &p.cols[*col] else { return wrong_kind() };
+                let v = *v;
+                Bits::build(n, within, |s| (x[s] == 2) == v)
+            }
             Pred::Date { col, op, v } => {
                 let Column::Date(x) = &p.cols[*col] else { return wrong_kind() };
                 let (op, v) = (*op, *v);
-                Bits::from_fn(n, |s| {
+                Bits::build(n, within, |s| {
                     let a = x[s];
                     if a == i64::MIN { op == Op::Ne } else { compare(a, op, v) }
                 })
@@ -586,13 +655,13 @@ impl Pred {
                 let Column::Date(x) = &p.cols[*col] else { return wrong_kind() };
                 let (from, to) = (from.unwrap_or(i64::MIN + 1), to.unwrap_or(i64::MAX));
                 let open_end = to == i64::MAX;
-                Bits::from_fn(n, |s| {
+                Bits::build(n, within, |s| {
                     let a = x[s];
                     a != i64::MIN && a >= from && (open_end || a < to)
                 })
             }
             // The other kinds: slot by slot, as `eval` does.
-            other => Bits::from_fn(n, |s| other.eval(p, s)),
+            other => Bits::build(n, within, |s| other.eval(p, s)),
         }
     }
 }
@@ -928,16 +997,30 @@ pub fn page_keys(view: &View, mut slots: Vec<u32>, order: &[(usize, bool)], from
     // (most slots lose against the worst kept one, one comparison each), instead of a selection
     // algorithm that moves every slot.
     if end <= 1_000 && slots.len() > 8 * end {
-        let mut best: Vec<u32> = Vec::with_capacity(end + 1);
+        // Sorted by a date first (the lists' usual order): that date as an i64 in list order
+        // (`!d` reverses it), compared before anything else.
+        let first: Option<(&[i64], bool)> = match order.first() {
+            Some((col, desc)) => match &view.part.cols[*col] {
+                Column::Date(v) => Some((v.as_slice(), *desc)),
+                _ => None,
+            },
+            None => None,
+        };
+        let rank = |s: u32| first.map_or(0, |(v, desc)| if desc { !v[s as usize] } else { v[s as usize] });
+        let mut best: Vec<(i64, u32)> = Vec::with_capacity(end + 1);
         for s in slots {
-            if best.len() == end && cmp(&s, &best[end - 1]).is_ge() {
-                continue;
+            let r = rank(s);
+            if best.len() == end {
+                let (wr, ws) = best[end - 1];
+                if r > wr || (r == wr && cmp(&s, &ws).is_ge()) {
+                    continue;
+                }
             }
-            let at = best.partition_point(|b| cmp(b, &s).is_lt());
-            best.insert(at, s);
+            let at = best.partition_point(|(br, b)| *br < r || (*br == r && cmp(b, &s).is_lt()));
+            best.insert(at, (r, s));
             best.truncate(end);
         }
-        return best[from..end].iter().filter_map(|s| view.key(*s)).map(str::to_string).collect();
+        return best[from..end].iter().filter_map(|(_, s)| view.key(*s)).map(str::to_string).collect();
     }
     if end < slots.len() {
         slots.select_nth_unstable_by(end - 1, cmp);
@@ -1067,11 +1150,13 @@ mod tests {
         ];
         let n = part.len();
         let live = Bits::from_fn(n, |s| part.keys[s].is_some());
+        assert_eq!(live.words, part.live_words, "the partition's live bits follow its records");
         for (i, pred) in preds.iter().enumerate() {
             let expected: Vec<u32> = (0..n).filter(|s| part.keys[*s].is_some() && pred.eval(part, *s)).map(|s| s as u32).collect();
-            let mut got = pred.bits(part, n);
-            got.and(&live);
-            assert_eq!(got.slots(), expected, "predicate {i}");
+            assert_eq!(pred.bits(part, n, Some(&live)).slots(), expected, "predicate {i}");
+            let mut all = pred.bits(part, n, None);
+            all.and(&live);
+            assert_eq!(all.slots(), expected, "predicate {i}, no mask");
         }
     }
 

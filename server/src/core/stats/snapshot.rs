@@ -333,8 +333,8 @@ pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
             let alert_slot_keys = if r.u8()? == 1 { Some(r.u128s()?) } else { None };
             let mut part = Partition::new(&table.spec);
             part.cols = cols;
-            part.live = keys.iter().filter(|k| k.is_some()).count();
             part.keys = keys;
+            part.recount();
             if free.iter().any(|s| part.keys.get(*s as usize).is_none_or(Option::is_some)) {
                 return Err(format!("{}: a free slot that is not free", e.table()));
             }
