@@ -13,12 +13,10 @@ mkdir -p "$here/screenshots"
 cd "$here"
 if [ $# -eq 0 ]; then set -- tests/*.test.mjs; fi
 
-pid=""
 data=""
 stop_server() {
-    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    stop_waggle
     if [ -n "$data" ]; then rm -rf "$data"; fi
-    pid=""
     data=""
 }
 trap stop_server EXIT
@@ -26,7 +24,6 @@ trap stop_server EXIT
 for test in "$@"; do
     data="$(mktemp -d)"
     start_waggle "$bin" "$port" "$data"
-    pid="$WAGGLE_PID"
     echo "=== $test"
     WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" WAGGLE_BIN="$bin" E2E_TLS_PORT="$((port + 1))" \
         node --test --test-concurrency=1 "$test" || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }

@@ -132,22 +132,60 @@ ensure_analyzers_venv() {
     echo "$dir"
 }
 
+# SurrealDB's own server (`surreal`), built once from crates.io at the embedded engine's version
+# (tools/surreal-server, its own workspace) into target/surreal-server; prints its path.
+ensure_surreal_server() {
+    local dir="$ROOT/target/surreal-server"
+    if [ ! -x "$dir/release/surreal" ] || [ "$ROOT/tools/surreal-server/Cargo.lock" -nt "$dir/release/surreal" ]; then
+        log "building SurrealDB's server (surrealdb-server 3.3.5, tools/surreal-server; ~20 min the first time)"
+        CARGO_TARGET_DIR="$dir" cargo build --release --locked --manifest-path "$ROOT/tools/surreal-server/Cargo.toml" >&2
+    fi
+    echo "$dir/release/surreal"
+}
+
 # Start a Waggle for a test run: `start_waggle BIN PORT DATA [serve options...]`, on
 # 127.0.0.1:PORT with its data in DATA (its log in DATA/server.log) and the bundled analyzers;
 # returns once /api/health answers, with the process id in WAGGLE_PID. A server that does not
 # come up is stopped, its log printed, and the call fails.
+#
+# With WAGGLE_TEST_SURREAL set (the path of a `surreal` binary, see scripts/test-ws.sh), the
+# Waggle runs on a SurrealDB server of its own instead of the embedded engine: `surreal start`
+# on 127.0.0.1:PORT+1000 with its data in DATA/surreal (surrealkv), stopped with the Waggle
+# (SURREAL_PID).
 start_waggle() {
     local bin="$1" port="$2" data="$3" venv
     shift 3
     venv="$(ensure_analyzers_venv)"
-    "$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn \
+    local db=()
+    if [ -n "${WAGGLE_TEST_SURREAL:-}" ]; then
+        local sport=$((port + 1000))
+        "$WAGGLE_TEST_SURREAL" start --bind "127.0.0.1:$sport" --user root --pass root --log warn \
+            "surrealkv://$data/surreal" >"$data/surreal.log" 2>&1 &
+        SURREAL_PID=$!
+        for _ in $(seq 1 100); do
+            curl -fsS "http://127.0.0.1:$sport/health" >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+        db=(--database "ws://127.0.0.1:$sport" --database-user root --database-password root)
+    fi
+    "$bin" serve --listen "127.0.0.1:$port" --data "$data" --log warn "${db[@]}" \
         --analyzers "$ROOT/tests/cortex-analyzers/analyzers" --analyzer-path "$venv/bin" "$@" >"$data/server.log" 2>&1 &
     WAGGLE_PID=$!
     for _ in $(seq 1 100); do
         curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && return 0
         sleep 0.2
     done
-    kill "$WAGGLE_PID" 2>/dev/null || true
+    stop_waggle
     cat "$data/server.log" >&2
     return 1
+}
+
+# Stop what start_waggle started (the Waggle, and its SurrealDB server if any).
+stop_waggle() {
+    local p
+    for p in "${WAGGLE_PID:-}" "${SURREAL_PID:-}"; do
+        if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
+    done
+    WAGGLE_PID=""
+    SURREAL_PID=""
 }

@@ -13,11 +13,9 @@ venv="$(ensure_venv cortex4py cortex4py==2.1.0 pytest==9.2.0)"
 data="$(mktemp -d)"
 port="${CORTEX4PY_PORT:-19120}"
 export WAGGLE_ADMIN_PASSWORD="cortex4py-admin-password"
-pid=""
-cleanup() { [ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$data"; }
+cleanup() { stop_waggle; rm -rf "$data"; }
 trap cleanup EXIT
 start_waggle "$bin" "$port" "$data"
-pid="$WAGGLE_PID"
 cd "$here"
 WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" \
     MAKE_EML="$ROOT/server/tests/analyzers/make_eml.py" \

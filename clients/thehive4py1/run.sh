@@ -13,11 +13,9 @@ venv="$(ensure_venv thehive4py1 thehive4py==1.8.2 pytest==9.2.0)"
 data="$(mktemp -d)"
 port="${TH4PY1_PORT:-19110}"
 export WAGGLE_ADMIN_PASSWORD="thehive4py-admin-password"
-pid=""
-cleanup() { [ -z "$pid" ] || { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$data"; }
+cleanup() { stop_waggle; rm -rf "$data"; }
 trap cleanup EXIT
 start_waggle "$bin" "$port" "$data"
-pid="$WAGGLE_PID"
 # A real e-mail with an attachment, for EmlParser.
 python3 "$ROOT/server/tests/analyzers/make_eml.py" "$data/invoice.eml" invoice.exe
 cd "$here"

@@ -1,0 +1,4 @@
+//! The `surreal` command, as SurrealDB ships it (`surreal start ...`).
+fn main() -> std::process::ExitCode {
+    surrealdb_server::init(surrealdb_server::core::CommunityComposer())
+}
