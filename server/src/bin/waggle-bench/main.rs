@@ -16,9 +16,15 @@ mod dashboards;
 
 use clap::{Parser, Subcommand};
 
-/// The same allocator as the `waggle` binary (the benchmark runs the server in its process).
+/// The same allocator as the `waggle` binary (the benchmark runs the server in its process)...
+#[cfg(not(feature = "heap-profile"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// ...or dhat's, which records every allocation's size and call stack (`waggle-bench heap`).
+#[cfg(feature = "heap-profile")]
+#[global_allocator]
+static GLOBAL: dhat::Alloc = dhat::Alloc;
 
 #[derive(Parser)]
 #[command(name = "waggle-bench", about = "Waggle benchmarks: print figures")]
@@ -37,6 +43,13 @@ enum Cmd {
     Dashboards(DashboardsArgs),
     /// The analysis engine's overhead with a trivial analyzer.
     Analysis(analysis::AnalysisArgs),
+    /// Start a server on a kept store (`dashboards`' by default), wait for its startup reads,
+    /// stop it: built with `--features heap-profile`, dhat writes `dhat-heap.json` (every live
+    /// allocation at the heap's peak, by call stack); `scripts/heap-breakdown.py` sums it by part.
+    Heap {
+        #[arg(long, default_value = "target/bench-dashboards")]
+        data: std::path::PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -74,13 +87,37 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
+    #[cfg(feature = "heap-profile")]
+    let _profiler = dhat::Profiler::new_heap();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Cmd::Cases(a) => rt.block_on(cases::run(a)),
         Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
         Cmd::Analysis(a) => rt.block_on(analysis::run(a)),
+        Cmd::Heap { data } => rt.block_on(heap(data)),
         Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser, restart }) => rt.block_on(
             dashboards::run(dashboards::Options { data, alerts, cases, observables, iterations, browser, restart }),
         ),
     }
+}
+
+/// A server on the kept store at `data`, until its statistics index is loaded and the lookup
+/// indexes warmed; then a clean stop (the heap profile is written when `main` returns).
+async fn heap(data: std::path::PathBuf) -> anyhow::Result<()> {
+    let mut settings = waggle::config::Settings::ephemeral(&data);
+    settings.database = format!("surrealkv://{}?sync=never", data.join("db").display());
+    let started = std::time::Instant::now();
+    let running = waggle::server::start(settings).await?;
+    common::wait_for_startup(&running).await;
+    let s = running.state.stats.stats();
+    println!(
+        "started in {:.1} s; statistics index: {:?} records, {} MiB by its own count ({}); RSS {} MiB",
+        started.elapsed().as_secs_f64(),
+        s.records.values().sum::<usize>(),
+        s.bytes >> 20,
+        s.loaded_from,
+        common::memory().0
+    );
+    running.stop().await?;
+    Ok(())
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Sum a dhat heap profile (`waggle-bench heap`, built with --features heap-profile) by part of
+Waggle: the bytes live at the heap's peak (dhat's t-gmax), grouped by the first frame of each
+allocation's call stack that names a part. Usage: scripts/heap-breakdown.py [dhat-heap.json]"""
+import json
+import re
+import sys
+from collections import Counter
+
+PARTS = [
+    ("statistics index: value index", r"waggle::core::stats::values::ValueIndex"),
+    ("statistics index: alert keys", r"waggle::core::stats::values::AlertKeys"),
+    ("statistics index: snapshot read", r"waggle::core::stats::snapshot"),
+    ("statistics index", r"waggle::core::stats::"),
+    ("engine: memtable", r"surrealkv::memtable"),
+    ("engine: block cache", r"surrealkv::(cache|sstable::block)|quick_cache"),
+    ("engine: other", r"surrealkv::"),
+    ("SurrealDB (queries, catalog)", r"surrealdb"),
+    ("Waggle: caches and services", r"waggle::(core::cache|domain)"),
+    ("Waggle: other", r"waggle::"),
+]
+
+
+def main(path):
+    d = json.load(open(path))
+    frames = d["ftbl"]
+    sums, sites = Counter(), Counter()
+    for pp in d["pps"]:
+        b = pp.get("gb", 0)
+        if not b:
+            continue
+        names = [frames[i] for i in pp["fs"]]
+        part = "other (runtime, allocator, libraries)"
+        site = names[0] if names else "?"
+        for n in names:
+            hit = next((label for label, pat in PARTS if re.search(pat, n)), None)
+            if hit:
+                part, site = hit, n
+                break
+        sums[part] += b
+        sites[(part, re.sub(r"\s*\(.*$", "", site)[:110])] += b
+    total = sum(sums.values())
+    print(f"heap at its peak: {total / 2**20:.0f} MiB (dhat t-gmax)")
+    for part, b in sums.most_common():
+        print(f"  {b / 2**20:8.1f} MiB  {100 * b / total:5.1f} %  {part}")
+    print("largest allocation sites:")
+    for (part, site), b in sites.most_common(15):
+        print(f"  {b / 2**20:8.1f} MiB  {part}: {site}")
+
+
+main(sys.argv[1] if len(sys.argv) > 1 else "dhat-heap.json")
