@@ -79,7 +79,7 @@ pub struct StatsIndex {
     lists: AtomicU64,
     /// Where the snapshot is kept (`None`: no snapshot, e.g. a remote database).
     snapshot: Option<PathBuf>,
-    /// Changes applied when the last snapshot was written.
+    /// Changes applied when the snapshot on disk was written or read (`u64::MAX`: none matches).
     snapshot_applied: AtomicU64,
     loaded_from: std::sync::Mutex<String>,
 }
@@ -105,7 +105,7 @@ impl StatsIndex {
             applied: AtomicU64::new(0),
             lists: AtomicU64::new(0),
             snapshot,
-            snapshot_applied: AtomicU64::new(0),
+            snapshot_applied: AtomicU64::new(u64::MAX),
             loaded_from: std::sync::Mutex::new(String::new()),
         })
     }
@@ -153,12 +153,9 @@ impl StatsIndex {
                 tracing::error!(error = %format!("{e:#}"), "statistics index: loading failed; statistics use the database");
                 return;
             }
-            // After a rebuild, a first snapshot at once, so that the next start (even after a
-            // crash) is quick.
-            if this.snapshot.is_some() && this.stats().loaded_from != "snapshot" {
-                this.snapshot_applied.store(u64::MAX, Ordering::Relaxed);
-                this.snapshot_if_changed().await;
-            }
+            // After a rebuild (no snapshot matches yet), a first snapshot at once, so that the
+            // next start (even after a crash) is quick.
+            this.snapshot_if_changed().await;
             let mut last_snapshot = Instant::now();
             loop {
                 tokio::select! {
