@@ -65,14 +65,24 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     }
     // The directory: as an administrator last set it, else the configuration file's [ldap].
     crate::domain::identity::directory::load(&state).await.context("[ldap]")?;
+    // Several Waggle processes on one SurrealDB server: what each keeps in memory follows the
+    // others' writes through the change feed the statistics index reads (docs/architecture.md).
+    state.stats.watch("audit", {
+        let bus = state.audit.clone();
+        move |changes| bus.relay(changes)
+    });
+    crate::core::auth::follow_other_instances(&state);
+    crate::domain::identity::follow_other_instances(&state);
+    crate::domain::catalog::follow_other_instances(&state);
+    crate::domain::alert::follow_other_instances(&state);
     let shutdown = CancellationToken::new();
 
     state.service::<Connectors>().spawn_checker(shutdown.clone());
     // Analyzer definitions read, unfinished jobs queued again, the dispatcher started.
     crate::domain::analysis::engine::start(&state, shutdown.clone()).await.context("starting the analysis engine")?;
     {
-        // Files a crash left without a record (written before a transaction that never committed):
-        // at start, then every hour (for another Waggle process that crashed on the same data).
+        // Files a crash left without a record (written before a transaction that never committed),
+        // and login failures past the throttle's window: at start, then every hour (for another Waggle process that crashed on the same data).
         let state = state.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
@@ -81,6 +91,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(removed = n, "attachment store swept"),
                     Err(e) => tracing::warn!(error = ?e, "sweeping the attachment store failed"),
+                }
+                if let Err(e) = crate::core::auth::sweep_failures(&state.store).await {
+                    tracing::warn!(error = ?e, "removing old login failures failed");
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,

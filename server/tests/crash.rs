@@ -12,6 +12,10 @@
 //! files, log segments beyond those the restarts start), so it cannot pass without exercising
 //! them if the engine stopped reading `SURREALKV_MAX_MEMTABLE_SIZE`.
 //!
+//! A fourth runs the first on a SurrealDB server (`ws://`) instead of the embedded engine, when
+//! `scripts/test-ws.sh` provides one (`support/surreal.rs`): Waggle is killed, the database
+//! server goes on.
+//!
 //! A third test is deterministic: it leaves the write-ahead log the way a kill in the middle of
 //! a write does (a record whose first fragment reached the file, the rest not), restarts, and
 //! checks that what is acknowledged after that restart survives the next kill.
@@ -21,6 +25,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "support/surreal.rs"]
+mod surreal;
+
 use rand::Rng;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -28,9 +35,7 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "crash-admin-password";
 const FEEDERS: usize = 6;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
+use surreal::free_port;
 
 /// A server process, killed when dropped (a failed assertion must not leave it running).
 struct Running(Child);
@@ -42,14 +47,16 @@ impl Drop for Running {
     }
 }
 
-/// The storage engine's memtable size for the server processes of a test (`None`: its default).
+/// The storage engine's memtable size for the server processes of a test (`None`: its default),
+/// or the SurrealDB server they use instead of the embedded engine.
 #[derive(Clone, Copy)]
 struct Engine {
     memtable_bytes: Option<usize>,
+    database: Option<&'static str>,
 }
 
-const DEFAULT_ENGINE: Engine = Engine { memtable_bytes: None };
-const SMALL_MEMTABLES: Engine = Engine { memtable_bytes: Some(1 << 20) };
+const DEFAULT_ENGINE: Engine = Engine { memtable_bytes: None, database: None };
+const SMALL_MEMTABLES: Engine = Engine { memtable_bytes: Some(1 << 20), database: None };
 
 fn spawn(data: &std::path::Path, port: u16, engine: Engine) -> Running {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_waggle"));
@@ -61,6 +68,9 @@ fn spawn(data: &std::path::Path, port: u16, engine: Engine) -> Running {
         .stderr(Stdio::inherit());
     if let Some(bytes) = engine.memtable_bytes {
         cmd.env("SURREALKV_MAX_MEMTABLE_SIZE", bytes.to_string());
+    }
+    if let Some(url) = engine.database {
+        cmd.args(surreal::waggle_args(url));
     }
     Running(cmd.spawn().expect("waggle starts"))
 }
@@ -166,6 +176,20 @@ async fn acknowledged_alerts_survive_sigkill_with_small_memtables() {
     crash_cycles(SMALL_MEMTABLES).await;
 }
 
+/// Waggle on a SurrealDB server (`ws://`, run by `scripts/test-ws.sh`): Waggle is killed, the
+/// database server goes on; what Waggle acknowledged is there when it comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_alerts_survive_sigkill_on_a_surrealdb_server() {
+    let Some(bin) = surreal::binary() else {
+        eprintln!("skipped: set WAGGLE_TEST_SURREAL to a `surreal` binary (scripts/test-ws.sh does)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = surreal::SurrealServer::start(&bin, &dir.path().join("surreal")).await;
+    let url: &'static str = Box::leak(db.url.clone().into_boxed_str());
+    crash_cycles(Engine { memtable_bytes: None, database: Some(url) }).await;
+}
+
 async fn crash_cycles(engine: Engine) {
     let cycles: usize = std::env::var("CRASH_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
     let dir = tempfile::tempdir().unwrap();
@@ -194,9 +218,12 @@ async fn crash_cycles(engine: Engine) {
     assert!(!acked.is_empty(), "some alerts were acknowledged");
     let n = check(&base, key.as_ref().unwrap(), &acked).await;
     eprintln!("after {cycles} kills: {n} alerts stored, {} acknowledged", acked.len());
-    let disk = on_disk(&data);
-    eprintln!("on disk: {} SSTables, newest log segment {}", disk.sstables, disk.newest_wal_segment);
+    if engine.database.is_none() {
+        let disk = on_disk(&data);
+        eprintln!("on disk: {} SSTables, newest log segment {}", disk.sstables, disk.newest_wal_segment);
+    }
     if let Some(bytes) = engine.memtable_bytes {
+        let disk = on_disk(&data);
         // Each start opens a new log segment (vendor/README.md, fix 1): `cycles + 1` starts reach
         // segment `cycles`; anything beyond is a memtable rotation.
         assert!(

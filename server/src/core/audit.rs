@@ -266,14 +266,47 @@ struct Stream {
 pub struct AuditBus {
     tx: broadcast::Sender<Arc<Vec<AuditEvent>>>,
     streams: Mutex<HashMap<String, Stream>>,
+    /// The entries this process published lately, so that the change feed does not bring them
+    /// a second time ([`AuditBus::relay`]).
+    published: Mutex<Recent>,
     /// How long a stream read waits for the first event.
     pub wait: Duration,
+}
+
+/// The last [`RECENT`] audit entry ids published, as hashes.
+#[derive(Default)]
+struct Recent {
+    set: std::collections::HashSet<u64>,
+    order: std::collections::VecDeque<u64>,
+}
+
+/// How many published entries are remembered: the feed brings them back within a poll (250 ms),
+/// a minute of the heaviest ingest measured.
+const RECENT: usize = 131_072;
+
+impl Recent {
+    fn remember(&mut self, id: &str) {
+        let h = id_hash(id);
+        if self.set.insert(h) {
+            self.order.push_back(h);
+            if self.order.len() > RECENT {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(id)
 }
 
 impl Default for AuditBus {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(BUS_CAPACITY);
-        AuditBus { tx, streams: Mutex::new(HashMap::new()), wait: Duration::from_secs(20) }
+        AuditBus { tx, streams: Mutex::new(HashMap::new()), published: Mutex::default(), wait: Duration::from_secs(20) }
     }
 }
 
@@ -283,8 +316,40 @@ impl AuditBus {
         if events.is_empty() {
             return;
         }
+        {
+            let mut recent = self.published.lock().unwrap_or_else(|e| e.into_inner());
+            for e in &events {
+                recent.remember(&e.entry.id);
+            }
+        }
         // No receiver (no open stream) is not an error.
         let _ = self.tx.send(Arc::new(events));
+    }
+
+    /// Publish the audit entries one transaction created, as the change feed brings them
+    /// (`{"update": row}`, see [`crate::core::stats::index::StatsIndex::watch`]), unless this
+    /// process published them itself: so a stream on one Waggle process shows what another
+    /// process sharing the database committed. The object shown is the entry's details (what
+    /// was deleted, for a deletion), as in the stored flow.
+    pub fn relay(&self, changes: &[Value]) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        let mut events = Vec::new();
+        {
+            let recent = self.published.lock().unwrap_or_else(|e| e.into_inner());
+            for row in changes.iter().filter_map(|c| c.get("update")) {
+                let Some(org) = row.get("org").and_then(Value::as_str).map(str::to_string) else { continue };
+                let Ok(entry) = serde_json::from_value::<AuditEntry>(strip_internal(row.clone())) else { continue };
+                if recent.set.contains(&id_hash(&entry.id)) {
+                    continue;
+                }
+                events.extend(as_events(&org, vec![entry]));
+            }
+        }
+        if !events.is_empty() {
+            let _ = self.tx.send(Arc::new(events));
+        }
     }
 
     /// A new stream for the caller: it receives the changes of the caller's organisation

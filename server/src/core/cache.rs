@@ -5,9 +5,13 @@
 //! Coherence, the same for every [`EpochCache`]: each service function that writes what a
 //! cache holds calls [`EpochCache::changed`] after its write commits, which bumps the epoch and
 //! empties the map. A reader remembers the epoch before its database read and keeps what it
-//! read only if no write happened meanwhile, so a stale row can never be cached. The TTL is a
-//! backstop for writes this process cannot see (several Waggle servers on one SurrealDB
-//! server).
+//! read only if no write happened meanwhile, so a stale row can never be cached.
+//!
+//! Several Waggle processes on one SurrealDB server: the writes of the others reach each
+//! process through the change feed ([`crate::core::stats::index::StatsIndex::watch`]), whose
+//! watchers call [`EpochCache::changed`] too, within a poll of the commit; a reader that meets a
+//! name its cached value lacks reads it again ([`EpochCache::refresh`]), so what another process
+//! just created is known at once. The TTL is a last backstop.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -59,6 +63,18 @@ impl<K: Eq + Hash, V: Clone> EpochCache<K, V> {
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
         self.epoch.fetch_add(1, Ordering::AcqRel);
         map.clear();
+    }
+
+    /// Read `key` again from the database (`load`) whatever memory holds: for a reader that
+    /// met a name its cached value lacks, which another Waggle process may have just written.
+    pub async fn refresh<Q, F>(&self, key: &Q, load: F) -> Result<Option<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        F: Future<Output = Result<Option<V>>>,
+    {
+        self.map.write().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.get_or_load(key, load).await
     }
 
     /// The value from memory, or read by `load` and remembered (`None` is not remembered: a

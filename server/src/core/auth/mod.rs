@@ -27,7 +27,9 @@ use crate::core::cache::EpochCache;
 use crate::core::tls::PeerCert;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
-use crate::core::store::{OrgStore, Store};
+use crate::core::store::{OrgStore, Store, now_millis};
+use crate::vars;
+use serde_json::Value;
 use account::UserRow;
 
 pub use crate::core::store::{SESSION_CERT_DECLINED, SESSION_ORG, SESSION_STARTED, SESSION_USER};
@@ -297,8 +299,31 @@ impl AuthGuard {
         entry.1 = Instant::now();
     }
 
-    fn record_success(&self, login: &str, from: Option<IpAddr>) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&login_key(login, from));
+    /// Forget the failures of a login from an address; whether any were counted.
+    fn record_success(&self, login: &str, from: Option<IpAddr>) -> bool {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&login_key(login, from)).is_some()
+    }
+
+    /// Another Waggle process on the database counted failures (`count`, the last at epoch
+    /// `last_ms`) for the throttle key `key`, or (`None`) forgot them: take its count.
+    fn shared_failures(&self, key: [u8; 32], seen: Option<(u32, i64)>) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        match seen {
+            Some((count, last_ms)) => {
+                let ago = Duration::from_millis(u64::try_from(now_millis() - last_ms).unwrap_or(0));
+                let Some(at) = Instant::now().checked_sub(ago) else { return };
+                if ago >= LOCKOUT_WINDOW || failures.len() >= MAX_TRACKED_LOGINS {
+                    return;
+                }
+                let entry = failures.entry(key).or_insert((0, at));
+                if count >= entry.0 {
+                    *entry = (count, at.max(entry.1));
+                }
+            }
+            None => {
+                failures.remove(&key);
+            }
+        }
     }
 
     /// A user or an API key was written: forget every user kept in memory. Called by the
@@ -346,6 +371,16 @@ impl AuthGuard {
                 map.remove(name);
             }
         }
+    }
+
+    /// Every custom profile at once (read again after another Waggle process changed one).
+    pub fn replace_custom_profiles(&self, profiles: HashMap<String, Vec<Permission>>) {
+        *self.custom_profiles.lock().unwrap_or_else(|e| e.into_inner()) = profiles;
+    }
+
+    /// Every locked organisation at once (read again after another Waggle process changed one).
+    pub fn replace_locked_orgs(&self, ids: impl IntoIterator<Item = String>) {
+        *self.locked_orgs.lock().unwrap_or_else(|e| e.into_inner()) = ids.into_iter().collect();
     }
 
     /// The permissions of a custom profile; none for one that no longer exists.
@@ -412,7 +447,7 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
     state.auth.check_throttle(&login, from)?;
     let bad = || Error::Authentication("Authentication failure: wrong login or password".into());
     if password.is_empty() || login.is_empty() {
-        state.auth.record_failure(&login, from);
+        failed(state, &login, from).await;
         return Err(bad());
     }
     let cache_key = basic_cache_key(&login, password);
@@ -448,7 +483,7 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
             Ok(row)
         }
         _ => {
-            state.auth.record_failure(&login, from);
+            failed(state, &login, from).await;
             // Debug-formatted: quotes and escapes, so a login cannot forge log lines.
             tracing::info!(login = ?login, "failed login");
             events::record(&state.store, events::Kind::LoginFailed, &login, None, from, Some("password")).await;
@@ -457,10 +492,66 @@ pub async fn verify_credentials(state: &AppState, login: &str, password: &str, f
     }
 }
 
+/// A failed sign-in: counted here at once, and in the database for the other Waggle processes
+/// sharing it (the change feed brings them the count: [`follow_other_instances`]).
+async fn failed(state: &AppState, login: &str, from: Option<IpAddr>) {
+    state.auth.record_failure(login, from);
+    let key = hex::encode(login_key(login, from));
+    let window = i64::try_from(LOCKOUT_WINDOW.as_millis()).unwrap_or(i64::MAX);
+    let r = state
+        .store
+        .query(
+            "UPSERT type::record('login_failure', $k) SET count = IF last != NONE AND last > $now - $window THEN count + 1 ELSE 1 END, last = $now RETURN NONE",
+            vars! { "k" => key, "now" => now_millis(), "window" => window },
+        )
+        .await;
+    if let Err(e) = r {
+        tracing::warn!(error = ?e, "counting a failed login in the database failed");
+    }
+}
+
+/// Failed sign-ins counted by other Waggle processes on the same database reach this one's
+/// throttle through the change feed (migration 14), so a login guessed on every process waits
+/// as on one.
+pub fn follow_other_instances(state: &AppState) {
+    let auth = state.auth.clone();
+    state.stats.watch("login_failure", move |changes| {
+        for c in changes {
+            let (row, gone) = match (c.get("update"), c.get("delete")) {
+                (Some(r), _) => (r, false),
+                (None, Some(r)) => (r, true),
+                _ => continue,
+            };
+            let Some(key) = row.get("id").and_then(Value::as_str).and_then(|id| hex::decode(crate::core::store::record_key(id)).ok()) else { continue };
+            let Ok(key) = <[u8; 32]>::try_from(key) else { continue };
+            let seen = if gone {
+                None
+            } else {
+                let count = row.get("count").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+                let Some(last) = row.get("last").and_then(Value::as_i64) else { continue };
+                Some((count, last))
+            };
+            auth.shared_failures(key, seen);
+        }
+    });
+}
+
+/// Remove the shared failure counts older than the throttle's window (hourly).
+pub async fn sweep_failures(store: &Store) -> Result<()> {
+    let cut = now_millis() - i64::try_from(LOCKOUT_WINDOW.as_millis()).unwrap_or(i64::MAX);
+    store.query("DELETE login_failure WHERE last < $cut RETURN NONE", vars! { "cut" => cut }).await.map(|_| ())
+}
+
 /// A verified login and password (`how`: password, directory): the failures counted for it are
 /// forgotten, the credentials remembered for a while (Basic clients), the sign-in recorded.
 async fn signed_in(state: &AppState, login: &str, row: &UserRow, from: Option<IpAddr>, cache_key: [u8; 32], how: &str) {
-    state.auth.record_success(login, from);
+    if state.auth.record_success(login, from) {
+        // Counted here or by another process: the shared count goes too.
+        let key = hex::encode(login_key(login, from));
+        if let Err(e) = state.store.query("DELETE type::record('login_failure', $k)", vars! { "k" => key }).await {
+            tracing::warn!(error = ?e, "clearing the shared login failures failed");
+        }
+    }
     {
         let mut cache = state.auth.basic_cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() > 10_000 {
@@ -487,7 +578,7 @@ async fn directory_sign_in(
     let identity = match directory.authenticate(login, password).await {
         Ok(identity) => identity,
         Err(e) if e.is_credentials_failure() => {
-            state.auth.record_failure(login, from);
+            failed(state, login, from).await;
             tracing::info!(login = ?login, reason = %e, "failed directory login");
             events::record(&state.store, events::Kind::LoginFailed, login, None, from, Some("directory")).await;
             return Err(bad());

@@ -82,7 +82,13 @@ pub struct StatsIndex {
     /// Changes applied when the snapshot on disk was written or read (`u64::MAX`: none matches).
     snapshot_applied: AtomicU64,
     loaded_from: std::sync::Mutex<String>,
+    /// Who else follows the feed (see [`StatsIndex::watch`]).
+    watchers: RwLock<Vec<(&'static str, Watcher)>>,
 }
+
+/// Told the changes of one transaction to one table (each `{"update": record}` or
+/// `{"delete": {"id": ...}}`, in order).
+pub type Watcher = Arc<dyn Fn(&[Value]) + Send + Sync>;
 
 impl StatsIndex {
     pub fn new(store: Store) -> Arc<StatsIndex> {
@@ -107,7 +113,16 @@ impl StatsIndex {
             snapshot,
             snapshot_applied: AtomicU64::new(u64::MAX),
             loaded_from: std::sync::Mutex::new(String::new()),
+            watchers: RwLock::new(Vec::new()),
         })
+    }
+
+    /// Follow the changes of `table` (which must have a change feed) as they reach the feed,
+    /// whichever Waggle process made them: how the processes sharing a SurrealDB server keep
+    /// what they hold in memory current (caches, the live stream). Called from the tailer,
+    /// within a poll ([`POLL`]) of the commit, once the index is loaded; `f` must be quick.
+    pub fn watch(&self, table: &'static str, f: impl Fn(&[Value]) + Send + Sync + 'static) {
+        self.watchers.write().unwrap_or_else(|e| e.into_inner()).push((table, Arc::new(f)));
     }
 
     pub fn is_ready(&self) -> bool {
@@ -388,17 +403,30 @@ impl StatsIndex {
                 return Ok(true);
             }
             let mut last = None;
+            let watchers = self.watchers.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let mut told: Vec<(Watcher, Vec<Value>)> = Vec::new();
             {
                 let mut d = self.data.write().unwrap_or_else(|e| e.into_inner());
                 for set in &sets {
                     if let Some(v) = set.get("versionstamp").and_then(Value::as_u64) {
                         last = Some(v);
                     }
-                    for change in set.get("changes").and_then(Value::as_array).into_iter().flatten() {
+                    let changes = set.get("changes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                    for change in changes {
                         apply(&mut d, change);
                         self.applied.fetch_add(1, Ordering::Relaxed);
                     }
+                    for (table, f) in &watchers {
+                        let mine: Vec<Value> = changes.iter().filter(|c| change_table(c) == Some(*table)).cloned().collect();
+                        if !mine.is_empty() {
+                            told.push((f.clone(), mine));
+                        }
+                    }
                 }
+            }
+            // Outside the index's lock: a watcher may read the index.
+            for (f, changes) in told {
+                f(&changes);
             }
             if let Some(v) = last {
                 feed.since = Since::Version(v + 1);
@@ -409,6 +437,12 @@ impl StatsIndex {
         }
         Ok(false)
     }
+}
+
+/// The table a change is to.
+fn change_table(change: &Value) -> Option<&str> {
+    let id = change.get("update").or_else(|| change.get("delete"))?.get("id")?.as_str()?;
+    Some(id.split_once(':')?.0.trim_matches('`'))
 }
 
 fn table_of(id: &str) -> Option<Entity> {

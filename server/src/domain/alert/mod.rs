@@ -1045,6 +1045,13 @@ impl Sources {
     }
 }
 
+/// Other Waggle processes on the same database: their source settings reach this one's memory
+/// through the change feed (see [`crate::core::cache`]).
+pub fn follow_other_instances(state: &AppState) {
+    let sources = state.service::<Sources>();
+    state.stats.watch("alert_source", move |_| sources.changed());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,7 +119,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
 /// are interchangeable when the value fits); references without a definition are kept as given
 /// (TheHive 3 accepted them). With `require_mandatory`, every mandatory field needs a value.
 pub async fn check_values(state: &AppState, store: &OrgStore, table: &str, values: &mut CustomFields, require_mandatory: bool) -> Result<()> {
-    let defs = state.service::<super::Catalog>().custom_fields(store).await?;
+    let defs = state.service::<super::Catalog>().custom_fields_knowing(store, values.keys()).await?;
     let mut errors = Vec::new();
     for (reference, v) in values.iter_mut() {
         let Some(def) = defs.iter().find(|d| &d.reference == reference) else { continue };

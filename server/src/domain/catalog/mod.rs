@@ -41,9 +41,14 @@ impl Catalog {
         Ok(self.data_types.get_or_load(store.org_id(), load).await?.unwrap_or_default())
     }
 
-    /// The data type named `name`, if the organisation has it.
+    /// The data type named `name`, if the organisation has it (read again when memory lacks it:
+    /// another Waggle process may have just created it).
     pub async fn data_type(&self, store: &OrgStore, name: &str) -> Result<Option<ObservableDataType>> {
-        Ok(self.data_types(store).await?.iter().find(|t| t.name == name).cloned())
+        if let Some(t) = self.data_types(store).await?.iter().find(|t| t.name == name) {
+            return Ok(Some(t.clone()));
+        }
+        let load = async { Ok(Some(Arc::new(data_type::read_all(store).await?))) };
+        Ok(self.data_types.refresh(store.org_id(), load).await?.unwrap_or_default().iter().find(|t| t.name == name).cloned())
     }
 
     fn data_types_changed(&self) {
@@ -56,7 +61,27 @@ impl Catalog {
         Ok(self.custom_fields.get_or_load(store.org_id(), load).await?.unwrap_or_default())
     }
 
+    /// The organisation's custom field definitions, read again when memory lacks one of
+    /// `references` (another Waggle process may have just created it).
+    pub async fn custom_fields_knowing<'a>(&self, store: &OrgStore, mut references: impl Iterator<Item = &'a String>) -> Result<Arc<Vec<CustomFieldDefinition>>> {
+        let defs = self.custom_fields(store).await?;
+        if references.all(|r| defs.iter().any(|d| &d.reference == r)) {
+            return Ok(defs);
+        }
+        let load = async { Ok(Some(Arc::new(custom_field::read_all(store).await?))) };
+        Ok(self.custom_fields.refresh(store.org_id(), load).await?.unwrap_or_default())
+    }
+
     fn custom_fields_changed(&self) {
         self.custom_fields.changed();
     }
+}
+
+/// Other Waggle processes on the same database: their writes to the catalog reach this one's
+/// memory through the change feed (see [`crate::core::cache`]).
+pub fn follow_other_instances(state: &AppState) {
+    let catalog = state.service::<Catalog>();
+    let c = catalog.clone();
+    state.stats.watch("custom_field", move |_| c.custom_fields_changed());
+    state.stats.watch("data_type", move |_| catalog.data_types_changed());
 }

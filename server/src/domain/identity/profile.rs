@@ -98,10 +98,10 @@ pub async fn delete(state: &AppState, caller: &Caller, name: &str) -> Result<()>
     Ok(())
 }
 
-/// Read every custom profile into the auth guard (at start).
+/// Read every custom profile into the auth guard (at start, and when another Waggle process
+/// changed one).
 pub async fn load(state: &AppState) -> Result<()> {
-    for p in all(&state.store).await? {
-        state.auth.set_custom_profile(&p.name, Some(p.permissions));
-    }
+    let profiles = all(&state.store).await?.into_iter().map(|p| (p.name, p.permissions)).collect();
+    state.auth.replace_custom_profiles(profiles);
     Ok(())
 }
