@@ -61,7 +61,7 @@ const SOURCES: &[&str] = &["splunk", "misp", "zerofox", "digitalshadows", "qrada
 const STATUSES: &[&str] = &["New", "New", "Updated", "Ignored", "Imported"];
 
 /// An alert as a feeder posts it: 5 observables, one of them shared by many alerts.
-fn posted(run: &str, i: usize) -> Value {
+pub(crate) fn posted(run: &str, i: usize) -> Value {
     json!({
         "type": "bench", "source": SOURCES[i % SOURCES.len()], "sourceRef": format!("{run}-{i}"),
         "title": format!("Suspicious activity {i}"), "description": "Posted by the benchmark", "severity": 1 + i % 4, "tags": ["bench"],

@@ -82,6 +82,12 @@ pub fn report(name: &str, mut d: Vec<Duration>, target_p99: Option<f64>) {
     println!("{name:<52} n={:<5} p50={p50:>8.2} ms  p99={p99:>8.2} ms  max={max:>8.2} ms  {verdict}", d.len());
 }
 
+/// The resident memory of another process, in MiB.
+pub fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) / 1024
+}
+
 pub fn memory() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb = |key: &str| {

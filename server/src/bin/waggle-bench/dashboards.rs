@@ -9,7 +9,7 @@ use waggle::config::Settings;
 use waggle::domain::dashboard::DEFAULTS;
 use waggle::core::state::AppState;
 use waggle::core::stats;
-use crate::common::{PASSWORD, count};
+use crate::common::{PASSWORD, count, rss_mib};
 use waggle::core::store::{Store, now_millis};
 use waggle::vars;
 
@@ -159,11 +159,6 @@ struct Served {
     child: std::process::Child,
     log: std::path::PathBuf,
     base: String,
-}
-
-fn rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) / 1024
 }
 
 /// Start the server, wait for the index, time the first statistic; print one line.

@@ -7,12 +7,15 @@
 //!   alerts, 100k cases, 1M observables.
 //! - `waggle-bench analysis` ([`analysis`]): the analysis engine's job overhead, a drained burst
 //!   and waiting jobs in memory.
+//! - `waggle-bench instances` ([`instances`]): ingestion by one `waggle` process and by two on
+//!   one SurrealDB server.
 
 mod alerts;
 mod analysis;
 mod cases;
 mod common;
 mod dashboards;
+mod instances;
 
 use clap::{Parser, Subcommand};
 
@@ -43,6 +46,8 @@ enum Cmd {
     Dashboards(DashboardsArgs),
     /// The analysis engine's overhead with a trivial analyzer.
     Analysis(analysis::AnalysisArgs),
+    /// Alert ingestion by one `waggle` process, then by two, on one SurrealDB server.
+    Instances(instances::InstancesArgs),
     /// Start a server on a kept store (`dashboards`' by default), wait for its startup reads,
     /// stop it: built with `--features heap-profile`, dhat writes `dhat-heap.json` (every live
     /// allocation at the heap's peak, by call stack); `scripts/heap-breakdown.py` sums it by part.
@@ -94,6 +99,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Cases(a) => rt.block_on(cases::run(a)),
         Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
         Cmd::Analysis(a) => rt.block_on(analysis::run(a)),
+        Cmd::Instances(a) => rt.block_on(instances::run(a)),
         Cmd::Heap { data } => rt.block_on(heap(data)),
         Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser, restart }) => rt.block_on(
             dashboards::run(dashboards::Options { data, alerts, cases, observables, iterations, browser, restart }),

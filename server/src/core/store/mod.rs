@@ -179,8 +179,15 @@ impl Store {
         &self.info
     }
 
+    /// Whether other Waggle processes may share the database: a SurrealDB server, not the
+    /// embedded engines.
+    pub fn is_shared(&self) -> bool {
+        !matches!(self.info().engine.as_str(), "memory" | "surrealkv")
+    }
+
     /// Run SurrealQL with bound variables. A transaction conflict is retried a few times: a
-    /// failed transaction wrote nothing, so running it again is safe.
+    /// failed transaction wrote nothing, so running it again is safe. The waits grow and are
+    /// jittered, so writers that conflicted do not meet again in step.
     pub async fn query(&self, sql: &str, vars: Vars) -> Result<Response> {
         let mut attempt = 0;
         loop {
@@ -189,9 +196,9 @@ impl Store {
             log_duration(sql, started.elapsed());
             let mut res = match res {
                 Ok(r) => r,
-                Err(e) if is_conflict(&e) && attempt < 8 => {
+                Err(e) if is_conflict(&e) && attempt < MAX_RETRIES => {
                     attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(2u64 << attempt)).await;
+                    tokio::time::sleep(backoff(attempt)).await;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
@@ -202,9 +209,9 @@ impl Store {
             }
             let mut errors: Vec<(usize, surrealdb::Error)> = errors.into_iter().collect();
             errors.sort_by_key(|(i, _)| *i);
-            if errors.iter().any(|(_, e)| is_conflict(e)) && attempt < 8 {
+            if errors.iter().any(|(_, e)| is_conflict(e)) && attempt < MAX_RETRIES {
                 attempt += 1;
-                tokio::time::sleep(Duration::from_millis(2u64 << attempt)).await;
+                tokio::time::sleep(backoff(attempt)).await;
                 continue;
             }
             // The first real failure explains the rest ("transaction cancelled" follow-ups).
@@ -225,6 +232,15 @@ impl Store {
     pub fn org(&self, org: &str) -> OrgStore {
         OrgStore { store: self.clone(), org: org.to_string() }
     }
+}
+
+/// Runs of a conflicting transaction after the first.
+const MAX_RETRIES: u32 = 10;
+
+/// The wait before retry `attempt` (from 1): 4 ms doubling up to 256 ms, times 0.5-1.5.
+fn backoff(attempt: u32) -> Duration {
+    let base = 2u64 << attempt.min(7);
+    Duration::from_micros(base * 1000 / 2 + rand::random::<u64>() % (base * 1000))
 }
 
 fn is_conflict(e: &surrealdb::Error) -> bool {

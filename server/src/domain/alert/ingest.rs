@@ -69,8 +69,11 @@ impl Ingest {
         let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
             let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            // Other Waggle processes may write alerts to the same database: this one's counter
+            // records are a slot picked at random (see `counter::ALERT_SLOTS`).
+            let slot = if state.store.is_shared() { rand::random::<usize>() % counter::ALERT_SLOTS } else { 0 };
             for lane in 0..LANES {
-                tokio::spawn(writer(state.store.clone(), state.audit.clone(), rx.clone(), lane));
+                tokio::spawn(writer(state.store.clone(), state.audit.clone(), rx.clone(), slot * LANES + lane));
             }
             tx
         });

@@ -130,7 +130,7 @@ pub async fn counts_in(store: &OrgStore) -> Result<AlertCounts> {
     let values = r.value(0)?;
     let values: Vec<i64> = values.as_array().into_iter().flatten().map(|n| n.as_i64().unwrap_or(0)).collect();
     let mut out = AlertCounts::default();
-    for (s, lanes) in AlertStatus::ALL.iter().zip(values.chunks(counter::ALERT_LANES)) {
+    for (s, lanes) in AlertStatus::ALL.iter().zip(values.chunks(counter::lanes("alerts"))) {
         out.set(*s, lanes.iter().sum::<i64>().max(0) as u64);
     }
     Ok(out)

@@ -30,7 +30,25 @@ pub struct Engine {
     secrets: OnceLock<std::result::Result<SecretBox, String>>,
     /// Ids of jobs that just finished (waiters re-read the job).
     finished: broadcast::Sender<String>,
+    /// This process among the Waggle processes sharing a database: the jobs it queued and runs
+    /// carry it (`node`), and it says it is alive in `analysis_node` (see [`start`]).
+    pub node: String,
 }
+
+/// How often a process on a SurrealDB server says it is alive and looks for the jobs of
+/// processes that stopped doing so.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+/// A process not heard of for this long is gone: its jobs are queued again by another.
+const NODE_GONE_MS: i64 = 35_000;
+
+/// Queue again the jobs of processes gone (every job not finished, with the embedded engine,
+/// where this process is the only one), as this process's: their ids, organisations and lanes.
+const REQUEUE_ALL: &str = "UPDATE job SET status = 'Waiting', startDate = NONE, node = $node, requeuedAt = time::millis(time::now()) \
+     WHERE status IN ['Waiting', 'InProgress'] RETURN id, org, analyzerId, lane, createdAt";
+const REQUEUE_GONE: &str = "UPDATE job SET status = 'Waiting', startDate = NONE, node = $node, requeuedAt = time::millis(time::now()) \
+     WHERE status IN ['Waiting', 'InProgress'] AND node != $node \
+     AND (IF node = NONE THEN true ELSE (type::record('analysis_node', node).seen ?? 0) < $gone END) \
+     RETURN id, org, analyzerId, lane, createdAt";
 
 impl Service for Engine {
     fn make(state: &AppState) -> Self {
@@ -39,6 +57,7 @@ impl Service for Engine {
             catalog: RwLock::new(Arc::new(Catalog::default())),
             secrets: OnceLock::new(),
             finished: broadcast::channel(1024).0,
+            node: crate::core::store::new_id(),
         }
     }
 }
@@ -106,6 +125,8 @@ struct Pending {
     analyzer_id: String,
     #[serde(default)]
     lane: Option<String>,
+    #[serde(rename = "createdAt", default)]
+    created_at: i64,
 }
 
 #[derive(Deserialize)]
@@ -122,13 +143,13 @@ struct Started {
 /// their process died with the last server), then run the dispatcher.
 pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
     let engine = state.service::<Engine>();
-    // Nothing runs yet: job directories left by a crash are removed.
-    let jobs_dir = state.settings.data_dir.join("jobs");
-    if tokio::fs::try_exists(&jobs_dir).await.unwrap_or(false) {
-        if let Err(e) = tokio::fs::remove_dir_all(&jobs_dir).await {
-            tracing::warn!(dir = %jobs_dir.display(), error = %e, "leftover job directories could not be removed");
-        }
+    let shared = shared(state);
+    if shared {
+        heartbeat(state, &engine.node).await?;
     }
+    // Nothing runs yet here: job directories left by a crash are removed (on a shared data
+    // directory, those of the processes alive are kept).
+    remove_leftover_job_dirs(state, shared).await;
     let catalog = engine.rescan(state).await;
     tracing::info!(definitions = catalog.definitions.len(), refused = catalog.errors.len(), "analyzer definitions read");
     let mut r = state.store.query("SELECT id, org, rate, rateUnit FROM analyzer", vars! {}).await?;
@@ -150,24 +171,102 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
             engine.queue.record_start(&lane(&s.org, &s.analyzer_id), s.start_date);
         }
     }
-    let mut r = state
-        .store
-        .query(
-            "UPDATE job SET status = 'Waiting', startDate = NONE, requeuedAt = time::millis(time::now()) WHERE status = 'InProgress' RETURN NONE;
-             SELECT id, org, analyzerId, lane, createdAt FROM job WHERE status = 'Waiting' ORDER BY createdAt",
-            vars! {},
-        )
-        .await?;
-    let pending: Vec<Pending> = r.rows(1)?;
+    // Alone on an embedded database, every job not finished is this process's to run (InProgress
+    // ones again: their process died with the last server). On a SurrealDB server, only those of
+    // processes gone: the others are running theirs.
+    let pending = requeue(state, &engine.node, if shared { REQUEUE_GONE } else { REQUEUE_ALL }).await?;
     if !pending.is_empty() {
         tracing::info!(jobs = pending.len(), "analysis jobs queued again after a restart");
     }
-    for p in pending {
-        engine.queue.push(&lane(&p.org, p.lane.as_deref().unwrap_or(&p.analyzer_id)), p.id);
+    if shared {
+        let (st, stop) = (state.clone(), shutdown.clone());
+        tokio::spawn(async move { follow_other_processes(st, stop).await });
     }
     let st = state.clone();
     tokio::spawn(async move { dispatch(st, shutdown).await });
     Ok(())
+}
+
+fn shared(state: &AppState) -> bool {
+    state.store.is_shared()
+}
+
+/// Where this process's jobs get their directories: `<data>/jobs`, and on a SurrealDB server
+/// `<data>/jobs/<node>` (processes sharing a data directory keep out of each other's).
+pub fn jobs_dir(state: &AppState) -> std::path::PathBuf {
+    let dir = state.settings.data_dir.join("jobs");
+    if shared(state) { dir.join(&state.service::<Engine>().node) } else { dir }
+}
+
+async fn remove_leftover_job_dirs(state: &AppState, shared: bool) {
+    let root = state.settings.data_dir.join("jobs");
+    let mut leftovers = Vec::new();
+    if !shared {
+        leftovers.push(root);
+    } else if let Ok(mut entries) = tokio::fs::read_dir(&root).await {
+        let gone = crate::core::store::now_millis() - NODE_GONE_MS;
+        let alive: Vec<String> = match state.store.query("SELECT VALUE record::id(id) FROM analysis_node WHERE seen >= $gone", vars! { "gone" => gone }).await {
+            Ok(mut r) => r.rows(0).unwrap_or_default(),
+            Err(_) => return,
+        };
+        while let Ok(Some(e)) = entries.next_entry().await {
+            if !alive.iter().any(|n| e.file_name().to_str() == Some(n)) {
+                leftovers.push(e.path());
+            }
+        }
+    }
+    for dir in leftovers {
+        if tokio::fs::try_exists(&dir).await.unwrap_or(false) {
+            if let Err(e) = tokio::fs::remove_dir_all(&dir).await {
+                tracing::warn!(dir = %dir.display(), error = %e, "leftover job directories could not be removed");
+            }
+        }
+    }
+}
+
+/// Queue again the jobs `sql` takes over (oldest first).
+async fn requeue(state: &AppState, node: &str, sql: &str) -> Result<Vec<Pending>> {
+    let gone = crate::core::store::now_millis() - NODE_GONE_MS;
+    let mut r = state.store.query(sql, vars! { "node" => node, "gone" => gone }).await?;
+    let mut pending: Vec<Pending> = r.rows(0)?;
+    pending.sort_by_key(|p| p.created_at);
+    let engine = state.service::<Engine>();
+    for p in &pending {
+        engine.queue.push(&lane(&p.org, p.lane.as_deref().unwrap_or(&p.analyzer_id)), crate::core::store::record_key(&p.id).to_string());
+    }
+    Ok(pending)
+}
+
+/// Say this process is alive (`analysis_node:<node>`).
+async fn heartbeat(state: &AppState, node: &str) -> Result<()> {
+    state
+        .store
+        .query("UPSERT type::record('analysis_node', $node) SET seen = $now RETURN NONE", vars! { "node" => node, "now" => crate::core::store::now_millis() })
+        .await
+        .map(|_| ())
+}
+
+/// On a SurrealDB server shared with other Waggle processes: say this one is alive every
+/// [`HEARTBEAT`], and take over the jobs of a process that stopped saying so (it crashed, or
+/// stopped with jobs queued). At a clean stop its record goes, so its jobs are taken at once.
+async fn follow_other_processes(state: AppState, stop: tokio_util::sync::CancellationToken) {
+    let node = state.service::<Engine>().node.clone();
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(HEARTBEAT) => {}
+        }
+        if let Err(e) = heartbeat(&state, &node).await {
+            tracing::warn!(error = ?e, "analysis: saying this process is alive failed");
+            continue;
+        }
+        match requeue(&state, &node, REQUEUE_GONE).await {
+            Ok(p) if !p.is_empty() => tracing::info!(jobs = p.len(), "analysis jobs of a stopped Waggle process taken over"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "analysis: looking for the jobs of stopped processes failed"),
+        }
+    }
+    let _ = state.store.query("DELETE type::record('analysis_node', $node)", vars! { "node" => node }).await;
 }
 
 /// Start queued jobs as the queue allows, each in its own task holding its permit, until

@@ -296,6 +296,8 @@ async fn submit(state: &AppState, caller: &Caller, store: &OrgStore, r: Runner, 
         doc.insert("alert".into(), json!(a));
     }
     doc.insert("cacheKey".into(), json!(key));
+    // Queued by this process (see `engine::start`: another takes it over if this one stops).
+    doc.insert("node".into(), json!(engine.node));
     doc.insert("createdAt".into(), json!(now));
     doc.insert("createdBy".into(), json!(caller.login));
     let created = match file {

@@ -26,8 +26,8 @@ pub(super) async fn execute(state: &AppState, id: &str, at: i64) -> Result<()> {
     let mut r = state
         .store
         .query(
-            "UPDATE type::record('job', $id) SET status = 'InProgress', startDate = $now WHERE status = 'Waiting' RETURN AFTER",
-            vars! { "id" => id, "now" => at },
+            "UPDATE type::record('job', $id) SET status = 'InProgress', startDate = $now, node = $node WHERE status = 'Waiting' RETURN AFTER",
+            vars! { "id" => id, "now" => at, "node" => state.service::<super::engine::Engine>().node.clone() },
         )
         .await?;
     let Some(row): Option<Row> = r.one(0)? else { return Ok(()) };
@@ -109,7 +109,7 @@ async fn prepare(state: &AppState, store: &OrgStore, row: &Row) -> std::result::
         input: Value::Object(input),
         file,
         timeout: Duration::from_secs(u64::from(a.job_timeout()) * 60),
-        jobs_dir: state.settings.data_dir.join("jobs"),
+        jobs_dir: super::engine::jobs_dir(state),
         job_id: job.id.clone(),
         limits: Limits::default(),
         keep_dir: state.settings.analysis.keep_job_dirs,
