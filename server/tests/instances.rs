@@ -11,7 +11,8 @@
 //! - a session opened on one is valid on the other, and ends on both; a renewed API key is
 //!   refused by both;
 //! - failed sign-ins counted on one throttle the same login on the other;
-//! - a live stream opened on one receives what is committed on the other.
+//! - a live stream opened on one receives what is committed on the other;
+//! - the analysis jobs of a process killed with SIGKILL are run by the other.
 
 #[path = "support/surreal.rs"]
 mod surreal;
@@ -40,11 +41,16 @@ impl Drop for Waggle {
 
 impl Waggle {
     async fn start(db: &surreal::SurrealServer, data: &std::path::Path) -> Waggle {
+        Self::start_with(db, data, &[]).await
+    }
+
+    async fn start_with(db: &surreal::SurrealServer, data: &std::path::Path, options: &[&str]) -> Waggle {
         let port = surreal::free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_waggle"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log", "warn", "--data"])
             .arg(data)
             .args(surreal::waggle_args(&db.url))
+            .args(options)
             .env("WAGGLE_ADMIN_PASSWORD", PASSWORD)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -299,4 +305,77 @@ async fn two_waggle_processes_on_one_database_agree() {
     assert!(refused, "B refuses the old key within 3 s");
     let (st, _) = send(c.get(b.url("/api/user/current")).bearer_auth(&new_key)).await;
     assert_eq!(st, StatusCode::OK, "and takes the new one");
+}
+
+/// A stand-in analyzer that takes `seconds` (`Fast_1_0`, for ip observables).
+fn slow_analyzer(seconds: u32) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("Fast");
+    std::fs::create_dir(&a).unwrap();
+    let definition = json!({"name": "Fast", "version": "1.0", "description": "A stand-in", "author": "tests", "url": "https://example.org",
+                            "license": "AGPL-V3", "dataTypeList": ["ip"], "command": "Fast/fast.sh", "configurationItems": []});
+    std::fs::write(a.join("Fast.json"), definition.to_string()).unwrap();
+    let script = format!(
+        "#!/bin/sh\nsleep {seconds}\ncat > \"$1/output/output.json\" <<'EOF'\n{{\"success\": true, \"summary\": {{\"taxonomies\": []}}, \"full\": {{}}, \"artifacts\": [], \"operations\": []}}\nEOF\n"
+    );
+    std::fs::write(a.join("fast.sh"), script).unwrap();
+    std::fs::set_permissions(a.join("fast.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_jobs_of_a_killed_process_are_run_by_another() {
+    let Some(bin) = surreal::binary() else {
+        eprintln!("skipped: set WAGGLE_TEST_SURREAL to a `surreal` binary (scripts/test-ws.sh does)");
+        return;
+    };
+    let analyzers = slow_analyzer(2);
+    let options = ["--analysis-concurrency", "1", "--analyzers", analyzers.path().to_str().unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let db = surreal::SurrealServer::start(&bin, &dir.path().join("surreal")).await;
+    let mut a = Waggle::start_with(&db, &dir.path().join("a"), &options).await;
+    let b = Waggle::start_with(&db, &dir.path().join("b"), &options).await;
+    let session = |w: &Waggle| {
+        let url = w.url("/api/login");
+        async move {
+            let c = Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap();
+            let r = c.post(url).json(&json!({"user": ADMIN, "password": PASSWORD})).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            c
+        }
+    };
+    let (ca, cb) = (session(&a).await, session(&b).await);
+    let (st, v) = send(ca.post(a.url("/ui/analysis/enable")).json(&json!({"definition": "Fast_1_0", "input": {"jobCache": 0}}))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, case) = send(ca.post(a.url("/api/case")).json(&json!({"title": "jobs", "description": "d"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{case}");
+    let (st, obs) = send(ca.post(a.url(&format!("/api/case/{}/artifact", case["id"].as_str().unwrap()))).json(&json!({"dataType": "ip", "data": ["10.2.0.1", "10.2.0.2", "10.2.0.3"]}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{obs}");
+    let mut jobs = Vec::new();
+    for o in obs.as_array().unwrap() {
+        let (st, j) = send(ca.post(a.url("/api/connector/cortex/job")).json(&json!({"cortexId": "local", "artifactId": o["id"], "analyzerId": "Fast_1_0"}))).await;
+        assert!(st.is_success(), "{j}");
+        jobs.push(j["id"].as_str().unwrap().to_string());
+    }
+    let status = |id: &str| {
+        let req = cb.get(b.url(&format!("/api/connector/cortex/job/{id}")));
+        async move { send(req).await.1["status"].as_str().unwrap_or_default().to_string() }
+    };
+    // A runs the first (2 s), the others wait behind it (one at a time): kill A now.
+    assert!(eventually(Duration::from_secs(5), || async { status(&jobs[0]).await == "InProgress" }).await, "A runs the first job");
+    assert_eq!(status(&jobs[2]).await, "Waiting", "B leaves A's jobs alone while A lives");
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let killed = Instant::now();
+    let done = eventually(Duration::from_secs(75), || async {
+        let mut all = true;
+        for j in &jobs {
+            all &= status(j).await == "Success";
+        }
+        all
+    })
+    .await;
+    assert!(done, "B runs the jobs of the killed A");
+    eprintln!("A's jobs done by B {:.1} s after A was killed", killed.elapsed().as_secs_f64());
 }
