@@ -67,14 +67,17 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     crate::domain::identity::directory::load(&state).await.context("[ldap]")?;
     // Several Waggle processes on one SurrealDB server: what each keeps in memory follows the
     // others' writes through the change feed the statistics index reads (docs/architecture.md).
-    state.stats.watch("audit", {
-        let bus = state.audit.clone();
-        move |changes| bus.relay(changes)
-    });
-    crate::core::auth::follow_other_instances(&state);
-    crate::domain::identity::follow_other_instances(&state);
-    crate::domain::catalog::follow_other_instances(&state);
-    crate::domain::alert::follow_other_instances(&state);
+    // (An embedded database is locked by the one process that opened it.)
+    if state.store.is_shared() {
+        state.stats.watch("audit", {
+            let bus = state.audit.clone();
+            move |changes| bus.relay(changes)
+        });
+        crate::core::auth::follow_other_instances(&state);
+        crate::domain::identity::follow_other_instances(&state);
+        crate::domain::catalog::follow_other_instances(&state);
+        crate::domain::alert::follow_other_instances(&state);
+    }
     let shutdown = CancellationToken::new();
 
     state.service::<Connectors>().spawn_checker(shutdown.clone());

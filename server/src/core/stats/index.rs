@@ -160,6 +160,17 @@ impl StatsIndex {
     pub fn spawn(self: &Arc<Self>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
+            this.tail(stop).await;
+            // The watchers hold parts of the application state (which holds this index): let
+            // go of them, so the database closes once the server stops.
+            this.watchers.write().unwrap_or_else(|e| e.into_inner()).clear();
+        })
+    }
+
+    /// Load, then follow the change feed until `stop`; a last snapshot at the end.
+    async fn tail(self: &Arc<Self>, stop: CancellationToken) {
+        let this = self;
+        {
             let load = tokio::select! {
                 _ = stop.cancelled() => return,
                 r = this.load() => r,
@@ -187,7 +198,7 @@ impl StatsIndex {
                 }
             }
             this.snapshot_if_changed().await;
-        })
+        }
     }
 
     /// Write a snapshot if records changed since the last one (logged, never fatal).
