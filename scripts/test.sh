@@ -37,8 +37,9 @@ export WAGGLE_ANALYZERS_VENV WAGGLE_REQUIRE_ANALYZERS=1
 cargo test -p server
 cargo test -p app --features ssr
 
-log "real clients: thehive4py 1.8.2, cortex4py 2.1.0"
+log "real clients: thehive4py 1.8.2 and 2.1.0, cortex4py 2.1.0"
 "$ROOT/clients/thehive4py1/run.sh" "$waggle"
+"$ROOT/clients/thehive4py2/run.sh" "$waggle"
 "$ROOT/clients/cortex4py/run.sh" "$waggle"
 
 log "browser tests"

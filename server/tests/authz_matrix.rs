@@ -111,6 +111,15 @@ async fn make(c: &Client, s: &TestServer, org: &str, auth: (&str, &str)) -> Obje
 fn concrete(path: &str, o: &Objects) -> String {
     let resource = |p: &str| -> &str {
         for (prefix, what) in [
+            ("/api/v1/log/", "log"),
+            ("/api/v1/task/", "task"),
+            ("/api/v1/observable/type/", ""),
+            ("/api/v1/observable/", "artifact"),
+            ("/api/v1/caseTemplate/", "template"),
+            ("/api/v1/case/", "case"),
+            ("/api/v1/alert/", "alert"),
+            ("/api/v1/user/", "user"),
+            ("/api/v1/organisation/", "org"),
             ("/api/case/task/log/", "log"),
             ("/api/case/task/", "task"),
             ("/api/case/artifact/", "artifact"),
@@ -186,6 +195,8 @@ fn read_only_may(method: &Method, path: &str) -> bool {
         || path.starts_with("/api/logout")
         || path.contains("/api/stats")
         || path == "/api/job/status"
+        // TheHive 5's query API only reads.
+        || path == "/api/v1/query"
 }
 
 /// Whether a route's parameters name objects of an organisation (`{dataType}` names none: its

@@ -36,6 +36,15 @@ impl CaseStatus {
     }
 }
 
+/// Where an open case stands (TheHive 5's stages; TheHive 3/4 only say `Open`): `New` until
+/// someone works on it. A resolved case's stage is `Closed` whatever was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum CaseStage {
+    #[default]
+    New,
+    InProgress,
+}
+
 /// How a resolved case ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ResolutionStatus {
@@ -252,6 +261,9 @@ pub struct Case {
     pub tlp: u8,
     pub pap: u8,
     pub status: CaseStatus,
+    /// Set when an open case is taken in hand (v1 `status: InProgress`); absent = `New`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<CaseStage>,
     #[serde(default)]
     pub resolution_status: Option<ResolutionStatus>,
     #[serde(default)]
@@ -323,6 +335,8 @@ pub struct NewCase {
     #[serde(default)]
     pub summary: Option<String>,
     #[serde(default)]
+    pub stage: Option<CaseStage>,
+    #[serde(default)]
     pub metrics: Option<Metrics>,
     #[serde(default)]
     pub custom_fields: Option<CustomFields>,
@@ -361,6 +375,9 @@ pub struct CasePatch {
     /// `Open` reopens, `Resolved` closes (closing closes the open tasks).
     #[serde(default)]
     pub status: Option<CaseStatus>,
+    /// The stage of an open case (reopening sets `InProgress`).
+    #[serde(default)]
+    pub stage: Option<CaseStage>,
     #[serde(default)]
     pub resolution_status: Option<ResolutionStatus>,
     #[serde(default)]

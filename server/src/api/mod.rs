@@ -13,6 +13,7 @@ pub mod layers;
 pub mod support;
 pub mod ui;
 pub mod v0;
+pub mod v1;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,13 +76,14 @@ const COMPRESS_ABOVE_BYTES: u16 = 1024;
         (name = "alert", description = "Alerts: ingestion (deduplication, upsert), similarity, import into cases, merge"),
         (name = "analysis", description = "TheHive's Cortex connector: analyzers and jobs on observables"),
         (name = "cortex", description = "Cortex 3's API (/cortex/api): analyzer definitions, analyzers, jobs on values and files"),
+        (name = "v1", description = "TheHive 5's v1 dialect (/api/v1, thehive4py 2.x): cases, alerts, tasks, logs, observables, the query API, users, organisations, custom fields, observable types, case templates"),
     )
 )]
 struct ApiDoc;
 
 /// The OpenAPI document and the API routes, from the same declarations.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v0::routes()).merge(cortex::routes()).split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v0::routes()).merge(v1::routes()).merge(cortex::routes()).split_for_parts()
 }
 
 pub fn router(state: AppState) -> Router {

@@ -50,7 +50,7 @@ pub fn user_object(user: &User, caller: Option<&Caller>) -> Value {
 }
 
 /// The profile a v0 body asks for: `profile` (TheHive 4) or `roles` (TheHive 3).
-fn profile_of(body: &Map<String, Value>) -> Result<Option<Profile>> {
+pub(crate) fn profile_of(body: &Map<String, Value>) -> Result<Option<Profile>> {
     if let Some(p) = opt_string("user", body, "profile")? {
         return Profile::parse(&p)
             .map(Some)

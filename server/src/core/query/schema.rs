@@ -141,6 +141,7 @@ static CASE: Schema = Schema {
         ("pap", "pap", Number),
         ("status", "status", Keyword),
         ("resolutionStatus", "resolutionStatus", Keyword),
+        ("stage", "stage", Keyword),
         ("impactStatus", "impactStatus", Keyword),
         ("summary", "summary", Text),
         ("metrics", "metrics", Object),

@@ -10,12 +10,13 @@ mod merge;
 pub mod observable;
 pub mod task;
 pub mod task_log;
+pub mod stage;
 pub mod template;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use app::model::{
-    AuditOperation, Case, CaseClosure, CasePatch, CaseStats, CaseStatus, LinkedCase, NewCase, NewObservables, Observable,
+    AuditOperation, Case, CaseClosure, CaseStage, CasePatch, CaseStats, CaseStatus, LinkedCase, NewCase, NewObservables, Observable,
     Permission, ResolutionStatus, NewTask, TaskStatus,
 };
 use serde_json::{Map, Value, json};
@@ -216,6 +217,9 @@ pub(crate) async fn plan_create(state: &AppState, caller: &Caller, input: NewCas
     doc.insert("tlp".into(), json!(tlp));
     doc.insert("pap".into(), json!(pap));
     doc.insert("status".into(), json!(CaseStatus::Open));
+    if let Some(stage) = input.stage.filter(|s| *s != CaseStage::New) {
+        doc.insert("stage".into(), json!(stage));
+    }
     if let Some(s) = input.summary.as_deref().filter(|s| !s.is_empty()) {
         doc.insert("summary".into(), json!(validate::text(TYPE, "summary", s)?));
     }
@@ -361,8 +365,17 @@ async fn changes(state: &AppState, caller: &Caller, store: &OrgStore, current: &
         Some(CaseStatus::Open) if current.status == CaseStatus::Resolved => {
             m.insert("status".into(), json!(CaseStatus::Open));
             m.insert("endDate".into(), Value::Null);
+            // A reopened case is being worked on.
+            if patch.stage.is_none() {
+                m.insert("stage".into(), json!(CaseStage::InProgress));
+            }
         }
         _ => {}
+    }
+    if let Some(stage) = patch.stage {
+        if current.stage.unwrap_or_default() != stage || m.get("status").is_some() {
+            m.insert("stage".into(), json!(stage));
+        }
     }
     crate::core::audit::keep_changes(current, &mut m);
     Ok((m, close_tasks))

@@ -1,7 +1,7 @@
 //! Custom field definitions of an organisation, and the rules for the values cases carry.
 
 use app::model::{AuditOperation, CustomFieldDefinition, NewCustomField, CustomFieldType, CustomFields, Permission};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::core::audit::Tx;
 use crate::core::auth::Caller;
@@ -161,4 +161,26 @@ pub async fn check_values(state: &AppState, store: &OrgStore, table: &str, value
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(Error::Attributes { table: table.into(), errors }) }
+}
+
+/// Values given without their type (TheHive 5: `{"name": value}` or
+/// `[{"name", "value", "order"}]`): each takes its definition's type; a reference without a
+/// definition takes the type of its JSON value (checked later by [`check_values`]).
+pub async fn typed_values(state: &AppState, caller: &Caller, given: Vec<(String, Value, Option<i64>)>) -> Result<CustomFields> {
+    let store = caller.store(state);
+    let defs = state.service::<super::Catalog>().custom_fields_knowing(&store, given.iter().map(|(r, _, _)| r)).await?;
+    let mut out = CustomFields::new();
+    for (reference, value, order) in given {
+        let kind = match defs.iter().find(|d| d.reference == reference) {
+            Some(d) => d.kind,
+            None => match &value {
+                Value::Bool(_) => CustomFieldType::Boolean,
+                Value::Number(n) if n.is_i64() || n.is_u64() => CustomFieldType::Integer,
+                Value::Number(_) => CustomFieldType::Float,
+                _ => CustomFieldType::String,
+            },
+        };
+        out.insert(reference, app::model::CustomFieldValue { kind, value, order });
+    }
+    Ok(out)
 }
