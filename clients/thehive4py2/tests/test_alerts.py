@@ -62,7 +62,8 @@ def test_merge_and_bulk(hive, unique):
     a3 = hive.alert.create(new_alert(unique, "m3", observables=[{"dataType": "ip", "data": "192.0.2.45"}]))
     merged = hive.alert.merge_into_case(a1["_id"], case["_id"])
     assert merged["_id"] == case["_id"]
-    merged = hive.alert.bulk_merge_into_case(case["_id"], [a2["_id"], a3["_id"]])
+    merged = hive.alert.bulk_merge_into_case(case["_id"], [a2["_id"]])
+    merged = hive.alert.import_into_case(a3["_id"], case["_id"])
     assert {o["data"] for o in hive.case.find_observables(case["_id"])} >= {"203.0.113.9", "192.0.2.44", "192.0.2.45"}
     for a in (a1, a2, a3):
         assert hive.alert.get(a["_id"])["caseId"] == case["_id"]

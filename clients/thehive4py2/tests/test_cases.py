@@ -145,3 +145,14 @@ def test_merge_and_bulk_update_cases(hive, unique):
     assert hive.case.get(a["_id"])["flag"] and hive.case.get(b["_id"])["flag"]
     merged = hive.case.merge([a["_id"], b["_id"]])
     assert merged["severity"] == 3 and f"merge a {unique}" in merged["title"] and f"merge b {unique}" in merged["title"]
+
+
+def test_timeline(hive, unique):
+    case = hive.case.create({"title": f"timeline {unique}", "description": "d"})
+    task = hive.case.create_task(case["_id"], {"title": "Look"})
+    hive.task.update(task["_id"], {"status": "InProgress"})
+    events = hive.timeline.get(case["_id"])["events"]
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "CaseCreation" and "TaskCreation" in kinds and "TaskUpdate" in kinds
+    assert all(isinstance(e["date"], int) and e["entityId"] for e in events)
+    assert [e["date"] for e in events] == sorted(e["date"] for e in events)

@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(unread_alert))
         .routes(routes!(promote_alert))
         .routes(routes!(merge_alert))
+        .routes(routes!(import_alert))
         .routes(routes!(create_alert_observable))
 }
 
@@ -179,6 +180,13 @@ pub async fn promote_alert(State(state): State<AppState>, caller: Caller, Path(i
 /// Merge an alert into a case (id or number); answers the case.
 #[utoipa::path(post, path = "/api/v1/alert/{id}/merge/{caseId}", tag = "v1", params(("id" = String, Path, description = "Alert id"), ("caseId" = String, Path, description = "Case id or number")), responses((status = 200, description = "The case")))]
 pub async fn merge_alert(State(state): State<AppState>, caller: Caller, Path((id, case_id)): Path<(String, String)>) -> Result<impl IntoResponse> {
+    let case = alert::merge_into_case(&state, &caller, std::slice::from_ref(&id), &case_id).await?;
+    Ok(axum::Json(shape::case(&case)))
+}
+
+/// Import an alert into a case (TheHive 5): its observables copied into the case, as a merge.
+#[utoipa::path(post, path = "/api/v1/alert/{id}/import/{caseId}", tag = "v1", params(("id" = String, Path, description = "Alert id"), ("caseId" = String, Path, description = "Case id or number")), responses((status = 200, description = "The case")))]
+pub async fn import_alert(State(state): State<AppState>, caller: Caller, Path((id, case_id)): Path<(String, String)>) -> Result<impl IntoResponse> {
     let case = alert::merge_into_case(&state, &caller, std::slice::from_ref(&id), &case_id).await?;
     Ok(axum::Json(shape::case(&case)))
 }

@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_task))
         .routes(routes!(create_observable))
         .routes(routes!(case_links))
+        .routes(routes!(case_timeline))
 }
 
 const TASK_KEYS: &[&str] = &["title", "group", "description", "owner", "status", "flag", "order", "startDate", "dueDate"];
@@ -246,4 +247,32 @@ pub async fn case_links(State(state): State<AppState>, caller: Caller, Path(id):
         })
         .collect();
     Ok(axum::Json(list))
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// The case's timeline from its audit trail: `{events: [{date, kind, entity, entityId,
+/// details}]}`, oldest first (`kind` such as `CaseCreation`, `TaskUpdate`, `ObservableCreation`).
+#[utoipa::path(get, path = "/api/v1/case/{id}/timeline", tag = "v1", params(("id" = String, Path, description = "Case id or number")), responses((status = 200, description = "The timeline")))]
+pub async fn case_timeline(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let c = case::get(&state, &caller, &id).await?;
+    let mut entries = crate::core::audit::flow(&state, &caller, Some(&c.id), 1000).await?;
+    entries.reverse();
+    let events: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let entity = match e.object_type.as_str() {
+                "case_artifact" | "observable" => "Observable".to_string(),
+                "case_task" | "task" => "Task".to_string(),
+                "case_task_log" | "log" => "Log".to_string(),
+                other => capitalised(other),
+            };
+            let op = serde_json::to_value(e.operation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            json!({"date": e.created_at, "kind": format!("{entity}{op}"), "entity": entity, "entityId": e.object_id, "details": e.details})
+        })
+        .collect();
+    Ok(axum::Json(json!({"events": events})))
 }

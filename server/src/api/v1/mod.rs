@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod case;
+pub mod cortex;
 pub mod platform;
 pub mod query;
 pub mod shape;
@@ -15,5 +16,5 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(case::routes()).merge(alert::routes()).merge(work::routes()).merge(query::routes()).merge(platform::routes())
+    OpenApiRouter::new().merge(case::routes()).merge(alert::routes()).merge(work::routes()).merge(query::routes()).merge(platform::routes()).merge(cortex::routes())
 }

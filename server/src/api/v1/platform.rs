@@ -1,7 +1,7 @@
 //! Users, organisations, profiles, custom fields, observable types and case templates in
 //! TheHive 5's v1 shape.
 
-use app::model::{CustomFieldDefinition, NewCustomField, ObservableDataType, Organisation, Profile};
+use app::model::{CustomFieldDefinition, NewCustomField, ObservableDataType, Organisation, Permission, Profile, UserStatus};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -23,10 +23,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(current_user))
         .routes(routes!(create_user))
-        .routes(routes!(get_user))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(remove_user))
+        .routes(routes!(set_organisations))
+        .routes(routes!(set_password))
+        .routes(routes!(change_password))
+        .routes(routes!(get_key, remove_key))
+        .routes(routes!(renew_key))
         .routes(routes!(create_organisation))
-        .routes(routes!(get_organisation))
+        .routes(routes!(get_organisation, update_organisation))
+        .routes(routes!(create_profile))
+        .routes(routes!(get_profile, update_profile, delete_profile))
         .routes(routes!(list_custom_fields, create_custom_field))
+        .routes(routes!(update_custom_field, delete_custom_field))
         .routes(routes!(create_observable_type))
         .routes(routes!(get_observable_type, delete_observable_type))
         .routes(routes!(list_case_templates, create_case_template))
@@ -209,5 +218,184 @@ pub async fn update_case_template(State(state): State<AppState>, caller: Caller,
 #[utoipa::path(delete, path = "/api/v1/caseTemplate/{id}", tag = "v1", params(("id" = String, Path, description = "Template id or name")), responses((status = 204, description = "Removed")))]
 pub async fn delete_case_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
     template::delete(&state, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change a user: `{name?, locked?, profile? + organisation?}` (thehive4py's lock and unlock).
+#[utoipa::path(patch, path = "/api/v1/user/{id}", tag = "v1", params(("id" = String, Path, description = "User id or login")), responses((status = 204, description = "Changed")))]
+pub async fn update_user(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let status = match body.get("locked") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(true)) => Some(UserStatus::Locked),
+        Some(Value::Bool(false)) => Some(UserStatus::Ok),
+        Some(_) => return Err(Error::attribute("user", "locked", "boolean", "locked must be true or false")),
+    };
+    let profile = crate::api::v0::user::profile_of(&pick(&body, &["profile"]))?;
+    match (profile, opt_string("user", &body, "organisation")?) {
+        (Some(p), Some(org_name)) if org_name != caller.org_name => {
+            user::set_membership(&state, &caller, &id, &org_name, p).await?;
+            let patch = user::UserPatch { name: opt_string("user", &body, "name")?, status, profile: None };
+            user::update(&state, &caller, &id, patch).await?;
+        }
+        (profile, _) => {
+            let patch = user::UserPatch { name: opt_string("user", &body, "name")?, status, profile };
+            user::update(&state, &caller, &id, patch).await?;
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove a user from an organisation (`?organisation=`, the current one by default).
+#[utoipa::path(delete, path = "/api/v1/user/{id}/force", tag = "v1", params(("id" = String, Path, description = "User id or login"), ("organisation" = Option<String>, Query, description = "Organisation name")), responses((status = 204, description = "Removed")))]
+pub async fn remove_user(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, axum::extract::RawQuery(raw): axum::extract::RawQuery) -> Result<impl IntoResponse> {
+    let org_name = crate::api::support::query_param(raw.as_deref(), "organisation").filter(|o| !o.is_empty() && o != "None").unwrap_or_else(|| caller.org_name.clone());
+    user::remove_membership(&state, &caller, &id, &org_name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set a user's organisations: `{organisations: [{organisation, profile}]}`; memberships not
+/// listed are removed.
+#[utoipa::path(put, path = "/api/v1/user/{id}/organisations", tag = "v1", params(("id" = String, Path, description = "User id or login")), responses((status = 200, description = "The memberships")))]
+pub async fn set_organisations(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let bad = || Error::attribute("user", "organisations", "array", "organisations: [{organisation, profile}]");
+    let list = body.get("organisations").and_then(Value::as_array).ok_or_else(bad)?;
+    let mut wanted = Vec::new();
+    for item in list {
+        let org_name = item.get("organisation").and_then(Value::as_str).ok_or_else(bad)?;
+        let profile = item.get("profile").and_then(Value::as_str).ok_or_else(bad)?;
+        wanted.push((org_name.to_string(), profile.to_string()));
+    }
+    let mut u = user::get(&state, &caller, &id).await?;
+    for (org_name, profile) in &wanted {
+        u = user::set_membership_named(&state, &caller, &id, org_name, profile).await?;
+    }
+    for m in u.memberships.clone() {
+        if !wanted.iter().any(|(o, _)| *o == m.org_name) {
+            u = user::remove_membership(&state, &caller, &id, &m.org_name).await?;
+        }
+    }
+    let default_org = u.default_org.clone();
+    let out: Vec<Value> = u.memberships.iter().map(|m| json!({"organisation": m.org_name, "profile": m.profile_name(), "default": m.org_id == default_org})).collect();
+    Ok(axum::Json(json!({"organisations": out})))
+}
+
+#[utoipa::path(post, path = "/api/v1/user/{id}/password/set", tag = "v1", params(("id" = String, Path, description = "User id or login")), responses((status = 204, description = "Set")))]
+pub async fn set_password(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let password = opt_string("user", &body, "password")?.ok_or_else(|| Error::attribute("user", "password", "string", "password is required"))?;
+    user::set_password(&state, &caller, &id, None, password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/user/{id}/password/change", tag = "v1", params(("id" = String, Path, description = "User id or login")), responses((status = 204, description = "Changed")))]
+pub async fn change_password(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let password = opt_string("user", &body, "password")?.ok_or_else(|| Error::attribute("user", "password", "string", "password is required"))?;
+    let current = opt_string("user", &body, "currentPassword")?.ok_or_else(|| Error::attribute("user", "currentPassword", "string", "currentPassword is required"))?;
+    user::set_password(&state, &caller, &id, Some(current), password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// API keys are stored hashed: they cannot be shown again (renew one instead).
+#[utoipa::path(get, path = "/api/v1/user/{id}/key", tag = "v1", params(("id" = String, Path, description = "User id or login")), responses((status = 404, description = "Keys cannot be shown again")))]
+pub async fn get_key(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
+    let u = user::get(&state, &caller, &id).await?;
+    if u.id != caller.user_id && !caller.can(Permission::ManageUser) {
+        return Err(Error::forbidden("see this user's API key"));
+    }
+    Err(Error::NotFound(if u.has_key {
+        "API keys are stored hashed and cannot be shown again; renew the key to get a new one".into()
+    } else {
+        "This user has no API key".into()
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/user/{id}/key", tag = "v1", params(("id" = String, Path, description = "User id or login")), responses((status = 204, description = "Removed")))]
+pub async fn remove_key(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    user::revoke_key(&state, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new API key (text), the old one stops working.
+#[utoipa::path(post, path = "/api/v1/user/{id}/key/renew", tag = "v1", params(("id" = String, Path, description = "User id or login")), responses((status = 200, description = "The new key, as text")))]
+pub async fn renew_key(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let key = user::renew_key(&state, &caller, &id).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], key))
+}
+
+#[utoipa::path(patch, path = "/api/v1/organisation/{id}", tag = "v1", params(("id" = String, Path, description = "Organisation id or name")), responses((status = 204, description = "Changed")))]
+pub async fn update_organisation(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let patch = org::OrgPatch {
+        description: opt_string("organisation", &body, "description")?,
+        name: opt_string("organisation", &body, "name")?,
+        locked: body.get("locked").and_then(Value::as_bool),
+    };
+    org::update(&state, &caller, &id, patch).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn permissions_of(body: &Map<String, Value>) -> Result<Vec<Permission>> {
+    let bad = || Error::attribute("profile", "permissions", "array", "permissions: a list of permission names (manageCase...)");
+    let list = body.get("permissions").and_then(Value::as_array).ok_or_else(bad)?;
+    list.iter()
+        .map(|p| {
+            let name = p.as_str().ok_or_else(bad)?;
+            Permission::parse(name).ok_or_else(|| Error::attribute("profile", "permissions", "array", format!("Unknown permission {name}")))
+        })
+        .collect()
+}
+
+async fn find_profile(state: &AppState, caller: &Caller, id: &str) -> Result<Value> {
+    profiles(state, caller).await?.into_iter().find(|p| p["name"] == json!(id) || p["_id"] == json!(id)).ok_or_else(|| Error::not_found("profile", id))
+}
+
+#[utoipa::path(post, path = "/api/v1/profile", tag = "v1", responses((status = 201, description = "The new profile")))]
+pub async fn create_profile(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let name = opt_string("profile", &body, "name")?.ok_or_else(|| Error::attribute("profile", "name", "string", "name is required"))?;
+    let p = profile::create(&state, &caller, &name, &permissions_of(&body)?).await?;
+    Ok((StatusCode::CREATED, axum::Json(find_profile(&state, &caller, &p.name).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/profile/{id}", tag = "v1", params(("id" = String, Path, description = "Profile id or name")), responses((status = 200, description = "The profile")))]
+pub async fn get_profile(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    Ok(axum::Json(find_profile(&state, &caller, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/profile/{id}", tag = "v1", params(("id" = String, Path, description = "Profile id or name")), responses((status = 200, description = "The profile")))]
+pub async fn update_profile(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let name = find_profile(&state, &caller, &id).await?["name"].as_str().unwrap_or_default().to_string();
+    let p = profile::update(&state, &caller, &name, &permissions_of(&body)?).await?;
+    Ok(axum::Json(find_profile(&state, &caller, &p.name).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/profile/{id}", tag = "v1", params(("id" = String, Path, description = "Profile id or name")), responses((status = 204, description = "Removed")))]
+pub async fn delete_profile(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let name = find_profile(&state, &caller, &id).await?["name"].as_str().unwrap_or_default().to_string();
+    profile::delete(&state, &caller, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn find_field(state: &AppState, caller: &Caller, id: &str) -> Result<CustomFieldDefinition> {
+    custom_field::list(state, caller).await?.into_iter().find(|f| f.id == id || f.reference == id).ok_or_else(|| Error::not_found("custom field", id))
+}
+
+/// Change a custom field: `{displayName?, description?, type?, options?, mandatory?}`.
+#[utoipa::path(patch, path = "/api/v1/customField/{id}", tag = "v1", params(("id" = String, Path, description = "Custom field id or name")), responses((status = 204, description = "Changed")))]
+pub async fn update_custom_field(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let f = find_field(&state, &caller, &id).await?;
+    let mut m = Map::new();
+    m.insert("name".into(), body.get("displayName").cloned().filter(|v| !v.is_null()).unwrap_or(json!(f.name)));
+    m.insert("reference".into(), json!(f.reference));
+    m.insert("description".into(), body.get("description").cloned().filter(|v| !v.is_null()).unwrap_or(json!(f.description)));
+    m.insert("type".into(), body.get("type").cloned().filter(|v| !v.is_null()).unwrap_or(json!(f.kind.as_str())));
+    m.insert("options".into(), body.get("options").cloned().filter(|v| !v.is_null()).unwrap_or(json!(f.options)));
+    m.insert("mandatory".into(), body.get("mandatory").cloned().filter(|v| !v.is_null()).unwrap_or(json!(f.mandatory)));
+    let input: NewCustomField = input("customField", &m, &["name", "reference", "description", "type", "options", "mandatory"])?;
+    custom_field::update(&state, &caller, &f.id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/customField/{id}", tag = "v1", params(("id" = String, Path, description = "Custom field id or name")), responses((status = 204, description = "Removed")))]
+pub async fn delete_custom_field(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let f = find_field(&state, &caller, &id).await?;
+    custom_field::delete(&state, &caller, &f.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,7 +47,7 @@ fn bad(msg: impl Into<String>) -> Error {
 
 const INITIAL: &[&str] = &[
     "listCase", "listAlert", "listObservable", "listTask", "listLog", "listCaseTemplate", "listUser", "listOrganisation", "listProfile",
-    "listCustomField", "listObservableType", "getCase", "getAlert", "getObservable", "getTask", "getLog", "getCaseTemplate", "getUser",
+    "listCustomField", "listObservableType", "listJob", "getJob", "getCase", "getAlert", "getObservable", "getTask", "getLog", "getCaseTemplate", "getUser",
     "getOrganisation", "getProfile", "getCustomField", "getObservableType", "countCase", "countAlert", "countUnreadAlert",
     "countImportedAlert", "countTask", "countCaseObservable", "countAlertObservable", "currentUser", "waitingTasks", "waitingTask", "myTasks",
 ];
@@ -109,6 +109,7 @@ fn kind_of(set: &Set) -> Option<&'static str> {
             Entity::Task => "task",
             Entity::Log => "log",
             Entity::CaseTemplate => "caseTemplate",
+            Entity::Job => "job",
             _ => "other",
         }),
         Set::Mem { .. } => None,
@@ -169,6 +170,11 @@ async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Star
         "myTasks" => Ok(Start::Set(db(Entity::Task, vec![json!({"owner": caller.login})]))),
         "listLog" => Ok(Start::Set(db(Entity::Log, vec![live_logs()]))),
         "listCaseTemplate" => Ok(Start::Set(db(Entity::CaseTemplate, vec![]))),
+        "listJob" => Ok(Start::Set(db(Entity::Job, vec![]))),
+        "getJob" => {
+            let j = found(crate::domain::analysis::job::get(state, caller, &id_param(step)?).await)?;
+            Ok(Start::Set(db(Entity::Job, vec![json!({"_id": one(j.map(|j| j.id))[0]["_id"]})])))
+        }
         "getCase" => {
             let c = found(case::get(state, caller, &id_param(step)?).await)?;
             Ok(Start::Set(db(Entity::Case, vec![json!({"_id": one(c.map(|c| c.id))[0]["_id"]})])))
@@ -327,6 +333,11 @@ async fn run(state: &AppState, caller: &Caller, set: Set, range: (usize, Option<
                     let p = template::search(state, caller, &search).await?;
                     (p.items.iter().map(shape::case_template).collect(), p.total)
                 }
+                // Analyzer jobs keep the v0 connector's shape, as TheHive's does.
+                Entity::Job => {
+                    let p = crate::domain::analysis::job::search(state, caller, &search).await?;
+                    (p.items.iter().map(|j| crate::api::v0::cortex::job_object(j, None)).collect(), p.total)
+                }
                 other => return Err(bad(format!("{other:?} cannot be listed here"))),
             })
         }
@@ -360,6 +371,9 @@ fn field_name(kind: &Option<&'static str>, f: &str) -> String {
         ("case", "number") => "caseId".into(),
         ("log", "date") => "startDate".into(),
         ("alert", "caseId") => "case".into(),
+        // Jobs show the analyzer's name as `analyzerId` and the observable as `artifactId` (v0).
+        ("job", "analyzerId") => "analyzerName".into(),
+        ("job", "artifactId") => "observable".into(),
         _ => f.to_string(),
     }
 }
