@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod case;
+pub mod comment;
 pub mod cortex;
 pub mod platform;
 pub mod query;
@@ -16,5 +17,5 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(case::routes()).merge(alert::routes()).merge(work::routes()).merge(query::routes()).merge(platform::routes()).merge(cortex::routes())
+    OpenApiRouter::new().merge(case::routes()).merge(alert::routes()).merge(work::routes()).merge(query::routes()).merge(platform::routes()).merge(cortex::routes()).merge(comment::routes())
 }

@@ -47,7 +47,7 @@ fn bad(msg: impl Into<String>) -> Error {
 
 const INITIAL: &[&str] = &[
     "listCase", "listAlert", "listObservable", "listTask", "listLog", "listCaseTemplate", "listUser", "listOrganisation", "listProfile",
-    "listCustomField", "listObservableType", "listJob", "getJob", "getCase", "getAlert", "getObservable", "getTask", "getLog", "getCaseTemplate", "getUser",
+    "listCustomField", "listObservableType", "listJob", "getJob", "listComment", "getComment", "getCase", "getAlert", "getObservable", "getTask", "getLog", "getCaseTemplate", "getUser",
     "getOrganisation", "getProfile", "getCustomField", "getObservableType", "countCase", "countAlert", "countUnreadAlert",
     "countImportedAlert", "countTask", "countCaseObservable", "countAlertObservable", "currentUser", "waitingTasks", "waitingTask", "myTasks",
 ];
@@ -171,6 +171,11 @@ async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Star
         "listLog" => Ok(Start::Set(db(Entity::Log, vec![live_logs()]))),
         "listCaseTemplate" => Ok(Start::Set(db(Entity::CaseTemplate, vec![]))),
         "listJob" => Ok(Start::Set(db(Entity::Job, vec![]))),
+        "listComment" => mem(case::comment::all(state, caller, MAX_ITEMS).await?.iter().map(super::comment::comment_object).collect()),
+        "getComment" => {
+            let c = found(case::comment::get(state, caller, &id_param(step)?).await)?;
+            mem(c.iter().map(super::comment::comment_object).collect())
+        }
         "getJob" => {
             let j = found(crate::domain::analysis::job::get(state, caller, &id_param(step)?).await)?;
             Ok(Start::Set(db(Entity::Job, vec![json!({"_id": one(j.map(|j| j.id))[0]["_id"]})])))
@@ -667,7 +672,7 @@ async fn ids_of(state: &AppState, caller: &Caller, set: Set) -> Result<Vec<Strin
     Ok(items.iter().filter_map(|i| i.get("_id").and_then(Value::as_str).map(str::to_string)).collect())
 }
 
-const TRAVERSALS: &[&str] = &["observables", "tasks", "logs", "alerts", "case"];
+const TRAVERSALS: &[&str] = &["observables", "tasks", "logs", "alerts", "case", "comments", "pages"];
 
 async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind: &Option<&'static str>) -> Result<Set> {
     let (entity, filters) = match &set {
@@ -686,6 +691,21 @@ async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind:
             let (items, _) = run(state, caller, set, (0, Some(MAX_ITEMS)), kind).await?;
             let ids: Vec<Value> = items.iter().filter_map(|a| a.get("caseId").cloned()).filter(|v| !v.is_null()).collect();
             db(Entity::Case, vec![json!({"_id": ids})])
+        }
+        (Some(e @ (Entity::Case | Entity::Alert)), "comments") => {
+            let on = if e == Entity::Case { case::comment::On::Case } else { case::comment::On::Alert };
+            let mut items = Vec::new();
+            for id in ids_of(state, caller, set).await? {
+                items.extend(case::comment::list(state, caller, on, &id).await?.iter().map(super::comment::comment_object));
+            }
+            Set::Mem { items }
+        }
+        (Some(Entity::Case), "pages") => {
+            let mut items = Vec::new();
+            for id in ids_of(state, caller, set).await? {
+                items.extend(case::page::list(state, caller, &id).await?.iter().map(super::comment::page_object));
+            }
+            Set::Mem { items }
         }
         (Some(Entity::Alert), "observables") => {
             let to = MAX_ITEMS;

@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (12, "settings", include_str!("../../../migrations/0012_settings.surql")),
     (13, "stats_snapshot", include_str!("../../../migrations/0013_stats_snapshot.surql")),
     (14, "several_instances", include_str!("../../../migrations/0014_several_instances.surql")),
+    (15, "comments_pages", include_str!("../../../migrations/0015_comments_pages.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -777,6 +777,9 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let current = load_or_404(&store, id).await?;
     let mut tx = Tx::new(caller);
     tx.delete_record(TABLE, TYPE, &current.alert.id, false);
+    // Its comments go with it.
+    let vid = tx.bind(&current.alert.id);
+    tx.push(format!("DELETE comment WHERE org = $org AND parent = {vid}"));
     tx.run(state, &store).await?;
     Ok(())
 }

@@ -6,8 +6,10 @@
 //! a case stamps its end date and closes its open tasks, reopening clears the end date; a
 //! deleted case is read-only.
 
+pub mod comment;
 mod merge;
 pub mod observable;
+pub mod page;
 pub mod task;
 pub mod task_log;
 pub mod stage;
@@ -526,6 +528,8 @@ pub async fn force_delete(state: &AppState, caller: &Caller, id: &str) -> Result
     tx.push(format!("LET $logs = (DELETE task_log WHERE org = $org AND case = {vid} RETURN BEFORE)"));
     tx.push(format!("LET $tasks = (DELETE task WHERE org = $org AND case = {vid} RETURN BEFORE)"));
     tx.push(format!("LET $observables = (DELETE observable WHERE org = $org AND case = {vid} RETURN BEFORE)"));
+    tx.push(format!("DELETE comment WHERE org = $org AND parent = {vid}"));
+    tx.push(format!("DELETE case_page WHERE org = $org AND case = {vid}"));
     tx.audit(
         AuditOperation::Delete,
         TYPE,
