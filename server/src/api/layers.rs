@@ -27,6 +27,8 @@ fn is_upload(req: &Request) -> bool {
         || path == "/api/alert"
         || (path.starts_with("/api/alert/") && !path.contains("/_"))
         || (path.starts_with("/api/case/") && path.contains("/artifact") && !path.contains("/_"))
+        || path == "/api/v1/alert"
+        || (path.starts_with("/api/v1/") && path.ends_with("/observable"))
         || path == "/ui/observables/add"
         || path == "/ui/tasks/logs/add"
 }

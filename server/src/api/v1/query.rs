@@ -47,7 +47,7 @@ fn bad(msg: impl Into<String>) -> Error {
 
 const INITIAL: &[&str] = &[
     "listCase", "listAlert", "listObservable", "listTask", "listLog", "listCaseTemplate", "listUser", "listOrganisation", "listProfile",
-    "listCustomField", "listObservableType", "listJob", "getJob", "listComment", "getComment", "getCase", "getAlert", "getObservable", "getTask", "getLog", "getCaseTemplate", "getUser",
+    "listCustomField", "listObservableType", "listJob", "getJob", "listComment", "getComment", "listProcedure", "getProcedure", "listPattern", "getPattern", "getCase", "getAlert", "getObservable", "getTask", "getLog", "getCaseTemplate", "getUser",
     "getOrganisation", "getProfile", "getCustomField", "getObservableType", "countCase", "countAlert", "countUnreadAlert",
     "countImportedAlert", "countTask", "countCaseObservable", "countAlertObservable", "currentUser", "waitingTasks", "waitingTask", "myTasks",
 ];
@@ -171,6 +171,16 @@ async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Star
         "listLog" => Ok(Start::Set(db(Entity::Log, vec![live_logs()]))),
         "listCaseTemplate" => Ok(Start::Set(db(Entity::CaseTemplate, vec![]))),
         "listJob" => Ok(Start::Set(db(Entity::Job, vec![]))),
+        "listProcedure" => mem(case::procedure::all(state, caller, MAX_ITEMS).await?.iter().map(super::procedure::procedure_object).collect()),
+        "getProcedure" => {
+            let p = found(case::procedure::get(state, caller, &id_param(step)?).await)?;
+            mem(p.iter().map(super::procedure::procedure_object).collect())
+        }
+        "listPattern" => mem(crate::domain::catalog::pattern::list(state).await?.iter().map(super::procedure::pattern_object).collect()),
+        "getPattern" => {
+            let p = found(crate::domain::catalog::pattern::get(state, &id_param(step)?).await)?;
+            mem(p.iter().map(super::procedure::pattern_object).collect())
+        }
         "listComment" => mem(case::comment::all(state, caller, MAX_ITEMS).await?.iter().map(super::comment::comment_object).collect()),
         "getComment" => {
             let c = found(case::comment::get(state, caller, &id_param(step)?).await)?;
@@ -672,7 +682,7 @@ async fn ids_of(state: &AppState, caller: &Caller, set: Set) -> Result<Vec<Strin
     Ok(items.iter().filter_map(|i| i.get("_id").and_then(Value::as_str).map(str::to_string)).collect())
 }
 
-const TRAVERSALS: &[&str] = &["observables", "tasks", "logs", "alerts", "case", "comments", "pages"];
+const TRAVERSALS: &[&str] = &["observables", "tasks", "logs", "alerts", "case", "comments", "pages", "procedures"];
 
 async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind: &Option<&'static str>) -> Result<Set> {
     let (entity, filters) = match &set {
@@ -697,6 +707,14 @@ async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind:
             let mut items = Vec::new();
             for id in ids_of(state, caller, set).await? {
                 items.extend(case::comment::list(state, caller, on, &id).await?.iter().map(super::comment::comment_object));
+            }
+            Set::Mem { items }
+        }
+        (Some(e @ (Entity::Case | Entity::Alert)), "procedures") => {
+            let on = if e == Entity::Case { case::comment::On::Case } else { case::comment::On::Alert };
+            let mut items = Vec::new();
+            for id in ids_of(state, caller, set).await? {
+                items.extend(case::procedure::list(state, caller, on, &id).await?.iter().map(super::procedure::procedure_object));
             }
             Set::Mem { items }
         }

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (13, "stats_snapshot", include_str!("../../../migrations/0013_stats_snapshot.surql")),
     (14, "several_instances", include_str!("../../../migrations/0014_several_instances.surql")),
     (15, "comments_pages", include_str!("../../../migrations/0015_comments_pages.surql")),
+    (16, "attack_patterns", include_str!("../../../migrations/0016_attack_patterns.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -10,6 +10,7 @@ pub mod comment;
 mod merge;
 pub mod observable;
 pub mod page;
+pub mod procedure;
 pub mod task;
 pub mod task_log;
 pub mod stage;
@@ -530,6 +531,7 @@ pub async fn force_delete(state: &AppState, caller: &Caller, id: &str) -> Result
     tx.push(format!("LET $observables = (DELETE observable WHERE org = $org AND case = {vid} RETURN BEFORE)"));
     tx.push(format!("DELETE comment WHERE org = $org AND parent = {vid}"));
     tx.push(format!("DELETE case_page WHERE org = $org AND case = {vid}"));
+    tx.push(format!("DELETE procedure WHERE org = $org AND parent = {vid}"));
     tx.audit(
         AuditOperation::Delete,
         TYPE,

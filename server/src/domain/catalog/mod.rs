@@ -5,6 +5,7 @@
 pub mod custom_field;
 pub mod data_type;
 pub mod metric;
+pub mod pattern;
 
 use std::sync::Arc;
 use std::time::Duration;
