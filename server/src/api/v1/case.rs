@@ -261,7 +261,7 @@ pub async fn case_timeline(State(state): State<AppState>, caller: Caller, Path(i
     let c = case::get(&state, &caller, &id).await?;
     let mut entries = crate::core::audit::flow(&state, &caller, Some(&c.id), 1000).await?;
     entries.reverse();
-    let events: Vec<Value> = entries
+    let mut events: Vec<Value> = entries
         .iter()
         .map(|e| {
             let entity = match e.object_type.as_str() {
@@ -274,5 +274,14 @@ pub async fn case_timeline(State(state): State<AppState>, caller: Caller, Path(i
             json!({"date": e.created_at, "kind": format!("{entity}{op}"), "entity": entity, "entityId": e.object_id, "details": e.details})
         })
         .collect();
+    // Custom events are the analysts' own entries: kind CustomEvent, with their end date.
+    for e in crate::domain::case::event::list(&state, &caller, &c.id).await? {
+        let mut v = json!({"date": e.date, "kind": "CustomEvent", "entity": "CustomEvent", "entityId": e.id, "details": super::extra::event_object(&e)});
+        if let Some(end) = e.end_date {
+            v["endDate"] = json!(end);
+        }
+        events.push(v);
+    }
+    events.sort_by_key(|e| e["date"].as_i64().unwrap_or(0));
     Ok(axum::Json(json!({"events": events})))
 }

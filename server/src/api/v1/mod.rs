@@ -7,6 +7,7 @@ pub mod alert;
 pub mod case;
 pub mod comment;
 pub mod cortex;
+pub mod extra;
 pub mod platform;
 pub mod procedure;
 pub mod query;
@@ -18,5 +19,5 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(case::routes()).merge(alert::routes()).merge(work::routes()).merge(query::routes()).merge(platform::routes()).merge(cortex::routes()).merge(comment::routes()).merge(procedure::routes())
+    OpenApiRouter::new().merge(case::routes()).merge(alert::routes()).merge(work::routes()).merge(query::routes()).merge(platform::routes()).merge(cortex::routes()).merge(comment::routes()).merge(procedure::routes()).merge(extra::routes())
 }

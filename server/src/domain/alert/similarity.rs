@@ -184,3 +184,58 @@ async fn matches_from_database(store: &OrgStore, alert: &Alert, compared: &[usiz
     };
     Ok(Matches { found, live, counts: None })
 }
+
+/// The observables of a case or an alert, as a comparison sees them.
+pub enum Holder {
+    Case(Vec<app::model::Observable>),
+    Alert(Alert),
+}
+
+impl Holder {
+    /// A case (id or number) or an alert, by id.
+    pub async fn find(state: &AppState, caller: &Caller, id: &str) -> Result<Holder> {
+        match crate::domain::case::get(state, caller, id).await {
+            Ok(c) => Ok(Holder::Case(crate::domain::case::observable::list_for_case(state, caller, &c.id).await?)),
+            Err(crate::core::error::Error::NotFound(_)) => Ok(Holder::Alert(crate::domain::alert::get(state, caller, id).await?)),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn keys(&self) -> HashSet<u128> {
+        match self {
+            Holder::Case(list) => list
+                .iter()
+                .filter(|o| !o.ignore_similarity)
+                .filter_map(|o| value_key(&o.data_type, o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str())))
+                .collect(),
+            Holder::Alert(a) => a
+                .observables
+                .iter()
+                .filter(|o| !o.ignore_similarity)
+                .filter_map(|o| value_key(&o.data_type, o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str())))
+                .collect(),
+        }
+    }
+}
+
+/// Which observables of `of` the other holder has too (same type and value, or same file);
+/// `ignoreSimilarity` ones never match. Answers positions in `of`'s list.
+pub fn shared_with(of: &Holder, other: &Holder) -> Vec<usize> {
+    let theirs = other.keys();
+    let key = |dt: &str, d: Option<&str>, a: Option<&str>, ignore: bool| if ignore { None } else { value_key(dt, d, a) };
+    match of {
+        Holder::Case(list) => list
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| key(&o.data_type, o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str()), o.ignore_similarity).is_some_and(|k| theirs.contains(&k)))
+            .map(|(i, _)| i)
+            .collect(),
+        Holder::Alert(a) => a
+            .observables
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| key(&o.data_type, o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str()), o.ignore_similarity).is_some_and(|k| theirs.contains(&k)))
+            .map(|(i, _)| i)
+            .collect(),
+    }
+}

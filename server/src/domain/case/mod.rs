@@ -7,6 +7,7 @@
 //! deleted case is read-only.
 
 pub mod comment;
+pub mod event;
 mod merge;
 pub mod observable;
 pub mod page;
@@ -532,6 +533,7 @@ pub async fn force_delete(state: &AppState, caller: &Caller, id: &str) -> Result
     tx.push(format!("DELETE comment WHERE org = $org AND parent = {vid}"));
     tx.push(format!("DELETE case_page WHERE org = $org AND case = {vid}"));
     tx.push(format!("DELETE procedure WHERE org = $org AND parent = {vid}"));
+    tx.push(format!("DELETE custom_event WHERE org = $org AND case = {vid}"));
     tx.audit(
         AuditOperation::Delete,
         TYPE,
