@@ -62,3 +62,25 @@ def test_case_pages(hive, unique):
     hive.comment.create_in_case(case["_id"], {"message": "bye"})
     hive.case.delete(case["_id"])
     assert hive.comment.find(filters=Eq("message", "bye")) == []
+
+
+def test_page_templates(hive, unique):
+    report = hive.page_template.create({"title": "Incident report", "content": "## Summary\n\n## Impact", "category": "Report", "order": 0})
+    checklist = hive.page_template.create({"title": "Checklist", "content": "- [ ] contained", "category": "Runbook"})
+    assert report["_type"] == "PageTemplate"
+    hive.page_template.update(checklist["_id"], {"content": "- [ ] contained\n- [ ] eradicated"})
+    assert hive.page_template.get(checklist["_id"])["content"].endswith("eradicated")
+    assert {t["title"] for t in hive.page_template.find(filters=Eq("category", "Runbook"))} == {"Checklist"}
+
+    name = f"with-pages-{unique}"
+    ct = hive.case_template.create({"name": name, "tasks": [{"title": "Triage"}]})
+    hive.case_template.link_page_templates(ct["_id"], [report["_id"], checklist["_id"]])
+    assert sorted(t["title"] for t in hive.case_template.find_page_templates(ct["_id"])) == ["Checklist", "Incident report"]
+    # A case from the template starts with those pages.
+    case = hive.case.create({"title": "From a template with pages", "description": "d", "caseTemplate": name})
+    pages = hive.case.find_pages(case["_id"])
+    assert sorted(p["title"] for p in pages) == ["Checklist", "Incident report"]
+    assert [p["content"] for p in pages if p["title"] == "Checklist"] == ["- [ ] contained\n- [ ] eradicated"]
+    # A deleted page template is no longer linked.
+    hive.page_template.delete(checklist["_id"])
+    assert [t["title"] for t in hive.case_template.find_page_templates(ct["_id"])] == ["Incident report"]

@@ -71,3 +71,28 @@ def test_shares_in_a_single_owner_model(hive, unique):
         hive.case.unshare(case["_id"], ["soc"])
     hive.task.unshare(task["_id"], ["acme"])
     hive.observable.unshare(obs["_id"], ["acme"])
+
+
+def test_unlink_alert(hive, unique):
+    alert = hive.alert.create({"type": "s", "source": f"unlink-{unique}", "sourceRef": "1", "title": "t", "description": "d",
+                               "observables": [{"dataType": "ip", "data": "198.18.1.1"}]})
+    case = hive.alert.promote_to_case(alert["_id"])
+    hive.case.unlink_alert(case["_id"], alert["_id"])
+    back = hive.alert.get(alert["_id"])
+    assert "caseId" not in back and back["status"] == "New"
+    assert [o["data"] for o in hive.case.find_observables(case["_id"])] == ["198.18.1.1"]
+    with pytest.raises(TheHiveError) as e:
+        hive.case.unlink_alert(case["_id"], alert["_id"])
+    assert e.value.response.status_code == 400
+
+
+def test_organisation_links_in_a_single_owner_model(admin_hive, unique):
+    a = admin_hive.organisation.create({"name": f"la-{unique}", "description": "a"})
+    b = admin_hive.organisation.create({"name": f"lb-{unique}", "description": "b"})
+    assert admin_hive.organisation.list_links(a["_id"]) == []
+    assert admin_hive.organisation.list_sharing_profiles() == []
+    with pytest.raises(TheHiveError) as e:
+        admin_hive.organisation.link(a["_id"], b["_id"], {"linkType": "default", "otherLinkType": "default"})
+    assert e.value.response.status_code == 400
+    admin_hive.organisation.unlink(a["_id"], b["_id"])
+    admin_hive.organisation.bulk_link(a["_id"], [])

@@ -15,6 +15,7 @@ use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
 use crate::domain::case::comment::{self, Comment, On};
 use crate::domain::case::page::{self, CasePage, PageInput};
+use crate::domain::case::page_template::{self, PageTemplate};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,6 +24,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(update_comment, delete_comment))
         .routes(routes!(create_page))
         .routes(routes!(update_page, delete_page))
+        .routes(routes!(create_page_template))
+        .routes(routes!(update_page_template, delete_page_template))
+        .routes(routes!(link_page_templates))
 }
 
 /// A comment as TheHive 5 shows it: `createdBy`/`createdAt` without the underscore.
@@ -97,5 +101,49 @@ pub async fn update_page(State(state): State<AppState>, caller: Caller, Path((id
 #[utoipa::path(delete, path = "/api/v1/case/{id}/page/{pageId}", tag = "v1", params(("id" = String, Path, description = "Case id or number"), ("pageId" = String, Path, description = "Page id")), responses((status = 204, description = "Removed")))]
 pub async fn delete_page(State(state): State<AppState>, caller: Caller, Path((id, page_id)): Path<(String, String)>) -> Result<impl IntoResponse> {
     page::delete(&state, &caller, &id, &page_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn page_template_object(p: &PageTemplate) -> Value {
+    let mut v = json!({
+        "_id": p.id, "_type": "PageTemplate", "_createdBy": p.created_by, "_createdAt": p.created_at,
+        "title": p.title, "content": p.content, "order": p.order, "category": p.category, "extraData": {},
+    });
+    if let (Some(at), Some(by)) = (p.updated_at, &p.updated_by) {
+        v["_updatedAt"] = json!(at);
+        v["_updatedBy"] = json!(by);
+    }
+    v
+}
+
+#[utoipa::path(post, path = "/api/v1/pageTemplate", tag = "v1", responses((status = 201, description = "The page template")))]
+pub async fn create_page_template(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let input: PageInput = input("pageTemplate", &pick(&body, PAGE_KEYS), PAGE_KEYS)?;
+    let t = page_template::create(&state, &caller, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(page_template_object(&t))))
+}
+
+#[utoipa::path(patch, path = "/api/v1/pageTemplate/{id}", tag = "v1", params(("id" = String, Path, description = "Page template id")), responses((status = 204, description = "Changed")))]
+pub async fn update_page_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let input: PageInput = input("pageTemplate", &pick(&body, PAGE_KEYS), PAGE_KEYS)?;
+    page_template::update(&state, &caller, &id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/pageTemplate/{id}", tag = "v1", params(("id" = String, Path, description = "Page template id")), responses((status = 204, description = "Removed")))]
+pub async fn delete_page_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    page_template::delete(&state, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Link page templates to a case template: `{"pageTemplateIds": [...]}` (replaces the links).
+#[utoipa::path(put, path = "/api/v1/caseTemplate/{id}/pageTemplate/link", tag = "v1", params(("id" = String, Path, description = "Case template id or name")), responses((status = 204, description = "Linked")))]
+pub async fn link_page_templates(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let ids: Vec<String> = body
+        .get("pageTemplateIds")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| Error::attribute("caseTemplate", "pageTemplateIds", "array", "pageTemplateIds: a list of page template ids"))?;
+    page_template::link(&state, &caller, &id, &ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }

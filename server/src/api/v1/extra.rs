@@ -38,6 +38,57 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_share))
         .routes(routes!(task_shares, share_task, unshare_task))
         .routes(routes!(share_observable, unshare_observable))
+        .routes(routes!(unlink_alert))
+        .routes(routes!(organisation_links, bulk_link_organisations))
+        .routes(routes!(link_organisation, unlink_organisation))
+        .routes(routes!(sharing_profiles))
+}
+
+/// Unlink an alert from a case: the alert goes back to triage.
+#[utoipa::path(delete, path = "/api/v1/case/{id}/alert/{alertId}", tag = "v1", params(("id" = String, Path, description = "Case id or number"), ("alertId" = String, Path, description = "Alert id")), responses((status = 204, description = "Unlinked"), (status = 400, description = "Not linked to that case")))]
+pub async fn unlink_alert(State(state): State<AppState>, caller: Caller, Path((id, alert_id)): Path<(String, String)>) -> Result<StatusCode> {
+    alert::unlink_case(&state, &caller, &alert_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Organisation links (TheHive 5's sharing between organisations): none in Waggle's
+/// single-owner model.
+#[utoipa::path(get, path = "/api/v1/organisation/{id}/links", tag = "v1", params(("id" = String, Path, description = "Organisation id or name")), responses((status = 200, description = "[]: organisations are not linked")))]
+pub async fn organisation_links(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    crate::domain::identity::org::get(&state, &caller, &id).await?;
+    Ok(axum::Json(Vec::<Value>::new()))
+}
+
+#[utoipa::path(put, path = "/api/v1/organisation/{id}/links", tag = "v1", params(("id" = String, Path, description = "Organisation id or name")), responses((status = 204, description = "No links (an empty list)"), (status = 400, description = "Organisations are not linked")))]
+pub async fn bulk_link_organisations(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<StatusCode> {
+    caller.require(Permission::ManageOrganisation, "link organisations")?;
+    crate::domain::identity::org::get(&state, &caller, &id).await?;
+    if body.get("links").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) {
+        return Err(not_shared());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(put, path = "/api/v1/organisation/{id}/link/{other}", tag = "v1", params(("id" = String, Path, description = "Organisation"), ("other" = String, Path, description = "The other organisation")), responses((status = 400, description = "Organisations are not linked")))]
+pub async fn link_organisation(State(state): State<AppState>, caller: Caller, Path((id, other)): Path<(String, String)>) -> Result<StatusCode> {
+    caller.require(Permission::ManageOrganisation, "link organisations")?;
+    crate::domain::identity::org::get(&state, &caller, &id).await?;
+    crate::domain::identity::org::get(&state, &caller, &other).await?;
+    Err(not_shared())
+}
+
+#[utoipa::path(delete, path = "/api/v1/organisation/{id}/link/{other}", tag = "v1", params(("id" = String, Path, description = "Organisation"), ("other" = String, Path, description = "The other organisation")), responses((status = 204, description = "Not linked")))]
+pub async fn unlink_organisation(State(state): State<AppState>, caller: Caller, Path((id, other)): Path<(String, String)>) -> Result<StatusCode> {
+    caller.require(Permission::ManageOrganisation, "link organisations")?;
+    crate::domain::identity::org::get(&state, &caller, &id).await?;
+    crate::domain::identity::org::get(&state, &caller, &other).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sharing profiles: none (cases are not shared).
+#[utoipa::path(get, path = "/api/v1/sharingProfile", tag = "v1", responses((status = 200, description = "[]")))]
+pub async fn sharing_profiles(_caller: Caller) -> impl IntoResponse {
+    axum::Json(Vec::<Value>::new())
 }
 
 pub fn event_object(e: &CustomEvent) -> Value {

@@ -47,7 +47,7 @@ fn bad(msg: impl Into<String>) -> Error {
 
 const INITIAL: &[&str] = &[
     "listCase", "listAlert", "listObservable", "listTask", "listLog", "listCaseTemplate", "listUser", "listOrganisation", "listProfile",
-    "listCustomField", "listObservableType", "listJob", "getJob", "listComment", "getComment", "listProcedure", "getProcedure", "listPattern", "getPattern", "getCase", "getAlert", "getObservable", "getTask", "getLog", "getCaseTemplate", "getUser",
+    "listCustomField", "listObservableType", "listJob", "getJob", "listComment", "getComment", "listPageTemplate", "getPageTemplate", "listProcedure", "getProcedure", "listPattern", "getPattern", "getCase", "getAlert", "getObservable", "getTask", "getLog", "getCaseTemplate", "getUser",
     "getOrganisation", "getProfile", "getCustomField", "getObservableType", "countCase", "countAlert", "countUnreadAlert",
     "countImportedAlert", "countTask", "countCaseObservable", "countAlertObservable", "currentUser", "waitingTasks", "waitingTask", "myTasks",
 ];
@@ -180,6 +180,11 @@ async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Star
         "getPattern" => {
             let p = found(crate::domain::catalog::pattern::get(state, &id_param(step)?).await)?;
             mem(p.iter().map(super::procedure::pattern_object).collect())
+        }
+        "listPageTemplate" => mem(case::page_template::list(state, caller).await?.iter().map(super::comment::page_template_object).collect()),
+        "getPageTemplate" => {
+            let t = found(case::page_template::get(state, caller, &id_param(step)?).await)?;
+            mem(t.iter().map(super::comment::page_template_object).collect())
         }
         "listComment" => mem(case::comment::all(state, caller, MAX_ITEMS).await?.iter().map(super::comment::comment_object).collect()),
         "getComment" => {
@@ -682,7 +687,7 @@ async fn ids_of(state: &AppState, caller: &Caller, set: Set) -> Result<Vec<Strin
     Ok(items.iter().filter_map(|i| i.get("_id").and_then(Value::as_str).map(str::to_string)).collect())
 }
 
-const TRAVERSALS: &[&str] = &["observables", "tasks", "logs", "alerts", "case", "comments", "pages", "procedures"];
+const TRAVERSALS: &[&str] = &["observables", "tasks", "logs", "alerts", "case", "comments", "pages", "procedures", "pageTemplates"];
 
 async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind: &Option<&'static str>) -> Result<Set> {
     let (entity, filters) = match &set {
@@ -715,6 +720,14 @@ async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind:
             let mut items = Vec::new();
             for id in ids_of(state, caller, set).await? {
                 items.extend(case::procedure::list(state, caller, on, &id).await?.iter().map(super::procedure::procedure_object));
+            }
+            Set::Mem { items }
+        }
+        (Some(Entity::CaseTemplate), "pageTemplates") => {
+            let store = caller.store(state);
+            let mut items = Vec::new();
+            for id in ids_of(state, caller, set).await? {
+                items.extend(case::page_template::linked(&store, &id).await?.iter().map(super::comment::page_template_object));
             }
             Set::Mem { items }
         }

@@ -770,6 +770,22 @@ pub async fn set_follow(state: &AppState, caller: &Caller, id: &str, follow: boo
     .await
 }
 
+/// Unlink an alert from the case it was imported into or merged with (TheHive 5): it goes
+/// back to triage as New; the case keeps what the alert brought.
+pub async fn unlink_case(state: &AppState, caller: &Caller, alert_id: &str, case_id: &str) -> Result<Alert> {
+    caller.require(Permission::ManageAlert, "change alerts")?;
+    let case = crate::domain::case::get(state, caller, case_id).await?.id;
+    change_with(state, caller, alert_id, |cur| {
+        if cur.alert.case_id.as_deref() != Some(case.as_str()) {
+            return Err(Error::BadRequest(format!("Alert {} is not linked to case {case_id}", cur.alert.id)));
+        }
+        let mut fields = Map::new();
+        fields.insert("case".into(), Value::Null);
+        Ok(Change { fields, status: Some(AlertStatus::unread(false)), ..Default::default() })
+    })
+    .await
+}
+
 /// Remove an alert for good (its case, if any, stays).
 pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     caller.require(Permission::ManageAlert, "delete alerts")?;

@@ -11,6 +11,7 @@ pub mod event;
 mod merge;
 pub mod observable;
 pub mod page;
+pub mod page_template;
 pub mod procedure;
 pub mod task;
 pub mod task_log;
@@ -288,6 +289,9 @@ pub(crate) async fn plan_create(state: &AppState, caller: &Caller, input: NewCas
     }
     for d in &obs_docs {
         observable::push_create(&mut tx, &vid, d);
+    }
+    if let Some(t) = &template {
+        page_template::push_pages(&mut tx, &vid, &page_template::linked(&store, &t.id).await?, &caller.login);
     }
     Ok(PlannedCase { tx, store, id, idx, login: caller.login.clone() })
 }

@@ -1,0 +1,159 @@
+//! Page templates (TheHive 5): pages an organisation writes once and case templates link, so
+//! that every case made from such a template starts with them (a report skeleton, a
+//! checklist).
+//!
+//! Rules: a page template needs a title and a category; changing them needs
+//! `manageCaseTemplate`; a case template links page templates of its organisation only; a case
+//! created from a case template gets a page per linked page template, in the same
+//! transaction.
+
+use app::model::{AuditOperation, Id, Millis, Permission};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::page::PageInput;
+use crate::core::audit::Tx;
+use crate::core::auth::Caller;
+use crate::core::error::{Error, Result};
+use crate::core::state::AppState;
+use crate::core::store::{OrgStore, new_id};
+use crate::{core::validate, vars};
+
+pub const TYPE: &str = "pageTemplate";
+const TABLE: &str = "page_template";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageTemplate {
+    pub id: Id,
+    pub title: String,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub order: i64,
+    pub category: String,
+    pub created_at: Millis,
+    pub created_by: String,
+    #[serde(default)]
+    pub updated_at: Option<Millis>,
+    #[serde(default)]
+    pub updated_by: Option<String>,
+}
+
+fn checked(input: &PageInput) -> Result<Map<String, Value>> {
+    let mut m = Map::new();
+    if let Some(t) = &input.title {
+        m.insert("title".into(), json!(validate::title(TYPE, "title", t, validate::MAX_TITLE)?));
+    }
+    if let Some(c) = &input.content {
+        m.insert("content".into(), json!(validate::text(TYPE, "content", c)?));
+    }
+    if let Some(o) = input.order {
+        m.insert("order".into(), json!(o));
+    }
+    if let Some(c) = &input.category {
+        m.insert("category".into(), json!(validate::title(TYPE, "category", c, validate::MAX_TITLE)?));
+    }
+    Ok(m)
+}
+
+pub async fn create(state: &AppState, caller: &Caller, input: PageInput) -> Result<PageTemplate> {
+    caller.require(Permission::ManageCaseTemplate, "make page templates")?;
+    if input.title.as_deref().is_none_or(|t| t.trim().is_empty()) || input.category.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(Error::attribute(TYPE, "title", "string", "title and category are required"));
+    }
+    let mut tx = Tx::new(caller);
+    let mut doc = checked(&input)?;
+    doc.entry("content").or_insert(json!(""));
+    doc.entry("order").or_insert(json!(0));
+    doc.insert("createdAt".into(), json!(tx.now()));
+    doc.insert("createdBy".into(), json!(caller.login));
+    let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));
+    tx.push(format!("LET $t = (CREATE type::record('page_template', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER)[0]"));
+    tx.audit(AuditOperation::Creation, TYPE, &vid, &vid, &vdoc, None, Some("$t"));
+    let idx = tx.push("$t");
+    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("page template not created")))
+}
+
+pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<PageTemplate>> {
+    let mut r = caller.store(state).query("SELECT * FROM page_template WHERE org = $org ORDER BY category ASC, order ASC, title ASC", vars! {}).await?;
+    r.rows(0)
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<PageTemplate> {
+    caller.store(state).get(TABLE, id).await?.ok_or_else(|| Error::not_found("page template", id))
+}
+
+pub async fn update(state: &AppState, caller: &Caller, id: &str, input: PageInput) -> Result<PageTemplate> {
+    caller.require(Permission::ManageCaseTemplate, "change page templates")?;
+    let current = get(state, caller, id).await?;
+    let mut patch = checked(&input)?;
+    if patch.is_empty() {
+        return Ok(current);
+    }
+    let mut tx = Tx::new(caller);
+    patch.insert("updatedAt".into(), json!(tx.now()));
+    patch.insert("updatedBy".into(), json!(caller.login));
+    let idx = tx.update_record(TABLE, TYPE, id, &Value::Object(patch), false);
+    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::not_found("page template", id))
+}
+
+/// Delete a page template (case templates stop linking it).
+pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
+    caller.require(Permission::ManageCaseTemplate, "delete page templates")?;
+    get(state, caller, id).await?;
+    let mut tx = Tx::new(caller);
+    tx.delete_record(TABLE, TYPE, id, false);
+    let vid = tx.bind(id);
+    tx.push(format!("UPDATE case_template SET pageTemplates -= {vid} WHERE org = $org AND pageTemplates CONTAINS {vid}"));
+    tx.run(state, &caller.store(state)).await?;
+    Ok(())
+}
+
+/// Link page templates to a case template (replacing its links).
+pub async fn link(state: &AppState, caller: &Caller, template_id: &str, ids: &[String]) -> Result<()> {
+    caller.require(Permission::ManageCaseTemplate, "change case templates")?;
+    let t = super::template::get(state, caller, template_id).await?;
+    for id in ids {
+        get(state, caller, id).await?;
+    }
+    let mut tx = Tx::new(caller);
+    tx.update_record("case_template", super::template::TYPE, &t.id, &json!({ "pageTemplates": ids }), false);
+    tx.run(state, &caller.store(state)).await?;
+    Ok(())
+}
+
+/// The page templates a case template links, in their order.
+pub async fn linked(store: &OrgStore, template_id: &str) -> Result<Vec<PageTemplate>> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Links {
+        #[serde(default)]
+        page_templates: Vec<String>,
+    }
+    let ids = match store.get::<Links>("case_template", template_id).await? {
+        Some(l) if !l.page_templates.is_empty() => l.page_templates,
+        _ => return Ok(Vec::new()),
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(t) = store.get::<PageTemplate>(TABLE, id).await? {
+            out.push(t);
+        }
+    }
+    out.sort_by(|a, b| (a.category.as_str(), a.order).cmp(&(b.category.as_str(), b.order)));
+    Ok(out)
+}
+
+/// Plan a page per page template for a case being created (`case_expr` names it).
+pub(crate) fn push_pages(tx: &mut Tx, case_expr: &str, templates: &[PageTemplate], login: &str) {
+    for t in templates {
+        let doc = json!({
+            "title": t.title, "content": t.content, "order": t.order, "category": t.category,
+            "createdAt": tx.now(), "createdBy": login,
+        });
+        let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));
+        tx.push(format!("LET $page = (CREATE type::record('case_page', {vid}) CONTENT object::extend({vdoc}, {{ org: $org, case: {case_expr} }}) RETURN AFTER)[0]"));
+        tx.audit(AuditOperation::Creation, super::page::TYPE, &vid, case_expr, &format!("object::extend({vdoc}, {{ case: {case_expr} }})"), None, Some("$page"));
+    }
+}
