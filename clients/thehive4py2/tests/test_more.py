@@ -96,3 +96,40 @@ def test_organisation_links_in_a_single_owner_model(admin_hive, unique):
     assert e.value.response.status_code == 400
     admin_hive.organisation.unlink(a["_id"], b["_id"])
     admin_hive.organisation.bulk_link(a["_id"], [])
+
+
+def test_attachments_of_cases_alerts_and_the_organisation(hive, unique, tmp_path):
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4 not really " + unique.encode())
+    shot = tmp_path / "screenshot.png"
+    shot.write_bytes(b"\x89PNG fake " + unique.encode())
+    case = hive.case.create({"title": f"files {unique}", "description": "d"})
+    added = hive.case.add_attachment(case["_id"], [str(report), str(shot)])
+    assert sorted(a["name"] for a in added) == ["report.pdf", "screenshot.png"]
+    listed = hive.case.find_attachments(case["_id"])
+    assert len(listed) == 2 and {a["size"] for a in listed} == {report.stat().st_size, shot.stat().st_size}
+    pdf = [a for a in listed if a["name"] == "report.pdf"][0]
+    out = tmp_path / "back.pdf"
+    hive.case.download_attachment(case["_id"], pdf["_id"], str(out))
+    assert out.read_bytes() == report.read_bytes()
+    hive.case.delete_attachment(case["_id"], pdf["_id"])
+    assert [a["name"] for a in hive.case.find_attachments(case["_id"])] == ["screenshot.png"]
+
+    alert = hive.alert.create({"type": "s", "source": f"files-{unique}", "sourceRef": "1", "title": "t", "description": "d"})
+    hive.alert.add_attachment(alert["_id"], [str(shot)])
+    got = hive.alert.find_attachments(alert["_id"])
+    assert [a["name"] for a in got] == ["screenshot.png"]
+    hive.alert.download_attachment(alert["_id"], got[0]["_id"], str(tmp_path / "shot.png"))
+    assert (tmp_path / "shot.png").read_bytes() == shot.read_bytes()
+    hive.alert.delete_attachment(alert["_id"], got[0]["_id"])
+    assert hive.alert.find_attachments(alert["_id"]) == []
+
+    org_files = hive.organisation.add_attachment([str(report)])
+    assert [a["name"] for a in org_files] == ["report.pdf"]
+    me = hive.user.get_current()
+    soc = [o for o in me["organisations"] if o["organisation"] == "soc"][0]["organisationId"]
+    assert "report.pdf" in [a["name"] for a in hive.organisation.find_attachments(soc)]
+    hive.organisation.download_attachment(org_files[0]["_id"], str(tmp_path / "org.pdf"))
+    assert (tmp_path / "org.pdf").read_bytes() == report.read_bytes()
+    hive.organisation.delete_attachment(org_files[0]["_id"])
+    assert "report.pdf" not in [a["name"] for a in hive.organisation.find_attachments(soc)]

@@ -275,6 +275,39 @@ pub async fn read_upload(state: &AppState, mut m: Multipart) -> Result<Upload> {
     Ok(Upload { json, file })
 }
 
+/// Read a multipart upload of several files (TheHive 5's repeated `attachments` parts) and its
+/// data fields; at most `max` files. On an error, the files already stored are discarded.
+pub async fn read_files(state: &AppState, mut m: Multipart, max: usize) -> Result<(Map<String, Value>, Vec<StoredFile>)> {
+    let mut fields = Map::new();
+    let mut files: Vec<StoredFile> = Vec::new();
+    let read = async {
+        while let Some(field) = m.next_field().await.map_err(multipart_error)? {
+            let name = field.name().unwrap_or("").to_string();
+            if name == "_json" {
+                let text = field.text().await.map_err(multipart_error)?;
+                fields.extend(parse_json::<Map<String, Value>>(text.as_bytes())?);
+            } else if field.file_name().is_some() {
+                if files.len() == max {
+                    return Err(Error::BadRequest(format!("At most {max} files at a time")));
+                }
+                files.push(store_field(state, field).await?);
+            } else {
+                let text = field.text().await.map_err(multipart_error)?;
+                fields.insert(name, Value::String(text));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match read {
+        Ok(()) => Ok((fields, files)),
+        Err(e) => {
+            attachment::discard(state, files).await;
+            Err(e)
+        }
+    }
+}
+
 async fn store_field(state: &AppState, field: Field<'_>) -> Result<StoredFile> {
     let name = field.file_name().unwrap_or("attachment").to_string();
     let content_type = field.content_type().map(str::to_string);

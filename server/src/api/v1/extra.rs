@@ -33,7 +33,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(alert_similar_observables))
         .routes(routes!(merge_observables))
         .routes(routes!(download_observable_file))
-        .routes(routes!(download_file))
         .routes(routes!(case_shares, share_case, set_case_shares, unshare_case))
         .routes(routes!(remove_share))
         .routes(routes!(task_shares, share_task, unshare_task))
@@ -178,12 +177,6 @@ pub async fn download_observable_file(State(state): State<AppState>, caller: Cal
 
 fn urlencoding(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
-}
-
-/// Any file of the organisation by id (thehive4py's preferred download).
-#[utoipa::path(get, path = "/api/v1/attachment/{id}/download", tag = "v1", params(("id" = String, Path, description = "Attachment id (SHA-256)")), responses((status = 200, description = "The file")))]
-pub async fn download_file(state: State<AppState>, caller: Caller, id: Path<String>, raw: RawQuery) -> Result<Response> {
-    crate::api::v0::datastore::get_file(state, caller, id, raw).await
 }
 
 fn not_shared() -> Error {

@@ -687,7 +687,7 @@ async fn ids_of(state: &AppState, caller: &Caller, set: Set) -> Result<Vec<Strin
     Ok(items.iter().filter_map(|i| i.get("_id").and_then(Value::as_str).map(str::to_string)).collect())
 }
 
-const TRAVERSALS: &[&str] = &["observables", "tasks", "logs", "alerts", "case", "comments", "pages", "procedures", "pageTemplates"];
+const TRAVERSALS: &[&str] = &["observables", "tasks", "logs", "alerts", "case", "comments", "pages", "procedures", "pageTemplates", "attachments"];
 
 async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind: &Option<&'static str>) -> Result<Set> {
     let (entity, filters) = match &set {
@@ -722,6 +722,18 @@ async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind:
                 items.extend(case::procedure::list(state, caller, on, &id).await?.iter().map(super::procedure::procedure_object));
             }
             Set::Mem { items }
+        }
+        (Some(e @ (Entity::Case | Entity::Alert)), "attachments") => {
+            let holder = if e == Entity::Case { case::file::Holder::Case } else { case::file::Holder::Alert };
+            let mut items = Vec::new();
+            for id in ids_of(state, caller, set).await? {
+                items.extend(case::file::list(state, caller, holder, &id).await?.iter().map(super::files::file_object));
+            }
+            Set::Mem { items }
+        }
+        (None, "attachments") if organisation_set(&set, &caller.org_id) => {
+            let org = caller.org_id.clone();
+            Set::Mem { items: case::file::list(state, caller, case::file::Holder::Organisation, &org).await?.iter().map(super::files::file_object).collect() }
         }
         (Some(Entity::CaseTemplate), "pageTemplates") => {
             let store = caller.store(state);
@@ -760,6 +772,12 @@ async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind:
             return Err(unknown_step(other, &accepted));
         }
     })
+}
+
+/// Whether a set holds just the caller's organisation (`getOrganisation`), whose files
+/// `attachments` lists.
+fn organisation_set(set: &Set, org_id: &str) -> bool {
+    matches!(set, Set::Mem { items } if items.len() == 1 && items[0].get("_type").and_then(Value::as_str) == Some("Organisation") && items[0].get("_id").and_then(Value::as_str) == Some(org_id))
 }
 
 /// `extraData` a page asks for: `total` (the `X-Total` header, set by the caller), and for cases

@@ -797,6 +797,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let vid = tx.bind(&current.alert.id);
     tx.push(format!("DELETE comment WHERE org = $org AND parent = {vid}"));
     tx.push(format!("DELETE procedure WHERE org = $org AND parent = {vid}"));
+    tx.push(format!("DELETE attached_file WHERE org = $org AND parent = {vid}"));
     tx.run(state, &store).await?;
     Ok(())
 }

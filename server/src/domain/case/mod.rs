@@ -8,6 +8,7 @@
 
 pub mod comment;
 pub mod event;
+pub mod file;
 mod merge;
 pub mod observable;
 pub mod page;
@@ -538,6 +539,7 @@ pub async fn force_delete(state: &AppState, caller: &Caller, id: &str) -> Result
     tx.push(format!("DELETE case_page WHERE org = $org AND case = {vid}"));
     tx.push(format!("DELETE procedure WHERE org = $org AND parent = {vid}"));
     tx.push(format!("DELETE custom_event WHERE org = $org AND case = {vid}"));
+    tx.push(format!("DELETE attached_file WHERE org = $org AND parent = {vid}"));
     tx.audit(
         AuditOperation::Delete,
         TYPE,
