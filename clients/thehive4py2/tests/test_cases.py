@@ -68,11 +68,17 @@ def test_custom_fields_on_cases(hive, unique):
     assert field["name"] == ref and field["type"] == "string"
     assert ref in [f["name"] for f in hive.custom_field.list()]
     case = hive.case.create({"title": f"cf {unique}", "description": "d", "customFields": {ref: "Finance"}})
-    assert case["customFields"] == [{"_id": ref, "name": ref, "type": "string", "value": "Finance", "order": 0}]
+    assert [{k: v for k, v in f.items() if k != "_id"} for f in case["customFields"]] == [{"name": ref, "type": "string", "value": "Finance", "order": 0}]
     hive.case.update(case["_id"], {"customFields": [{"name": ref, "value": "Legal"}]})
     assert hive.case.get(case["_id"])["customFields"][0]["value"] == "Legal"
     with pytest.raises(TheHiveError):
         hive.case.update(case["_id"], {"customFields": {ref: 42}})
+    # A value is removed by its _id.
+    hive.case.delete_custom_field(hive.case.get(case["_id"])["customFields"][0]["_id"])
+    assert hive.case.get(case["_id"])["customFields"] == []
+    with pytest.raises(TheHiveError) as e:
+        hive.case.delete_custom_field(f"{case['_id']}~{ref}")
+    assert e.value.response.status_code == 404
 
 
 def test_tasks_and_logs(hive, unique, tmp_path):
@@ -156,3 +162,18 @@ def test_timeline(hive, unique):
     assert kinds[0] == "CaseCreation" and "TaskCreation" in kinds and "TaskUpdate" in kinds
     assert all(isinstance(e["date"], int) and e["entityId"] for e in events)
     assert [e["date"] for e in events] == sorted(e["date"] for e in events)
+
+
+def test_log_attachments(hive, unique, tmp_path):
+    case = hive.case.create({"title": f"log files {unique}", "description": "d"})
+    task = hive.case.create_task(case["_id"], {"title": "Collect"})
+    log = hive.task.create_log(task["_id"], {"message": "Memory dumps attached"})
+    a, b = tmp_path / "mem1.raw", tmp_path / "mem2.raw"
+    a.write_bytes(b"dump one " + unique.encode())
+    b.write_bytes(b"dump two " + unique.encode())
+    hive.task_log.add_attachments(log["_id"], [str(a), str(b)])
+    got = hive.task_log.get(log["_id"])
+    assert sorted(x["name"] for x in got["attachments"]) == ["mem1.raw", "mem2.raw"]
+    first = [x for x in got["attachments"] if x["name"] == "mem1.raw"][0]
+    hive.task_log.delete_attachment(log["_id"], first["_id"])
+    assert [x["name"] for x in hive.task_log.get(log["_id"])["attachments"]] == ["mem2.raw"]

@@ -27,6 +27,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_observable))
         .routes(routes!(case_links))
         .routes(routes!(case_timeline))
+        .routes(routes!(delete_custom_field_value))
+}
+
+/// Remove a custom field's value from a case; the id is the value's `_id` (`<case>~<field>`).
+#[utoipa::path(delete, path = "/api/v1/case/customField/{id}", tag = "v1", params(("id" = String, Path, description = "The value's _id")), responses((status = 204, description = "Removed"), (status = 404, description = "No such value")))]
+pub async fn delete_custom_field_value(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let (case_id, name) = id.split_once('~').ok_or_else(|| Error::not_found("custom field value", &id))?;
+    case::remove_custom_field(&state, &caller, case_id, name).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 const TASK_KEYS: &[&str] = &["title", "group", "description", "owner", "status", "flag", "order", "startDate", "dueDate"];

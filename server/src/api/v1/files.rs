@@ -26,6 +26,33 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_alert_file))
         .routes(routes!(delete_organisation_file))
         .routes(routes!(download_any))
+        .routes(routes!(add_log_files))
+        .routes(routes!(delete_log_file))
+}
+
+/// Attach files to a task log (repeated `attachments` parts); thehive4py ignores the answer.
+#[utoipa::path(post, path = "/api/v1/log/{id}/attachments", tag = "v1", params(("id" = String, Path, description = "Log id")), responses((status = 201, description = "{attachments: [...]}")))]
+pub async fn add_log_files(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, m: Multipart) -> Result<impl IntoResponse> {
+    add(state, caller, Holder::Log, &id, m).await
+}
+
+#[utoipa::path(delete, path = "/api/v1/log/{id}/attachments/{attachmentId}", tag = "v1", params(("id" = String, Path, description = "Log id"), ("attachmentId" = String, Path, description = "Attachment id")), responses((status = 204, description = "Detached")))]
+pub async fn delete_log_file(State(state): State<AppState>, caller: Caller, Path((id, aid)): Path<(String, String)>) -> Result<StatusCode> {
+    file::delete(&state, &caller, Holder::Log, &id, &aid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A log's `attachments`: its own attachment, then the files attached to it since.
+pub async fn with_log_files(state: &AppState, caller: &Caller, mut log: Value) -> Result<Value> {
+    let Some(id) = log.get("_id").and_then(Value::as_str).map(str::to_string) else { return Ok(log) };
+    let files = file::list(state, caller, Holder::Log, &id).await?;
+    if !files.is_empty() {
+        let list = log.get_mut("attachments").and_then(Value::as_array_mut).map(std::mem::take).unwrap_or_default();
+        let mut list = list;
+        list.extend(files.iter().map(file_object));
+        log["attachments"] = Value::Array(list);
+    }
+    Ok(log)
 }
 
 /// An attached file as TheHive 5 shows one: the entity's `_id`, the content's `id` (SHA-256).

@@ -347,7 +347,11 @@ async fn run(state: &AppState, caller: &Caller, set: Set, range: (usize, Option<
                 }
                 Entity::Log => {
                     let p = task_log::search(state, caller, &search).await?;
-                    (p.items.iter().map(shape::log).collect(), p.total)
+                    let mut items = Vec::with_capacity(p.items.len());
+                    for l in &p.items {
+                        items.push(super::files::with_log_files(state, caller, shape::log(l)).await?);
+                    }
+                    (items, p.total)
                 }
                 Entity::CaseTemplate => {
                     let p = template::search(state, caller, &search).await?;

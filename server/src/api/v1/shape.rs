@@ -71,13 +71,19 @@ fn labels(m: &mut Map<String, Value>) {
     }
 }
 
+/// The id v1 gives a custom field value: `<owner id>~<field>` (what
+/// `DELETE /case/customField/{id}` takes back).
+pub fn custom_field_value_id(owner: &str, name: &str) -> String {
+    format!("{owner}~{name}")
+}
+
 /// Custom field values as v1 lists them: `[{_id, name, type, value, order}]`, by order.
-pub fn custom_fields(cf: &CustomFields) -> Value {
+pub fn custom_fields(owner: &str, cf: &CustomFields) -> Value {
     let mut list: Vec<(i64, Value)> = cf
         .iter()
         .map(|(name, v)| {
             let order = v.order.unwrap_or(0);
-            (order, json!({"_id": name, "name": name, "type": v.kind.as_str(), "value": v.value, "order": order}))
+            (order, json!({"_id": custom_field_value_id(owner, name), "name": name, "type": v.kind.as_str(), "value": v.value, "order": order}))
         })
         .collect();
     list.sort_by_key(|(o, _)| *o);
@@ -97,7 +103,7 @@ pub fn case(c: &Case) -> Value {
     if let Some(r) = c.resolution_status {
         m.insert("resolutionStatus".into(), json!(r));
     }
-    m.insert("customFields".into(), custom_fields(&c.custom_fields));
+    m.insert("customFields".into(), custom_fields(&c.id, &c.custom_fields));
     m.insert("newDate".into(), json!(c.created_at));
     if let Some(d) = c.end_date {
         m.insert("closedDate".into(), json!(d));
@@ -117,7 +123,7 @@ pub fn alert(a: &Alert) -> Value {
         m.remove(k);
     }
     m.insert("observableCount".into(), json!(a.observables.len()));
-    m.insert("customFields".into(), custom_fields(&a.custom_fields));
+    m.insert("customFields".into(), custom_fields(&a.id, &a.custom_fields));
     let stage = match a.status.as_str() {
         "Imported" => "Imported",
         "Ignored" => "Closed",
@@ -193,7 +199,7 @@ pub fn log(l: &TaskLog) -> Value {
 
 pub fn case_template(t: &CaseTemplate) -> Value {
     let mut m = base(t, Some("CaseTemplate"));
-    m.insert("customFields".into(), custom_fields(&t.custom_fields));
+    m.insert("customFields".into(), custom_fields(&t.id, &t.custom_fields));
     m.entry("displayName").or_insert_with(|| json!(""));
     if let Some(Value::Array(tasks)) = m.get_mut("tasks") {
         for task in tasks.iter_mut() {

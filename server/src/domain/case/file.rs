@@ -1,8 +1,10 @@
-//! Files attached to a case, an alert or the organisation itself (TheHive 5's attachments: a
-//! report, a screenshot, a policy), besides file observables and log attachments.
+//! Files attached to a case, an alert, a task log or the organisation itself (TheHive 5's
+//! attachments: a report, a screenshot, a policy), besides file observables and a log's own
+//! attachment.
 //!
 //! Rules: attaching to a case needs `manageCase` (the case not deleted), to an alert
-//! `manageAlert`, to the organisation `manageUser` (its administrators); at most
+//! `manageAlert`, to a log `manageTask` (its case not deleted), to the organisation
+//! `manageUser` (its administrators); at most
 //! [`MAX_FILES`] at a time; the same content twice on one holder is kept once; a case or alert
 //! deleted for good takes its list with it (the content stays while anything holds it).
 
@@ -27,6 +29,7 @@ pub const MAX_FILES: usize = 16;
 pub enum Holder {
     Case,
     Alert,
+    Log,
     Organisation,
 }
 
@@ -35,6 +38,7 @@ impl Holder {
         match self {
             Holder::Case => "case",
             Holder::Alert => "alert",
+            Holder::Log => "log",
             Holder::Organisation => "organisation",
         }
     }
@@ -43,6 +47,7 @@ impl Holder {
         match self {
             Holder::Case => Permission::ManageCase,
             Holder::Alert => Permission::ManageAlert,
+            Holder::Log => Permission::ManageTask,
             Holder::Organisation => Permission::ManageUser,
         }
     }
@@ -59,8 +64,21 @@ pub struct AttachedFile {
     pub created_by: String,
 }
 
-/// The record holding the files (a case by id or number, an alert, the caller's
-/// organisation), checked visible (and writable for a case when `write`).
+/// The record holding the files (a case by id or number, an alert, a log, the caller's
+/// organisation), checked visible (and writable for a case when `write`), and the record the
+/// audit trail files them under (a log's case).
+async fn parent_and_root(state: &AppState, caller: &Caller, holder: Holder, id: &str, write: bool) -> Result<(Id, Id)> {
+    if holder == Holder::Log {
+        let l = super::task_log::get(state, caller, id).await?;
+        if write {
+            crate::domain::case::writable(&caller.store(state), &l.case_id).await?;
+        }
+        return Ok((l.id, l.case_id));
+    }
+    let p = parent(state, caller, holder, id, write).await?;
+    Ok((p.clone(), p))
+}
+
 async fn parent(state: &AppState, caller: &Caller, holder: Holder, id: &str, write: bool) -> Result<Id> {
     Ok(match holder {
         Holder::Case => {
@@ -71,6 +89,13 @@ async fn parent(state: &AppState, caller: &Caller, holder: Holder, id: &str, wri
             c.id
         }
         Holder::Alert => crate::domain::alert::get(state, caller, id).await?.id,
+        Holder::Log => {
+            let l = super::task_log::get(state, caller, id).await?;
+            if write {
+                crate::domain::case::writable(&caller.store(state), &l.case_id).await?;
+            }
+            l.id
+        }
         Holder::Organisation => caller.org_id.clone(),
     })
 }
@@ -89,7 +114,7 @@ async fn add_with(state: &AppState, caller: &Caller, holder: Holder, id: &str, f
     if files.is_empty() || files.len() > MAX_FILES {
         return Err(Error::attribute(TYPE, "attachments", "file", format!("1 to {MAX_FILES} files")));
     }
-    let parent = parent(state, caller, holder, id, true).await?;
+    let (parent, root) = parent_and_root(state, caller, holder, id, true).await?;
     let existing: Vec<String> = list_of(state, caller, &parent).await?.into_iter().map(|f| f.attachment.id).collect();
     let mut tx = Tx::new(caller);
     let mut idxs = Vec::new();
@@ -101,7 +126,7 @@ async fn add_with(state: &AppState, caller: &Caller, holder: Holder, id: &str, f
         }
         seen.push(f.attachment().id.clone());
         let doc = json!({
-            "parent": parent, "parentType": holder.as_str(), "case": parent, "attachment": f.attachment(),
+            "parent": parent, "parentType": holder.as_str(), "case": root, "attachment": f.attachment(),
             "createdAt": tx.now(), "createdBy": caller.login,
         });
         let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));

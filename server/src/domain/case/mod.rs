@@ -456,6 +456,30 @@ fn given_tags(field: &str, tags: &[String]) -> Result<Vec<String>> {
 /// nothing: an unknown case (or one of another organisation), or a deleted one, fails the whole
 /// call and nothing changes. Cases whose tags would not change are left alone (no audit entry).
 /// Returns the cases changed.
+/// Remove a custom field's value from a case (a mandatory field keeps its value).
+pub async fn remove_custom_field(state: &AppState, caller: &Caller, id: &str, reference: &str) -> Result<Case> {
+    caller.require(Permission::ManageCase, "change cases")?;
+    let store = caller.store(state);
+    let current = writable(&store, &get(state, caller, id).await?.id).await?;
+    if !current.custom_fields.contains_key(reference) {
+        return Err(Error::NotFound(format!("Case #{} has no custom field {reference}", current.case_id)));
+    }
+    let defs = state.service::<crate::domain::catalog::Catalog>().custom_fields(&store).await?;
+    if defs.iter().any(|d| d.reference == reference && d.mandatory) {
+        return Err(Error::attribute(TYPE, "customFields", "object", format!("{reference} is mandatory: change its value instead")));
+    }
+    let mut fields = current.custom_fields.clone();
+    fields.remove(reference);
+    let mut tx = Tx::new(caller);
+    let (vid, vcf, vname) = (tx.bind(&current.id), tx.bind(&fields), tx.bind(reference));
+    tx.push(format!(
+        "LET $u = (UPDATE type::record('case', {vid}) SET customFields = {vcf}, updatedAt = $now, updatedBy = $login WHERE org = $org RETURN AFTER)[0]"
+    ));
+    tx.audit(AuditOperation::Update, TYPE, &vid, &vid, &format!("{{ customFields: {vcf}, removed: {vname} }}"), None, Some("$u"));
+    let idx = tx.push("$u");
+    tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::not_found("case", id))
+}
+
 pub async fn change_tags(state: &AppState, caller: &Caller, ids: &[String], add: &[String], remove: &[String]) -> Result<Vec<Case>> {
     caller.require(Permission::ManageCase, "change cases")?;
     if ids.is_empty() {
@@ -539,7 +563,7 @@ pub async fn force_delete(state: &AppState, caller: &Caller, id: &str) -> Result
     tx.push(format!("DELETE case_page WHERE org = $org AND case = {vid}"));
     tx.push(format!("DELETE procedure WHERE org = $org AND parent = {vid}"));
     tx.push(format!("DELETE custom_event WHERE org = $org AND case = {vid}"));
-    tx.push(format!("DELETE attached_file WHERE org = $org AND parent = {vid}"));
+    tx.push(format!("DELETE attached_file WHERE org = $org AND (parent = {vid} OR case = {vid})"));
     tx.audit(
         AuditOperation::Delete,
         TYPE,
