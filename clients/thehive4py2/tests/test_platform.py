@@ -115,3 +115,26 @@ def test_v1_and_v0_see_the_same_objects(hive, v0, unique):
     r = v0.post(f"{URL}/api/case/{case['_id']}/artifact", json={"dataType": "domain", "data": f"{unique}.v0.example"})
     assert r.status_code == 201, r.text
     assert [o["data"] for o in hive.case.find_observables(case["_id"])] == [f"{unique}.v0.example"]
+
+
+def test_apply_case_template(hive, unique):
+    name = f"apply-{unique}"
+    hive.case_template.create({"name": name, "titlePrefix": "[RANSOM]", "severity": 4, "tags": ["ransomware"], "tlp": 3,
+                               "tasks": [{"title": "Isolate"}, {"title": "Restore"}]})
+    page = hive.page_template.create({"title": "Ransom note", "content": "Paste it here", "category": "Evidence"})
+    cases = [hive.case.create({"title": f"Encrypted share {i}", "description": "d", "tags": ["fs"]}) for i in range(2)]
+    hive.case.apply_case_template({"ids": [c["_id"] for c in cases], "caseTemplate": name, "updateTitlePrefix": True, "updateSeverity": True,
+                                   "updateTags": True, "importTasks": ["Isolate"], "importPages": [page["_id"]]})
+    for c in cases:
+        got = hive.case.get(c["_id"])
+        assert got["title"].startswith("[RANSOM] Encrypted share") and got["severity"] == 4 and set(got["tags"]) == {"fs", "ransomware"}
+        assert got["tlp"] == 2  # not asked for
+        assert [t["title"] for t in hive.case.find_tasks(c["_id"])] == ["Isolate"]
+        assert [p["title"] for p in hive.case.find_pages(c["_id"])] == ["Ransom note"]
+    # Applying again adds neither the prefix nor the task twice.
+    hive.case.apply_case_template({"ids": [cases[0]["_id"]], "caseTemplate": name, "updateTitlePrefix": True, "importTasks": ["Isolate"]})
+    assert hive.case.get(cases[0]["_id"])["title"].count("[RANSOM]") == 1
+    assert len(hive.case.find_tasks(cases[0]["_id"])) == 1
+    with pytest.raises(TheHiveError) as e:
+        hive.case.apply_case_template({"ids": [cases[0]["_id"]], "caseTemplate": name, "importTasks": ["No such task"]})
+    assert e.value.response.status_code == 400

@@ -28,6 +28,32 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(case_links))
         .routes(routes!(case_timeline))
         .routes(routes!(delete_custom_field_value))
+        .routes(routes!(apply_case_template))
+}
+
+/// Apply a case template to cases: `{ids, caseTemplate, updateTitlePrefix?, updateDescription?,
+/// updateTags?, updateSeverity?, updateFlag?, updateTlp?, updatePap?, updateCustomFields?,
+/// importTasks?: [task titles], importPages?: [page template ids]}`.
+#[utoipa::path(post, path = "/api/v1/case/_bulk/caseTemplate", tag = "v1", responses((status = 204, description = "Applied")))]
+pub async fn apply_case_template(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    let ids = crate::api::v0::case::bulk_ids(&mut body)?;
+    let template = crate::api::support::opt_string("case", &body, "caseTemplate")?.ok_or_else(|| Error::attribute("case", "caseTemplate", "string", "caseTemplate is required"))?;
+    let flag = |k: &str| body.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let list = |k: &str| -> Vec<String> { body.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default() };
+    let what = crate::domain::case::template::Apply {
+        title_prefix: flag("updateTitlePrefix"),
+        description: flag("updateDescription"),
+        tags: flag("updateTags"),
+        severity: flag("updateSeverity"),
+        flag: flag("updateFlag"),
+        tlp: flag("updateTlp"),
+        pap: flag("updatePap"),
+        custom_fields: flag("updateCustomFields"),
+        tasks: list("importTasks"),
+        pages: list("importPages"),
+    };
+    crate::domain::case::template::apply(&state, &caller, &template, &ids, what).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Remove a custom field's value from a case; the id is the value's `_id` (`<case>~<field>`).

@@ -327,3 +327,90 @@ mod tests {
         assert_eq!(back.tasks.unwrap().len(), 1);
     }
 }
+
+/// What applying a case template to existing cases changes (TheHive 5's
+/// `POST /case/_bulk/caseTemplate`): each `update*` takes that field from the template;
+/// `tasks` names the template's tasks to add (by title), `pages` the page templates to add
+/// (by id).
+#[derive(Debug, Clone, Default)]
+pub struct Apply {
+    pub title_prefix: bool,
+    pub description: bool,
+    pub tags: bool,
+    pub severity: bool,
+    pub flag: bool,
+    pub tlp: bool,
+    pub pap: bool,
+    pub custom_fields: bool,
+    pub tasks: Vec<String>,
+    pub pages: Vec<String>,
+}
+
+/// Apply a case template to cases. A title already carrying the prefix keeps it once; tags
+/// are added to the case's; a task whose title the case already has is not added twice.
+pub async fn apply(state: &AppState, caller: &Caller, template: &str, ids: &[String], what: Apply) -> Result<()> {
+    caller.require(Permission::ManageCase, "apply case templates")?;
+    let t = get(state, caller, template).await?;
+    for name in &what.tasks {
+        if !t.tasks.iter().any(|x| &x.title == name) {
+            return Err(Error::attribute(TYPE, "importTasks", "array", format!("the template has no task {name}")));
+        }
+    }
+    let mut pages = Vec::new();
+    for id in &what.pages {
+        pages.push(super::page_template::get(state, caller, id).await?);
+    }
+    for id in ids {
+        let case = super::get(state, caller, id).await?;
+        let mut patch = app::model::CasePatch::default();
+        if let Some(prefix) = t.title_prefix.as_deref().map(str::trim).filter(|p| what.title_prefix && !p.is_empty()) {
+            if !case.title.starts_with(prefix) {
+                patch.title = Some(format!("{prefix} {}", case.title));
+            }
+        }
+        if what.description {
+            patch.description = t.description.clone().filter(|d| !d.trim().is_empty());
+        }
+        if what.tags && !t.tags.is_empty() {
+            let mut tags = case.tags.clone();
+            tags.extend(t.tags.iter().filter(|x| !case.tags.contains(x)).cloned());
+            patch.tags = Some(tags);
+        }
+        if what.severity {
+            patch.severity = t.severity;
+        }
+        if what.flag {
+            patch.flag = Some(t.flag);
+        }
+        if what.tlp {
+            patch.tlp = t.tlp;
+        }
+        if what.pap {
+            patch.pap = t.pap;
+        }
+        if what.custom_fields && !t.custom_fields.is_empty() {
+            patch.custom_fields = Some(t.custom_fields.iter().filter(|(k, _)| !case.custom_fields.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect());
+        }
+        if !patch.is_empty() {
+            super::update(state, caller, &case.id, patch).await?;
+        }
+        let existing: Vec<String> = super::task::list_for_case(state, caller, &case.id).await?.into_iter().map(|x| x.title).collect();
+        for tt in t.tasks.iter().filter(|x| what.tasks.contains(&x.title) && !existing.contains(&x.title)) {
+            let task = app::model::NewTask {
+                title: tt.title.clone(),
+                group: tt.group.clone(),
+                description: tt.description.clone(),
+                owner: tt.owner.clone(),
+                order: Some(tt.order),
+                flag: Some(tt.flag),
+                ..Default::default()
+            };
+            super::task::create(state, caller, &case.id, task).await?;
+        }
+        for p in &pages {
+            let input = super::page::PageInput { title: Some(p.title.clone()), content: Some(p.content.clone()), order: Some(p.order), category: Some(p.category.clone()) };
+            super::page::create(state, caller, &case.id, input).await?;
+        }
+    }
+    Ok(())
+}
