@@ -177,3 +177,24 @@ def test_log_attachments(hive, unique, tmp_path):
     first = [x for x in got["attachments"] if x["name"] == "mem1.raw"][0]
     hive.task_log.delete_attachment(log["_id"], first["_id"])
     assert [x["name"] for x in hive.task_log.get(log["_id"])["attachments"]] == ["mem2.raw"]
+
+
+def test_declared_links(hive, unique):
+    a = hive.case.create({"title": f"link a {unique}", "description": "d"})
+    b = hive.case.create({"title": f"link b {unique}", "description": "d"})
+    hive.case.link_case(a["_id"], {"type": "related", "caseId": b["_id"]})
+    hive.case.link_url(a["_id"], {"type": "ticket", "url": "https://tickets.example/INC-42"})
+    linked = hive.case.get_linked_cases(a["_id"])
+    assert [(c["_id"], c["linkType"], c["linksCount"]) for c in linked] == [(b["_id"], "related", 0)]
+    assert hive.case.get(a["_id"])["externalLinks"] == [{"type": "ticket", "url": "https://tickets.example/INC-42"}]
+    assert {"related", "ticket"} <= set(hive.case.get_link_types())
+    with pytest.raises(TheHiveError) as e:
+        hive.case.link_url(a["_id"], {"type": "ticket", "url": "javascript:alert(1)"})
+    assert e.value.response.status_code == 400
+    with pytest.raises(TheHiveError) as e:
+        hive.case.link_case(a["_id"], {"type": "related", "caseId": a["_id"]})
+    assert e.value.response.status_code == 400
+    hive.case.delete_case_link(a["_id"], {"type": "related", "caseId": b["_id"]})
+    hive.case.delete_url_link(a["_id"], {"type": "ticket", "url": "https://tickets.example/INC-42"})
+    assert hive.case.get_linked_cases(a["_id"]) == []
+    assert "externalLinks" not in hive.case.get(a["_id"])

@@ -29,6 +29,39 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(case_timeline))
         .routes(routes!(delete_custom_field_value))
         .routes(routes!(apply_case_template))
+        .routes(routes!(link_types))
+        .routes(routes!(change_link))
+}
+
+/// The link types the organisation uses.
+#[utoipa::path(get, path = "/api/v1/case/link/types", tag = "v1", responses((status = 200, description = "Link types")))]
+pub async fn link_types(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse> {
+    Ok(axum::Json(crate::domain::case::link::types(&state, &caller).await?))
+}
+
+/// Declare or remove a link: `/link/case/add|remove` `{type, caseId}`, `/link/external/add|remove`
+/// `{type, url}`.
+#[utoipa::path(post, path = "/api/v1/case/{id}/link/{kind}/{action}", tag = "v1", params(("id" = String, Path, description = "Case id or number"), ("kind" = String, Path, description = "case or external"), ("action" = String, Path, description = "add or remove")), responses((status = 204, description = "Done")))]
+pub async fn change_link(State(state): State<AppState>, caller: Caller, Path((id, kind, action)): Path<(String, String, String)>, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
+    use crate::domain::case::link::{self, Target};
+    let text = |k: &str| crate::api::support::opt_string("caseLink", &body, k).and_then(|v| v.ok_or_else(|| Error::attribute("caseLink", k, "string", format!("{k} is required"))));
+    let link_type = text("type")?;
+    let target = match kind.as_str() {
+        "case" => Target::Case(match body.get("caseId") {
+            Some(Value::Number(n)) => n.to_string(),
+            _ => text("caseId")?,
+        }),
+        "external" => Target::Url(text("url")?),
+        other => return Err(Error::NotFound(format!("Unknown link kind {other} (case or external)"))),
+    };
+    match action.as_str() {
+        "add" => {
+            link::add(&state, &caller, &id, &link_type, target).await?;
+        }
+        "remove" => link::remove(&state, &caller, &id, &link_type, target).await?,
+        other => return Err(Error::NotFound(format!("Unknown link action {other} (add or remove)"))),
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Apply a case template to cases: `{ids, caseTemplate, updateTitlePrefix?, updateDescription?,
@@ -163,7 +196,18 @@ async fn case_patch(state: &AppState, caller: &Caller, body: &Map<String, Value>
 #[utoipa::path(get, path = "/api/v1/case/{id}", tag = "v1", params(("id" = String, Path, description = "Case id or number")), responses((status = 200, description = "The case"), (status = 404, description = "Unknown case")))]
 pub async fn get_case(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
     let c = case::get(&state, &caller, &id).await?;
-    Ok(axum::Json(shape::case(&c)))
+    let mut v = shape::case(&c);
+    // The external pages linked by hand (cases linked by hand are in /links).
+    let external: Vec<Value> = crate::domain::case::link::list(&state, &caller, &c.id)
+        .await?
+        .into_iter()
+        .filter(|l| l.kind == "external")
+        .map(|l| json!({"type": l.link_type, "url": l.target}))
+        .collect();
+    if !external.is_empty() {
+        v["externalLinks"] = Value::Array(external);
+    }
+    Ok(axum::Json(v))
 }
 
 /// Change a case: TheHive 5's statuses (`New`, `InProgress`, `TruePositive`...) or 4's.
@@ -272,7 +316,7 @@ pub async fn create_observable(State(state): State<AppState>, caller: Caller, Pa
 #[utoipa::path(get, path = "/api/v1/case/{id}/links", tag = "v1", params(("id" = String, Path, description = "Case id or number")), responses((status = 200, description = "Linked cases")))]
 pub async fn case_links(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
     let links = case::links(&state, &caller, &id).await?;
-    let list: Vec<Value> = links
+    let mut list: Vec<Value> = links
         .iter()
         .map(|l| {
             let mut v = shape::case(&l.case);
@@ -281,6 +325,22 @@ pub async fn case_links(State(state): State<AppState>, caller: Caller, Path(id):
             v
         })
         .collect();
+    // Cases linked by hand come too, with their link type (and no shared observable if none).
+    let this = case::get(&state, &caller, &id).await?;
+    for l in crate::domain::case::link::list(&state, &caller, &this.id).await?.into_iter().filter(|l| l.kind == "case") {
+        match list.iter_mut().find(|v| v["_id"] == json!(l.target)) {
+            Some(v) => v["linkType"] = json!(l.link_type),
+            None => {
+                if let Ok(other) = case::get(&state, &caller, &l.target).await {
+                    let mut v = shape::case(&other);
+                    v["linkedWith"] = json!([]);
+                    v["linksCount"] = json!(0);
+                    v["linkType"] = json!(l.link_type);
+                    list.push(v);
+                }
+            }
+        }
+    }
     Ok(axum::Json(list))
 }
 

@@ -9,6 +9,7 @@
 pub mod comment;
 pub mod event;
 pub mod file;
+pub mod link;
 mod merge;
 pub mod observable;
 pub mod page;
@@ -563,6 +564,7 @@ pub async fn force_delete(state: &AppState, caller: &Caller, id: &str) -> Result
     tx.push(format!("DELETE case_page WHERE org = $org AND case = {vid}"));
     tx.push(format!("DELETE procedure WHERE org = $org AND parent = {vid}"));
     tx.push(format!("DELETE custom_event WHERE org = $org AND case = {vid}"));
+    tx.push(format!("DELETE case_link WHERE org = $org AND (case = {vid} OR target = {vid})"));
     tx.push(format!("DELETE attached_file WHERE org = $org AND (parent = {vid} OR case = {vid})"));
     tx.audit(
         AuditOperation::Delete,
