@@ -198,3 +198,16 @@ def test_declared_links(hive, unique):
     hive.case.delete_url_link(a["_id"], {"type": "ticket", "url": "https://tickets.example/INC-42"})
     assert hive.case.get_linked_cases(a["_id"]) == []
     assert "externalLinks" not in hive.case.get(a["_id"])
+
+
+def test_task_action_required(hive, unique):
+    case = hive.case.create({"title": f"actions {unique}", "description": "d"})
+    task = hive.case.create_task(case["_id"], {"title": "Patch the VPN"})
+    assert hive.task.get_required_actions(task["_id"]) == {"soc": False}
+    hive.task.set_as_required(task["_id"], "soc")
+    assert hive.task.get_required_actions(task["_id"]) == {"soc": True}
+    hive.task.set_as_done(task["_id"], "soc")
+    assert hive.task.get_required_actions(task["_id"]) == {"soc": False}
+    with pytest.raises(TheHiveError) as e:
+        hive.task.set_as_required(task["_id"], "acme")
+    assert e.value.response.status_code == 400

@@ -24,6 +24,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(bulk_update_tasks))
         .routes(routes!(get_task, update_task, delete_task))
         .routes(routes!(create_log))
+        .routes(routes!(action_required))
+        .routes(routes!(set_action_required))
+        .routes(routes!(set_action_done))
         .routes(routes!(update_log, delete_log))
         .routes(routes!(bulk_update_observables))
         .routes(routes!(get_observable, update_observable, delete_observable))
@@ -43,6 +46,25 @@ fn task_patch(body: &Map<String, Value>) -> Result<TaskPatch> {
         None => {}
     }
     input("task", &m, TASK_UPDATE)
+}
+
+/// `{"<organisation>": bool}`: whether the task asks the organisation for an action.
+#[utoipa::path(get, path = "/api/v1/task/{id}/actionRequired", tag = "v1", params(("id" = String, Path, description = "Task id")), responses((status = 200, description = "{organisation: bool}")))]
+pub async fn action_required(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+    let (org, required) = task::action_required(&state, &caller, &id).await?;
+    Ok(axum::Json(serde_json::json!({ org: required })))
+}
+
+#[utoipa::path(put, path = "/api/v1/task/{id}/actionRequired/{org}", tag = "v1", params(("id" = String, Path, description = "Task id"), ("org" = String, Path, description = "Organisation")), responses((status = 204, description = "Asked")))]
+pub async fn set_action_required(State(state): State<AppState>, caller: Caller, Path((id, org)): Path<(String, String)>) -> Result<impl IntoResponse> {
+    task::set_action_required(&state, &caller, &id, &org, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(put, path = "/api/v1/task/{id}/actionDone/{org}", tag = "v1", params(("id" = String, Path, description = "Task id"), ("org" = String, Path, description = "Organisation")), responses((status = 204, description = "Done")))]
+pub async fn set_action_done(State(state): State<AppState>, caller: Caller, Path((id, org)): Path<(String, String)>) -> Result<impl IntoResponse> {
+    task::set_action_required(&state, &caller, &id, &org, false).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/task/{id}", tag = "v1", params(("id" = String, Path, description = "Task id")), responses((status = 200, description = "The task")))]

@@ -268,3 +268,35 @@ pub(crate) fn push_start(tx: &mut Tx, caller: &Caller, task: &Task) {
 pub fn of_case(case_id: &str) -> Filter {
     Filter::ParentId(Entity::Case, case_id.to_string())
 }
+
+/// Whether the task asks the organisation for an action (TheHive's `actionRequired`): an
+/// organisation's analysts set it and mark it done. Waggle's cases belong to one
+/// organisation, so the map has that one organisation.
+pub async fn action_required(state: &AppState, caller: &Caller, id: &str) -> Result<(String, bool)> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Flag {
+        #[serde(default)]
+        action_required: bool,
+    }
+    let store = caller.store(state);
+    get_in(&store, id).await?.ok_or_else(|| Error::not_found("task", id))?;
+    let flag: Option<Flag> = store.get(TABLE, id).await?;
+    Ok((caller.org_name.clone(), flag.is_some_and(|f| f.action_required)))
+}
+
+/// Ask the organisation (`org`: its name or id, the caller's) for an action on the task, or
+/// mark it done.
+pub async fn set_action_required(state: &AppState, caller: &Caller, id: &str, org: &str, required: bool) -> Result<()> {
+    caller.require(Permission::ManageTask, "change tasks")?;
+    if org != caller.org_name && org != caller.org_id {
+        return Err(Error::BadRequest(format!("Task actions are asked of the organisation owning the case ({}), not {org}", caller.org_name)));
+    }
+    let store = caller.store(state);
+    let current = get_in(&store, id).await?.ok_or_else(|| Error::not_found("task", id))?;
+    crate::domain::case::writable(&store, &current.case_id).await?;
+    let mut tx = Tx::new(caller);
+    tx.update_record(TABLE, TYPE, id, &json!({ "actionRequired": required, "updatedAt": tx.now(), "updatedBy": caller.login }), true);
+    tx.run(state, &store).await?;
+    Ok(())
+}
