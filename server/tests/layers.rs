@@ -7,7 +7,7 @@
 //! - `core` never imports `domain` or `api`; `domain` never imports `api`.
 //! - Between domain areas one direction only, in [`DOMAIN_ORDER`] (an area uses the ones after
 //!   it); cycles only inside one area's folder.
-//! - The dialects in `api` (`v0`, `cortex`, `ui`) do not use each other: what they share is at
+//! - The dialects in `api` (`v0`, `v1`, `cortex`, `ui`) do not use each other: what they share is at
 //!   `api`'s top level (`api::support`, `api::json`, `api::error`).
 //! - The server never imports the UI (`app::ui`): only `app::model`, `app::api` and the pure
 //!   modules of `app`.
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use syn::visit::Visit;
 
 /// The domain areas, top to bottom: an area may use only those after it.
-const DOMAIN_ORDER: &[&str] = &["platform", "dashboard", "analysis", "alert", "case", "catalog", "identity"];
+const DOMAIN_ORDER: &[&str] = &["platform", "dashboard", "analysis", "collab", "alert", "case", "catalog", "identity"];
 
 /// Where a module sits.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 
 pub mod assets;
 pub mod cortex;
+pub mod download;
 pub mod error;
 pub mod json;
 pub mod layers;

@@ -388,3 +388,50 @@ mod tests {
         assert!(s.contains("filename*=UTF-8''rapport%20%22final%22%20%C3%A9.pdf"), "{s}");
     }
 }
+
+/// The `ids` of a bulk request (removed from the body).
+pub fn bulk_ids(body: &mut Map<String, Value>) -> Result<Vec<String>> {
+    let ids = body.remove("ids").ok_or_else(|| Error::attribute("bulk", "ids", "array", "ids is required"))?;
+    let ids: Vec<String> = serde_json::from_value(ids).map_err(|_| Error::attribute("bulk", "ids", "array", "ids must be a list of ids"))?;
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(Error::attribute("bulk", "ids", "array", "1 to 1000 ids"));
+    }
+    Ok(ids)
+}
+
+/// The profile a body asks for: `profile` (TheHive 4) or `roles` (TheHive 3).
+pub fn profile_of(body: &Map<String, Value>) -> Result<Option<app::model::Profile>> {
+    use app::model::Profile;
+    if let Some(p) = opt_string("user", body, "profile")? {
+        return Profile::parse(&p)
+            .map(Some)
+            .ok_or_else(|| Error::attribute("user", "profile", "string", format!("Unknown profile {p}")));
+    }
+    match body.get("roles") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(a)) => {
+            let roles: Vec<String> = a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect();
+            if roles.len() != a.len() {
+                return Err(Error::attribute("user", "roles", "array", "roles must be strings"));
+            }
+            Profile::from_v0_roles(&roles)
+                .map(Some)
+                .ok_or_else(|| Error::attribute("user", "roles", "array", "roles must include read, write, alert or admin"))
+        }
+        Some(_) => Err(Error::attribute("user", "roles", "array", "roles must be a list")),
+    }
+}
+
+/// A job as TheHive 3 stored it (`case_artifact_job`), with its report when given.
+pub fn job_object(j: &app::model::Job, report: Option<&app::model::JobReport>) -> Value {
+    let mut v = object(j, crate::domain::analysis::job::TYPE);
+    if let Value::Object(m) = &mut v {
+        m.insert("artifactId".into(), json!(j.observable));
+        m.insert("cortexJobId".into(), json!(j.id));
+        m.insert("analyzerId".into(), json!(j.analyzer_name));
+        if let Some(r) = report {
+            m.insert("report".into(), serde_json::to_value(r).unwrap_or(Value::Null));
+        }
+    }
+    v
+}

@@ -5,15 +5,20 @@
 //! 2. [`dashboard`]: dashboards, their widgets' statistics, PNG rendering.
 //! 3. [`analysis`]: the analysis engine: analyzer definitions, the analyzers organisations
 //!    enable, jobs (queue, quotas, cache, runs) and their reports on observables.
-//! 4. [`alert`]: alerts, their ingestion queue, import into cases, similarity.
-//! 5. [`case`]: cases, merge, tasks, task logs, observables, case templates.
-//! 6. [`catalog`]: an organisation's custom fields, observable data types and metrics.
-//! 7. [`identity`]: organisations, users and their memberships, UI preferences.
+//! 4. [`collab`]: what analysts add to cases and alerts alike: comments, ATT&CK procedures,
+//!    attached files.
+//! 5. [`alert`]: alerts, their ingestion queue, import into cases, similarity.
+//! 6. [`case`]: cases, merge, tasks, task logs, observables, case templates, TheHive 5's
+//!    statuses, pages and page templates, timeline events, declared links.
+//! 7. [`catalog`]: an organisation's custom fields, observable data types, metrics and the
+//!    MITRE ATT&CK catalogue.
+//! 8. [`identity`]: organisations, users and their memberships, UI preferences.
 
 pub mod alert;
 pub mod analysis;
 pub mod case;
 pub mod catalog;
+pub mod collab;
 pub mod dashboard;
 pub mod identity;
 pub mod platform;

@@ -15,7 +15,7 @@ use super::support::{check_list_attributes, input, list_response, multi_response
 use crate::api::json::ApiJson;
 use crate::core::auth::Caller;
 use crate::domain::case;
-use crate::core::error::{Error, Result};
+use crate::core::error::Result;
 use crate::core::query::Entity;
 use crate::core::search::Search;
 use crate::core::state::AppState;
@@ -106,15 +106,8 @@ pub async fn bulk_update_cases(State(state): State<AppState>, caller: Caller, Ap
     Ok(multi_response(results.into_iter().map(|(id, r)| (id, r.map(|c| case_object(&c)))).collect()))
 }
 
-/// The `ids` of a bulk request (removed from the body).
-pub fn bulk_ids(body: &mut Map<String, Value>) -> Result<Vec<String>> {
-    let ids = body.remove("ids").ok_or_else(|| Error::attribute("bulk", "ids", "array", "ids is required"))?;
-    let ids: Vec<String> = serde_json::from_value(ids).map_err(|_| Error::attribute("bulk", "ids", "array", "ids must be a list of ids"))?;
-    if ids.is_empty() || ids.len() > 1000 {
-        return Err(Error::attribute("bulk", "ids", "array", "1 to 1000 ids"));
-    }
-    Ok(ids)
-}
+pub use crate::api::support::bulk_ids;
+
 
 #[utoipa::path(get, path = "/api/case/{id}", tag = "case", params(("id" = String, Path, description = "Case id or number")), responses((status = 200, description = "The case (with `stats` when nstats=true)"), (status = 404, description = "Unknown case")))]
 pub async fn get_case(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<impl IntoResponse> {

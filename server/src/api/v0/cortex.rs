@@ -2,7 +2,7 @@
 //! use it: analyzers across Cortex servers (the embedded engine is the server `local`; external
 //! ones from `[[cortex]]`), jobs run on observables (`case_artifact_job`).
 
-use app::model::{Analyzer, Job, JobReport, LOCAL_ENGINE};
+use app::model::{Analyzer, LOCAL_ENGINE};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -63,19 +63,8 @@ async fn all_analyzers(state: &AppState, caller: &Caller) -> Result<Vec<Analyzer
     Ok(list)
 }
 
-/// A job as TheHive 3 stored it (`case_artifact_job`), with its report when given.
-pub fn job_object(j: &Job, report: Option<&JobReport>) -> Value {
-    let mut v = super::object(j, job::TYPE);
-    if let Value::Object(m) = &mut v {
-        m.insert("artifactId".into(), json!(j.observable));
-        m.insert("cortexJobId".into(), json!(j.id));
-        m.insert("analyzerId".into(), json!(j.analyzer_name));
-        if let Some(r) = report {
-            m.insert("report".into(), serde_json::to_value(r).unwrap_or(Value::Null));
-        }
-    }
-    v
-}
+pub use crate::api::support::job_object;
+
 
 #[utoipa::path(get, path = "/api/connector/cortex/analyzer", tag = "analysis", responses((status = 200, description = "Analyzers of the organisation")))]
 pub async fn list_analyzers(State(state): State<AppState>, caller: Caller) -> Result<Response> {

@@ -49,27 +49,8 @@ pub fn user_object(user: &User, caller: Option<&Caller>) -> Value {
     v
 }
 
-/// The profile a v0 body asks for: `profile` (TheHive 4) or `roles` (TheHive 3).
-pub(crate) fn profile_of(body: &Map<String, Value>) -> Result<Option<Profile>> {
-    if let Some(p) = opt_string("user", body, "profile")? {
-        return Profile::parse(&p)
-            .map(Some)
-            .ok_or_else(|| Error::attribute("user", "profile", "string", format!("Unknown profile {p}")));
-    }
-    match body.get("roles") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(a)) => {
-            let roles: Vec<String> = a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect();
-            if roles.len() != a.len() {
-                return Err(Error::attribute("user", "roles", "array", "roles must be strings"));
-            }
-            Profile::from_v0_roles(&roles)
-                .map(Some)
-                .ok_or_else(|| Error::attribute("user", "roles", "array", "roles must include read, write, alert or admin"))
-        }
-        Some(_) => Err(Error::attribute("user", "roles", "array", "roles must be a list")),
-    }
-}
+use crate::api::support::profile_of;
+
 
 /// Create a user: `{login, name, password?, roles? | profile?, organisation?}`.
 #[utoipa::path(post, path = "/api/user", tag = "user", responses((status = 201, description = "Created user"), (status = 400, description = "Invalid attributes"), (status = 403, description = "Not allowed")))]

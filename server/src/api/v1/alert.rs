@@ -109,7 +109,7 @@ pub async fn delete_alert(State(state): State<AppState>, caller: Caller, Path(id
 
 #[utoipa::path(patch, path = "/api/v1/alert/_bulk", tag = "v1", responses((status = 204, description = "Changed")))]
 pub async fn bulk_update_alerts(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
-    let ids = crate::api::v0::case::bulk_ids(&mut body)?;
+    let ids = crate::api::support::bulk_ids(&mut body)?;
     let patch = alert_patch(&state, &caller, &body).await?;
     for (_, r) in alert::bulk_update(&state, &caller, &ids, patch).await {
         r?;
@@ -119,7 +119,7 @@ pub async fn bulk_update_alerts(State(state): State<AppState>, caller: Caller, A
 
 #[utoipa::path(post, path = "/api/v1/alert/delete/_bulk", tag = "v1", responses((status = 204, description = "Deleted")))]
 pub async fn bulk_delete_alerts(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
-    let ids = crate::api::v0::case::bulk_ids(&mut body)?;
+    let ids = crate::api::support::bulk_ids(&mut body)?;
     for id in &ids {
         alert::delete(&state, &caller, id).await?;
     }

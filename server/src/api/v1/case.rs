@@ -69,7 +69,7 @@ pub async fn change_link(State(state): State<AppState>, caller: Caller, Path((id
 /// importTasks?: [task titles], importPages?: [page template ids]}`.
 #[utoipa::path(post, path = "/api/v1/case/_bulk/caseTemplate", tag = "v1", responses((status = 204, description = "Applied")))]
 pub async fn apply_case_template(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
-    let ids = crate::api::v0::case::bulk_ids(&mut body)?;
+    let ids = crate::api::support::bulk_ids(&mut body)?;
     let template = crate::api::support::opt_string("case", &body, "caseTemplate")?.ok_or_else(|| Error::attribute("case", "caseTemplate", "string", "caseTemplate is required"))?;
     let flag = |k: &str| body.get(k).and_then(Value::as_bool).unwrap_or(false);
     let list = |k: &str| -> Vec<String> { body.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default() };
@@ -231,7 +231,7 @@ pub async fn delete_case(State(state): State<AppState>, caller: Caller, Path(id)
 /// Change several cases: `{"ids": [...], <fields>}`; all or the first error.
 #[utoipa::path(patch, path = "/api/v1/case/_bulk", tag = "v1", responses((status = 204, description = "Changed")))]
 pub async fn bulk_update_cases(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
-    let ids = crate::api::v0::case::bulk_ids(&mut body)?;
+    let ids = crate::api::support::bulk_ids(&mut body)?;
     let (patch, add, remove) = case_patch(&state, &caller, &body).await?;
     for (_, r) in case::bulk_update(&state, &caller, &ids, patch).await {
         r?;

@@ -13,7 +13,7 @@ use crate::api::support::{input, opt_string};
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
-use crate::domain::case::comment::{self, Comment, On};
+use crate::domain::collab::comment::{self, Comment, On};
 use crate::domain::case::page::{self, CasePage, PageInput};
 use crate::domain::case::page_template::{self, PageTemplate};
 

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::json::ApiJson;
-use crate::api::v0::cortex::job_object;
+use crate::api::support::job_object;
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;

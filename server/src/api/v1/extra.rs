@@ -167,17 +167,13 @@ fn as_zip(raw: Option<&str>) -> bool {
 pub async fn download_observable_file(State(state): State<AppState>, caller: Caller, Path((id, attachment_id)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response> {
     let att = if alert::is_observable_id(&id) { alert::get_observable(&state, &caller, &id).await?.1.attachment } else { observable::get(&state, &caller, &id).await?.attachment };
     let att = att.filter(|a| a.id == attachment_id).ok_or_else(|| Error::not_found("attachment", &attachment_id))?;
-    let name = format!("name={}", urlencoding(&att.name));
     if as_zip(raw.as_deref()) {
-        crate::api::v0::datastore::get_zip(State(state), caller, Path(att.id), RawQuery(Some(name))).await
+        crate::api::download::zip(&state, &caller, &att.id, Some(&att.name)).await
     } else {
-        crate::api::v0::datastore::get_file(State(state), caller, Path(att.id), RawQuery(Some(name))).await
+        crate::api::download::file(&state, &caller, &att.id, Some(&att.name)).await
     }
 }
 
-fn urlencoding(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
-}
 
 fn not_shared() -> Error {
     Error::BadRequest(

@@ -13,7 +13,7 @@ use crate::api::support::read_files;
 use crate::core::auth::Caller;
 use crate::core::error::Result;
 use crate::core::state::AppState;
-use crate::domain::case::file::{self, AttachedFile, Holder, MAX_FILES};
+use crate::domain::collab::file::{self, AttachedFile, Holder, MAX_FILES};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -89,8 +89,7 @@ pub async fn add_organisation_files(State(state): State<AppState>, caller: Calle
 }
 
 async fn download(state: AppState, caller: Caller, f: AttachedFile) -> Result<Response> {
-    let name = format!("name={}", f.attachment.name.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>());
-    crate::api::v0::datastore::get_file(State(state), caller, Path(f.attachment.id), RawQuery(Some(name))).await
+    crate::api::download::file(&state, &caller, &f.attachment.id, Some(&f.attachment.name)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/case/{id}/attachment/{attachmentId}/download", tag = "v1", params(("id" = String, Path, description = "Case id or number"), ("attachmentId" = String, Path, description = "Attachment id or SHA-256")), responses((status = 200, description = "The file")))]
@@ -130,6 +129,6 @@ pub async fn delete_organisation_file(State(state): State<AppState>, caller: Cal
 pub async fn download_any(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, raw: RawQuery) -> Result<Response> {
     match file::by_id(&state, &caller, &id).await? {
         Some(f) => download(state, caller, f).await,
-        None => crate::api::v0::datastore::get_file(State(state), caller, Path(id), raw).await,
+        None => crate::api::download::file(&state, &caller, &id, crate::api::support::query_param(raw.0.as_deref(), "name").as_deref()).await,
     }
 }

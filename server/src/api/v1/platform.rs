@@ -103,7 +103,7 @@ pub async fn create_user(State(state): State<AppState>, caller: Caller, ApiJson(
         name,
         password: opt_string("user", &body, "password")?,
         organisation: opt_string("user", &body, "organisation")?,
-        profile: crate::api::v0::user::profile_of(&pick(&body, &["profile"]))?,
+        profile: crate::api::support::profile_of(&pick(&body, &["profile"]))?,
     };
     let u = user::create(&state, &caller, input).await?;
     Ok((StatusCode::CREATED, axum::Json(shape::user(&u, &caller))))
@@ -230,7 +230,7 @@ pub async fn update_user(State(state): State<AppState>, caller: Caller, Path(id)
         Some(Value::Bool(false)) => Some(UserStatus::Ok),
         Some(_) => return Err(Error::attribute("user", "locked", "boolean", "locked must be true or false")),
     };
-    let profile = crate::api::v0::user::profile_of(&pick(&body, &["profile"]))?;
+    let profile = crate::api::support::profile_of(&pick(&body, &["profile"]))?;
     match (profile, opt_string("user", &body, "organisation")?) {
         (Some(p), Some(org_name)) if org_name != caller.org_name => {
             user::set_membership(&state, &caller, &id, &org_name, p).await?;

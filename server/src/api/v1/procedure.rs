@@ -14,8 +14,8 @@ use crate::api::support::input;
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
-use crate::domain::case::comment::On;
-use crate::domain::case::procedure::{self, Procedure, ProcedureInput};
+use crate::domain::collab::comment::On;
+use crate::domain::collab::procedure::{self, Procedure, ProcedureInput};
 use crate::domain::catalog::pattern::{self, Imported, Pattern};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -115,7 +115,7 @@ pub async fn delete_procedure(State(state): State<AppState>, caller: Caller, Pat
 
 #[utoipa::path(post, path = "/api/v1/procedure/delete/_bulk", tag = "v1", responses((status = 204, description = "Removed")))]
 pub async fn bulk_delete_procedures(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
-    for id in crate::api::v0::case::bulk_ids(&mut body)? {
+    for id in crate::api::support::bulk_ids(&mut body)? {
         procedure::delete(&state, &caller, &id).await?;
     }
     Ok(StatusCode::NO_CONTENT)

@@ -171,9 +171,9 @@ async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Star
         "listLog" => Ok(Start::Set(db(Entity::Log, vec![live_logs()]))),
         "listCaseTemplate" => Ok(Start::Set(db(Entity::CaseTemplate, vec![]))),
         "listJob" => Ok(Start::Set(db(Entity::Job, vec![]))),
-        "listProcedure" => mem(case::procedure::all(state, caller, MAX_ITEMS).await?.iter().map(super::procedure::procedure_object).collect()),
+        "listProcedure" => mem(crate::domain::collab::procedure::all(state, caller, MAX_ITEMS).await?.iter().map(super::procedure::procedure_object).collect()),
         "getProcedure" => {
-            let p = found(case::procedure::get(state, caller, &id_param(step)?).await)?;
+            let p = found(crate::domain::collab::procedure::get(state, caller, &id_param(step)?).await)?;
             mem(p.iter().map(super::procedure::procedure_object).collect())
         }
         "listPattern" => mem(crate::domain::catalog::pattern::list(state).await?.iter().map(super::procedure::pattern_object).collect()),
@@ -186,9 +186,9 @@ async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Star
             let t = found(case::page_template::get(state, caller, &id_param(step)?).await)?;
             mem(t.iter().map(super::comment::page_template_object).collect())
         }
-        "listComment" => mem(case::comment::all(state, caller, MAX_ITEMS).await?.iter().map(super::comment::comment_object).collect()),
+        "listComment" => mem(crate::domain::collab::comment::all(state, caller, MAX_ITEMS).await?.iter().map(super::comment::comment_object).collect()),
         "getComment" => {
-            let c = found(case::comment::get(state, caller, &id_param(step)?).await)?;
+            let c = found(crate::domain::collab::comment::get(state, caller, &id_param(step)?).await)?;
             mem(c.iter().map(super::comment::comment_object).collect())
         }
         "getJob" => {
@@ -360,7 +360,7 @@ async fn run(state: &AppState, caller: &Caller, set: Set, range: (usize, Option<
                 // Analyzer jobs keep the v0 connector's shape, as TheHive's does.
                 Entity::Job => {
                     let p = crate::domain::analysis::job::search(state, caller, &search).await?;
-                    (p.items.iter().map(|j| crate::api::v0::cortex::job_object(j, None)).collect(), p.total)
+                    (p.items.iter().map(|j| crate::api::support::job_object(j, None)).collect(), p.total)
                 }
                 other => return Err(bad(format!("{other:?} cannot be listed here"))),
             })
@@ -712,32 +712,32 @@ async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind:
             db(Entity::Case, vec![json!({"_id": ids})])
         }
         (Some(e @ (Entity::Case | Entity::Alert)), "comments") => {
-            let on = if e == Entity::Case { case::comment::On::Case } else { case::comment::On::Alert };
+            let on = if e == Entity::Case { crate::domain::collab::comment::On::Case } else { crate::domain::collab::comment::On::Alert };
             let mut items = Vec::new();
             for id in ids_of(state, caller, set).await? {
-                items.extend(case::comment::list(state, caller, on, &id).await?.iter().map(super::comment::comment_object));
+                items.extend(crate::domain::collab::comment::list(state, caller, on, &id).await?.iter().map(super::comment::comment_object));
             }
             Set::Mem { items }
         }
         (Some(e @ (Entity::Case | Entity::Alert)), "procedures") => {
-            let on = if e == Entity::Case { case::comment::On::Case } else { case::comment::On::Alert };
+            let on = if e == Entity::Case { crate::domain::collab::comment::On::Case } else { crate::domain::collab::comment::On::Alert };
             let mut items = Vec::new();
             for id in ids_of(state, caller, set).await? {
-                items.extend(case::procedure::list(state, caller, on, &id).await?.iter().map(super::procedure::procedure_object));
+                items.extend(crate::domain::collab::procedure::list(state, caller, on, &id).await?.iter().map(super::procedure::procedure_object));
             }
             Set::Mem { items }
         }
         (Some(e @ (Entity::Case | Entity::Alert)), "attachments") => {
-            let holder = if e == Entity::Case { case::file::Holder::Case } else { case::file::Holder::Alert };
+            let holder = if e == Entity::Case { crate::domain::collab::file::Holder::Case } else { crate::domain::collab::file::Holder::Alert };
             let mut items = Vec::new();
             for id in ids_of(state, caller, set).await? {
-                items.extend(case::file::list(state, caller, holder, &id).await?.iter().map(super::files::file_object));
+                items.extend(crate::domain::collab::file::list(state, caller, holder, &id).await?.iter().map(super::files::file_object));
             }
             Set::Mem { items }
         }
         (None, "attachments") if organisation_set(&set, &caller.org_id) => {
             let org = caller.org_id.clone();
-            Set::Mem { items: case::file::list(state, caller, case::file::Holder::Organisation, &org).await?.iter().map(super::files::file_object).collect() }
+            Set::Mem { items: crate::domain::collab::file::list(state, caller, crate::domain::collab::file::Holder::Organisation, &org).await?.iter().map(super::files::file_object).collect() }
         }
         (Some(Entity::CaseTemplate), "pageTemplates") => {
             let store = caller.store(state);

@@ -87,7 +87,7 @@ pub async fn delete_task(State(state): State<AppState>, caller: Caller, Path(id)
 /// Change several tasks: `{"ids": [...], <fields>}`; stops at the first error.
 #[utoipa::path(patch, path = "/api/v1/task/_bulk", tag = "v1", responses((status = 204, description = "Changed")))]
 pub async fn bulk_update_tasks(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
-    let ids = crate::api::v0::case::bulk_ids(&mut body)?;
+    let ids = crate::api::support::bulk_ids(&mut body)?;
     let patch = task_patch(&body)?;
     for (_, r) in task::bulk_update(&state, &caller, &ids, patch).await {
         r?;
@@ -173,7 +173,7 @@ pub async fn update_observable(State(state): State<AppState>, caller: Caller, Pa
 
 #[utoipa::path(patch, path = "/api/v1/observable/_bulk", tag = "v1", responses((status = 204, description = "Changed")))]
 pub async fn bulk_update_observables(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<Map<String, Value>>) -> Result<impl IntoResponse> {
-    let ids = crate::api::v0::case::bulk_ids(&mut body)?;
+    let ids = crate::api::support::bulk_ids(&mut body)?;
     for id in &ids {
         update_one(&state, &caller, id, &body).await?;
     }

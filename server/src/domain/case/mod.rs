@@ -6,15 +6,12 @@
 //! a case stamps its end date and closes its open tasks, reopening clears the end date; a
 //! deleted case is read-only.
 
-pub mod comment;
 pub mod event;
-pub mod file;
 pub mod link;
 mod merge;
 pub mod observable;
 pub mod page;
 pub mod page_template;
-pub mod procedure;
 pub mod task;
 pub mod task_log;
 pub mod stage;

@@ -48,19 +48,20 @@ pub struct PageInput {
     pub category: Option<String>,
 }
 
-fn checked(input: &PageInput) -> Result<Map<String, Value>> {
+/// The validated fields of a page (or page template: `table` names it in errors).
+pub(crate) fn checked(table: &str, input: &PageInput) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     if let Some(t) = &input.title {
-        m.insert("title".into(), json!(validate::title(TYPE, "title", t, validate::MAX_TITLE)?));
+        m.insert("title".into(), json!(validate::title(table, "title", t, validate::MAX_TITLE)?));
     }
     if let Some(c) = &input.content {
-        m.insert("content".into(), json!(validate::text(TYPE, "content", c)?));
+        m.insert("content".into(), json!(validate::text(table, "content", c)?));
     }
     if let Some(o) = input.order {
         m.insert("order".into(), json!(o));
     }
     if let Some(c) = &input.category {
-        m.insert("category".into(), json!(validate::title(TYPE, "category", c, validate::MAX_TITLE)?));
+        m.insert("category".into(), json!(validate::title(table, "category", c, validate::MAX_TITLE)?));
     }
     Ok(m)
 }
@@ -77,7 +78,7 @@ pub async fn create(state: &AppState, caller: &Caller, case_id: &str, input: Pag
         return Err(Error::attribute(TYPE, "category", "string", "category is required"));
     }
     let mut tx = Tx::new(caller);
-    let mut doc = checked(&input)?;
+    let mut doc = checked(TYPE, &input)?;
     doc.entry("content").or_insert(json!(""));
     doc.entry("order").or_insert(json!(0));
     doc.insert("case".into(), json!(case.id));
@@ -114,7 +115,7 @@ async fn of_case(state: &AppState, caller: &Caller, case_id: &str, page_id: &str
 pub async fn update(state: &AppState, caller: &Caller, case_id: &str, page_id: &str, input: PageInput) -> Result<CasePage> {
     caller.require(Permission::ManageCase, "change case pages")?;
     let current = of_case(state, caller, case_id, page_id).await?;
-    let mut patch = checked(&input)?;
+    let mut patch = checked(TYPE, &input)?;
     if patch.is_empty() {
         return Ok(current);
     }

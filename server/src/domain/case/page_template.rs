@@ -9,7 +9,7 @@
 
 use app::model::{AuditOperation, Id, Millis, Permission};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::page::PageInput;
 use crate::core::audit::Tx;
@@ -17,7 +17,7 @@ use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
 use crate::core::store::{OrgStore, new_id};
-use crate::{core::validate, vars};
+use crate::vars;
 
 pub const TYPE: &str = "pageTemplate";
 const TABLE: &str = "page_template";
@@ -40,22 +40,6 @@ pub struct PageTemplate {
     pub updated_by: Option<String>,
 }
 
-fn checked(input: &PageInput) -> Result<Map<String, Value>> {
-    let mut m = Map::new();
-    if let Some(t) = &input.title {
-        m.insert("title".into(), json!(validate::title(TYPE, "title", t, validate::MAX_TITLE)?));
-    }
-    if let Some(c) = &input.content {
-        m.insert("content".into(), json!(validate::text(TYPE, "content", c)?));
-    }
-    if let Some(o) = input.order {
-        m.insert("order".into(), json!(o));
-    }
-    if let Some(c) = &input.category {
-        m.insert("category".into(), json!(validate::title(TYPE, "category", c, validate::MAX_TITLE)?));
-    }
-    Ok(m)
-}
 
 pub async fn create(state: &AppState, caller: &Caller, input: PageInput) -> Result<PageTemplate> {
     caller.require(Permission::ManageCaseTemplate, "make page templates")?;
@@ -63,7 +47,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: PageInput) -> Resu
         return Err(Error::attribute(TYPE, "title", "string", "title and category are required"));
     }
     let mut tx = Tx::new(caller);
-    let mut doc = checked(&input)?;
+    let mut doc = super::page::checked(TYPE, &input)?;
     doc.entry("content").or_insert(json!(""));
     doc.entry("order").or_insert(json!(0));
     doc.insert("createdAt".into(), json!(tx.now()));
@@ -87,7 +71,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<PageTemp
 pub async fn update(state: &AppState, caller: &Caller, id: &str, input: PageInput) -> Result<PageTemplate> {
     caller.require(Permission::ManageCaseTemplate, "change page templates")?;
     let current = get(state, caller, id).await?;
-    let mut patch = checked(&input)?;
+    let mut patch = super::page::checked(TYPE, &input)?;
     if patch.is_empty() {
         return Ok(current);
     }

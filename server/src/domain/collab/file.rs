@@ -69,7 +69,7 @@ pub struct AttachedFile {
 /// audit trail files them under (a log's case).
 async fn parent_and_root(state: &AppState, caller: &Caller, holder: Holder, id: &str, write: bool) -> Result<(Id, Id)> {
     if holder == Holder::Log {
-        let l = super::task_log::get(state, caller, id).await?;
+        let l = crate::domain::case::task_log::get(state, caller, id).await?;
         if write {
             crate::domain::case::writable(&caller.store(state), &l.case_id).await?;
         }
@@ -90,7 +90,7 @@ async fn parent(state: &AppState, caller: &Caller, holder: Holder, id: &str, wri
         }
         Holder::Alert => crate::domain::alert::get(state, caller, id).await?.id,
         Holder::Log => {
-            let l = super::task_log::get(state, caller, id).await?;
+            let l = crate::domain::case::task_log::get(state, caller, id).await?;
             if write {
                 crate::domain::case::writable(&caller.store(state), &l.case_id).await?;
             }
