@@ -12,7 +12,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ADMIN, PASSWORD, launch, shot, login } from './helpers.mjs';
+import { ADMIN, PASSWORD, launch, shot, login, stopProcess } from './helpers.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const PORT = process.env.E2E_TLS_PORT ?? '19001';
@@ -133,8 +133,8 @@ profile = "analyst"
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
-    if (waggle) waggle.kill();
-    slapd.kill();
-    rmSync(work, { recursive: true, force: true });
+    await stopProcess(waggle);
+    await stopProcess(slapd);
+    rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });

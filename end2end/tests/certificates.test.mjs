@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'playwright-core';
-import { ADMIN, PASSWORD, launch, shot } from './helpers.mjs';
+import { ADMIN, PASSWORD, launch, shot, stopProcess } from './helpers.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const PORT = process.env.E2E_TLS_PORT ?? '19001';
@@ -93,7 +93,7 @@ test('certificates: signed in by a client certificate, signed out of it, revoked
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
-    server.kill();
-    rmSync(work, { recursive: true, force: true });
+    await stopProcess(server);
+    rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 });

@@ -54,3 +54,13 @@ export async function seedColleagueAndOtherTenant() {
   await checked('/api/organisation', { org: 'admin', body: { name: 'other', description: 'another tenant' } });
   await checked('/api/user', { org: 'admin', body: { login: 'eve@other', name: 'Eve', password: 'other-password-1', organisation: 'other', profile: 'org-admin' } });
 }
+
+/** Stop a child process (SIGTERM) and wait until it has ended (at most `ms`): a Waggle that
+ * stops cleanly still writes into its data directory (the statistics snapshot), so a test
+ * removes that directory only afterwards. */
+export async function stopProcess(child, ms = 15000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill();
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, ms))]);
+}
