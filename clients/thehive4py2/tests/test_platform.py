@@ -138,3 +138,14 @@ def test_apply_case_template(hive, unique):
     with pytest.raises(TheHiveError) as e:
         hive.case.apply_case_template({"ids": [cases[0]["_id"]], "caseTemplate": name, "importTasks": ["No such task"]})
     assert e.value.response.status_code == 400
+
+
+def test_query_aggregation(hive, unique):
+    for sev in (1, 3, 3):
+        hive.case.create({"title": f"agg {unique}", "description": "d", "severity": sev})
+    got = hive.query.run([{"_name": "listCase"}, {"_name": "filter", "_eq": {"_field": "title", "_value": f"agg {unique}"}},
+                          {"_name": "aggregation", "_agg": "field", "_field": "severity", "_select": [{"_agg": "count"}]}])
+    assert got["1"]["count"] == 1 and got["3"]["count"] == 2, got
+    total = hive.query.run([{"_name": "listCase"}, {"_name": "filter", "_eq": {"_field": "title", "_value": f"agg {unique}"}},
+                            {"_name": "aggregation", "_agg": "count"}])
+    assert total["count"] == 3, total

@@ -78,6 +78,17 @@ pub async fn query(State(state): State<AppState>, caller: Caller, RawQuery(_raw)
                 }
                 return Ok(r);
             }
+            // TheHive's v0 statistics grammar (`_agg`, `_field`, `_select`, `_interval`...) over
+            // what the pipeline selected.
+            "aggregation" => {
+                let Set::Db { entity, filters, .. } = set else {
+                    return Err(bad("aggregation works on cases, alerts, observables, tasks, logs and jobs"));
+                };
+                let mut agg = step.as_object().cloned().unwrap_or_default();
+                agg.remove("_name");
+                let body = json!({"query": and(&filters), "stats": [agg]});
+                return Ok(axum::Json(crate::core::stats::stats(&state, &caller, entity, &body).await?).into_response());
+            }
             "count" | "limitedCount" => {
                 let (_, total) = run(&state, &caller, set, (0, Some(0)), &entity_kind).await?;
                 let total = if name == "limitedCount" { total.min(1000) } else { total };
@@ -771,7 +782,7 @@ async fn traverse(state: &AppState, caller: &Caller, set: Set, step: &str, kind:
             db(Entity::Case, vec![json!({"_id": ids})])
         }
         (_, other) => {
-            let mut accepted = vec!["filter", "sort", "page", "count", "limitedCount"];
+            let mut accepted = vec!["filter", "sort", "page", "count", "limitedCount", "aggregation"];
             accepted.extend_from_slice(TRAVERSALS);
             return Err(unknown_step(other, &accepted));
         }
