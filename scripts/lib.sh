@@ -189,3 +189,27 @@ stop_waggle() {
     WAGGLE_PID=""
     SURREAL_PID=""
 }
+
+# Run the pytest suite of a Python client (clients/NAME/tests) in its own venv against a fresh
+# Waggle on a temporary database: the runners of clients/*/run.sh.
+# Usage: client_suite NAME BIN PORT PASSWORD REQUIREMENT... -- [PYTEST ARG...]
+# The suite gets WAGGLE_URL, WAGGLE_ADMIN_LOGIN, WAGGLE_ADMIN_PASSWORD and CLIENT_DATA (the
+# server's data directory); a runner that defines `before_suite` has it called with that
+# directory once the server is up. Extra environment is whatever the runner exported.
+client_suite() {
+    local name="$1" bin="$2" port="$3" password="$4"
+    shift 4
+    local reqs=()
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do reqs+=("$1"); shift; done
+    [ "${1:-}" = "--" ] && shift
+    local venv data
+    venv="$(ensure_venv "$name" "${reqs[@]}")"
+    data="$(mktemp -d)"
+    export WAGGLE_ADMIN_PASSWORD="$password"
+    # shellcheck disable=SC2064
+    trap "stop_waggle; rm -rf '$data'" EXIT
+    start_waggle "$(realpath "$bin")" "$port" "$data"
+    if declare -F before_suite >/dev/null; then before_suite "$data"; fi
+    (cd "$ROOT/clients/$name" && WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" CLIENT_DATA="$data" \
+        "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "$@") || { echo "--- server log"; tail -50 "$data/server.log"; return 1; }
+}

@@ -6,17 +6,7 @@
 # failures, job search and deletion, roles.
 # Usage: clients/cortex4py/run.sh [path/to/waggle] [pytest args...]   (default: target/debug/waggle)
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/../../scripts/lib.sh"
-bin="$(realpath "${1:-$ROOT/target/debug/waggle}")"
-venv="$(ensure_venv cortex4py cortex4py==2.1.0 pytest==9.2.0)"
-data="$(mktemp -d)"
-port="${CORTEX4PY_PORT:-19120}"
-export WAGGLE_ADMIN_PASSWORD="cortex4py-admin-password"
-cleanup() { stop_waggle; rm -rf "$data"; }
-trap cleanup EXIT
-start_waggle "$bin" "$port" "$data"
-cd "$here"
-WAGGLE_URL="http://127.0.0.1:$port" WAGGLE_ADMIN_LOGIN="admin@waggle.local" \
-    MAKE_EML="$ROOT/server/tests/analyzers/make_eml.py" \
-    "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "${@:2}" || { echo "--- server log"; tail -50 "$data/server.log"; exit 1; }
+source "$(cd "$(dirname "$0")" && pwd)/../../scripts/lib.sh"
+export MAKE_EML="$ROOT/server/tests/analyzers/make_eml.py"
+client_suite cortex4py "${1:-$ROOT/target/debug/waggle}" "${CORTEX4PY_PORT:-19120}" "cortex4py-admin-password" \
+    cortex4py==2.1.0 pytest==9.2.0 -- "${@:2}"

@@ -149,3 +149,23 @@ def test_query_aggregation(hive, unique):
     total = hive.query.run([{"_name": "listCase"}, {"_name": "filter", "_eq": {"_field": "title", "_value": f"agg {unique}"}},
                             {"_name": "aggregation", "_agg": "count"}])
     assert total["count"] == 3, total
+
+
+def test_extra_data(hive, unique):
+    case = hive.case.create({"title": f"extra {unique}", "description": "d", "tasks": [{"title": "T"}]})
+    hive.case.create_observable(case["_id"], {"dataType": "domain", "data": f"{unique}.extra.example"})
+    other = hive.case.create({"title": f"extra other {unique}", "description": "d"})
+    hive.case.create_observable(other["_id"], {"dataType": "domain", "data": f"{unique}.extra.example"})
+    alert = hive.alert.create({"type": "x", "source": f"extra-{unique}", "sourceRef": "1", "title": "t", "description": "d"})
+    hive.alert.merge_into_case(alert["_id"], case["_id"])
+    page = {"_name": "page", "from": 0, "to": 5}
+    c = hive.query.run([{"_name": "getCase", "idOrName": case["_id"]}, {**page, "extraData": ["alerts", "isOwner", "shareCount", "permissions", "procedureCount"]}])[0]
+    assert c["extraData"]["alerts"] == [{"type": "x", "source": f"extra-{unique}"}]
+    assert (c["extraData"]["isOwner"], c["extraData"]["shareCount"], c["extraData"]["procedureCount"]) == (True, 0, 0)
+    assert "manageCase" in c["extraData"]["permissions"]
+    a = hive.query.run([{"_name": "getAlert", "idOrName": alert["_id"]}, {**page, "extraData": ["caseNumber", "importDate"]}])[0]
+    assert a["extraData"]["caseNumber"] == case["number"] and isinstance(a["extraData"]["importDate"], int)
+    o = hive.query.run([{"_name": "getCase", "idOrName": case["_id"]}, {"_name": "observables"}, {**page, "extraData": ["seen"]}])[0]
+    assert o["extraData"]["seen"]["seen"] >= 1
+    t = hive.query.run([{"_name": "getCase", "idOrName": case["_id"]}, {"_name": "tasks"}, {**page, "extraData": ["caseId", "case", "actionRequired"]}])[0]
+    assert t["extraData"]["caseId"] == case["_id"] and t["extraData"]["case"]["number"] == case["number"] and t["extraData"]["actionRequired"] is False

@@ -36,7 +36,7 @@ const MAX_ITEMS: usize = 10_000;
 /// Where the pipeline stands.
 enum Set {
     /// A search not yet run: entity, v0 conditions (ANDed), sort keys.
-    Db { entity: Entity, filters: Vec<Value>, sort: Vec<String> },
+    Db { entity: Entity, filters: Vec<Value>, sort: Vec<String>, seen: bool },
     /// Objects already in v1 shape.
     Mem { items: Vec<Value> },
 }
@@ -69,8 +69,10 @@ pub async fn query(State(state): State<AppState>, caller: Caller, RawQuery(_raw)
             "filter" => set = filter(set, step, &entity_kind)?,
             "sort" => set = sort(set, step, &entity_kind)?,
             "page" => {
+                let extra_keys: Vec<String> = step.get("extraData").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+                let set = with_seen(set, extra_keys.iter().any(|k| k == "seen"));
                 let (items, total) = run(&state, &caller, set, page_range(step)?, &entity_kind).await?;
-                let extra: Vec<String> = step.get("extraData").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+                let extra = extra_keys;
                 let items = extra_data(&state, &caller, items, &extra, &entity_kind).await?;
                 let mut r = axum::Json(items).into_response();
                 if extra.iter().any(|e| e == "total") {
@@ -141,7 +143,15 @@ enum Start {
 }
 
 fn db(entity: Entity, filters: Vec<Value>) -> Set {
-    Set::Db { entity, filters, sort: Vec::new() }
+    Set::Db { entity, filters, sort: Vec::new(), seen: false }
+}
+
+/// Observables with how many cases hold each (`extraData: ["seen"]`).
+fn with_seen(set: Set, seen: bool) -> Set {
+    match set {
+        Set::Db { entity, filters, sort, .. } => Set::Db { entity, filters, sort, seen },
+        other => other,
+    }
 }
 
 fn param<'a>(step: &'a Value, key: &str) -> Result<&'a str> {
@@ -336,7 +346,7 @@ async fn run(state: &AppState, caller: &Caller, set: Set, range: (usize, Option<
             let items = if range.0 >= end { Vec::new() } else { items[range.0..end].to_vec() };
             Ok((items, total))
         }
-        Set::Db { entity, filters, sort } => {
+        Set::Db { entity, filters, sort, seen } => {
             let to = range.1.unwrap_or(range.0 + MAX_ITEMS);
             let search = Search::parse(entity, &and(&filters), &sort, Some(&format!("{}-{}", range.0, to)))?;
             Ok(match entity {
@@ -349,7 +359,7 @@ async fn run(state: &AppState, caller: &Caller, set: Set, range: (usize, Option<
                     (p.items.iter().map(shape::alert).collect(), p.total)
                 }
                 Entity::Observable => {
-                    let p = observable::search(state, caller, &search, false).await?;
+                    let p = observable::search(state, caller, &search, seen).await?;
                     (p.items.iter().map(shape::observable).collect(), p.total)
                 }
                 Entity::Task => {
@@ -527,9 +537,9 @@ fn filter(set: Set, step: &Value, kind: &Option<&'static str>) -> Result<Set> {
     cond.remove("_name");
     let cond = Value::Object(cond);
     Ok(match set {
-        Set::Db { entity, mut filters, sort } => {
+        Set::Db { entity, mut filters, sort, seen } => {
             filters.push(translate(kind, &cond, 0)?);
-            Set::Db { entity, filters, sort }
+            Set::Db { entity, filters, sort, seen }
         }
         Set::Mem { items } => {
             let mut kept = Vec::new();
@@ -567,9 +577,9 @@ fn sort_keys(step: &Value) -> Result<Vec<(String, bool)>> {
 fn sort(set: Set, step: &Value, kind: &Option<&'static str>) -> Result<Set> {
     let keys = sort_keys(step)?;
     Ok(match set {
-        Set::Db { entity, filters, .. } => {
+        Set::Db { entity, filters, seen, .. } => {
             let sort = keys.iter().map(|(f, d)| format!("{}{}", if *d { "-" } else { "+" }, field_name(kind, f))).collect();
-            Set::Db { entity, filters, sort }
+            Set::Db { entity, filters, sort, seen }
         }
         Set::Mem { mut items } => {
             items.sort_by(|a, b| {
@@ -795,27 +805,114 @@ fn organisation_set(set: &Set, org_id: &str) -> bool {
     matches!(set, Set::Mem { items } if items.len() == 1 && items[0].get("_type").and_then(Value::as_str) == Some("Organisation") && items[0].get("_id").and_then(Value::as_str) == Some(org_id))
 }
 
-/// `extraData` a page asks for: `total` (the `X-Total` header, set by the caller), and for cases
-/// `observableStats` and `taskStats`; other keys are ignored, as TheHive ignores unknown ones.
+/// `extraData` a page asks for (TheHive's renderers; unknown keys are ignored, as TheHive
+/// ignores them). `total` is the `X-Total` header, set by the caller. Cases: `observableStats`,
+/// `taskStats`, `alerts`, `procedureCount`, `isOwner`, `shareCount`, `permissions`,
+/// `actionRequired`. Alerts: `caseNumber`, `importDate`. Observables: `seen`, `isOwner`,
+/// `shareCount`, `permissions`. Tasks: `caseId`, `case`, `isOwner`, `shareCount`,
+/// `actionRequired`. Logs: `taskId`, `task`, `case`. Sharing is Waggle's single-owner model:
+/// the caller's organisation owns what it sees, shared with none.
 async fn extra_data(state: &AppState, caller: &Caller, mut items: Vec<Value>, extra: &[String], kind: &Option<&'static str>) -> Result<Vec<Value>> {
-    if *kind != Some("case") || !extra.iter().any(|e| e == "observableStats" || e == "taskStats") {
-        return Ok(items);
-    }
+    let wants = |k: &str| extra.iter().any(|e| e == k);
     let ids: Vec<String> = items.iter().filter_map(|i| i.get("_id").and_then(Value::as_str).map(str::to_string)).collect();
-    let stats: HashMap<String, app::model::CaseStats> = case::stats(state, caller, &ids).await?;
+    let permissions: Vec<&str> = caller.permissions.clone().unwrap_or_else(|| caller.profile.permissions().to_vec()).iter().map(|p| p.as_str()).collect();
+    let ownership = |data: &mut Map<String, Value>| {
+        if wants("isOwner") {
+            data.insert("isOwner".into(), json!(true));
+        }
+        if wants("shareCount") {
+            data.insert("shareCount".into(), json!(0));
+        }
+        if wants("permissions") {
+            data.insert("permissions".into(), json!(permissions));
+        }
+    };
+    let stats: HashMap<String, app::model::CaseStats> =
+        if *kind == Some("case") && (wants("observableStats") || wants("taskStats")) { case::stats(state, caller, &ids).await? } else { HashMap::new() };
     for i in items.iter_mut() {
-        let Some(s) = i.get("_id").and_then(Value::as_str).and_then(|id| stats.get(id)) else { continue };
+        let Some(id) = i.get("_id").and_then(Value::as_str).map(str::to_string) else { continue };
         let mut data = Map::new();
-        if extra.iter().any(|e| e == "observableStats") {
-            data.insert("observableStats".into(), json!({"total": s.observables}));
+        match *kind {
+            Some("case") => {
+                if let Some(s) = stats.get(&id) {
+                    if wants("observableStats") {
+                        data.insert("observableStats".into(), json!({"total": s.observables}));
+                    }
+                    if wants("taskStats") {
+                        data.insert(
+                            "taskStats".into(),
+                            json!({"total": s.tasks.total, "Waiting": s.tasks.waiting, "InProgress": s.tasks.in_progress, "Completed": s.tasks.completed, "Cancel": s.tasks.cancel}),
+                        );
+                    }
+                }
+                if wants("alerts") {
+                    let list: Vec<Value> = alert::for_case(state, caller, &id).await?.iter().map(|a| json!({"type": a.kind, "source": a.source})).collect();
+                    data.insert("alerts".into(), Value::Array(list));
+                }
+                if wants("procedureCount") {
+                    let n = crate::domain::collab::procedure::list(state, caller, crate::domain::collab::comment::On::Case, &id).await?.len();
+                    data.insert("procedureCount".into(), json!(n));
+                }
+                if wants("actionRequired") {
+                    data.insert("actionRequired".into(), json!(false));
+                }
+                ownership(&mut data);
+            }
+            Some("alert") => {
+                let case_id = i.get("caseId").and_then(Value::as_str).map(str::to_string);
+                if wants("caseNumber") {
+                    let number = match &case_id {
+                        Some(c) => case::get(state, caller, c).await.ok().map(|c| c.case_id),
+                        None => None,
+                    };
+                    data.insert("caseNumber".into(), json!(number));
+                }
+                if wants("importDate") {
+                    data.insert("importDate".into(), i.get("importedDate").cloned().unwrap_or(Value::Null));
+                }
+            }
+            Some("observable") => {
+                if wants("seen") {
+                    let seen = i.get("extraData").and_then(|e| e.get("seen")).cloned().unwrap_or(json!({"seen": 0, "ioc": false}));
+                    data.insert("seen".into(), seen);
+                }
+                ownership(&mut data);
+            }
+            Some("task") => {
+                if wants("caseId") || wants("case") {
+                    let t = task::get(state, caller, &id).await?;
+                    if wants("caseId") {
+                        data.insert("caseId".into(), json!(t.case_id));
+                    }
+                    if wants("case") {
+                        data.insert("case".into(), shape::case(&case::get(state, caller, &t.case_id).await?));
+                    }
+                }
+                if wants("actionRequired") {
+                    let (_, required) = task::action_required(state, caller, &id).await?;
+                    data.insert("actionRequired".into(), json!(required));
+                }
+                ownership(&mut data);
+            }
+            Some("log") => {
+                if wants("taskId") || wants("task") || wants("case") {
+                    let l = task_log::get(state, caller, &id).await?;
+                    if wants("taskId") {
+                        data.insert("taskId".into(), json!(l.task_id));
+                    }
+                    if wants("task") {
+                        data.insert("task".into(), shape::task(&task::get(state, caller, &l.task_id).await?));
+                    }
+                    if wants("case") {
+                        data.insert("case".into(), shape::case(&case::get(state, caller, &l.case_id).await?));
+                    }
+                }
+            }
+            _ => {}
         }
-        if extra.iter().any(|e| e == "taskStats") {
-            data.insert(
-                "taskStats".into(),
-                json!({"total": s.tasks.total, "Waiting": s.tasks.waiting, "InProgress": s.tasks.in_progress, "Completed": s.tasks.completed, "Cancel": s.tasks.cancel}),
-            );
+        if !data.is_empty() {
+            i["extraData"] = Value::Object(data);
         }
-        i["extraData"] = Value::Object(data);
     }
     Ok(items)
 }
