@@ -191,6 +191,55 @@ impl Tx {
     }
 }
 
+/// Create one record of `table` in the caller's organisation from `doc` (with `createdAt` and
+/// `createdBy` added), audited under the record its field `root` names (a case's child: `case`)
+/// or under itself; answers the record. For the simple records of one table (comments, pages,
+/// events, links...): a record written with others goes through a [`Tx`] of its own.
+pub async fn create_one<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    caller: &Caller,
+    table: &'static str,
+    audit_type: &'static str,
+    mut doc: Map<String, Value>,
+    root: Option<&str>,
+) -> Result<T> {
+    let mut tx = Tx::new(caller);
+    doc.insert("createdAt".into(), json!(tx.now()));
+    doc.insert("createdBy".into(), json!(caller.login));
+    let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));
+    tx.push(format!("LET $one = (CREATE type::record('{table}', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER)[0]"));
+    let root = root.map(|f| format!("$one.{f}")).unwrap_or_else(|| vid.clone());
+    tx.audit(AuditOperation::Creation, audit_type, &vid, &root, &vdoc, None, Some("$one"));
+    let idx = tx.push("$one");
+    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("{audit_type} not created")))
+}
+
+/// Change one record of the organisation with `patch` (with `updatedAt` and `updatedBy`
+/// added), audited as [`Tx::update_record`] does; answers the record as it is now.
+pub async fn update_one<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    caller: &Caller,
+    table: &'static str,
+    audit_type: &'static str,
+    id: &str,
+    mut patch: Map<String, Value>,
+    child: bool,
+) -> Result<T> {
+    let mut tx = Tx::new(caller);
+    patch.insert("updatedAt".into(), json!(tx.now()));
+    patch.insert("updatedBy".into(), json!(caller.login));
+    let idx = tx.update_record(table, audit_type, id, &Value::Object(patch), child);
+    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::not_found(audit_type, id))
+}
+
+/// Delete one record of the organisation, audited as [`Tx::delete_record`] does.
+pub async fn delete_one(state: &AppState, caller: &Caller, table: &'static str, audit_type: &'static str, id: &str, child: bool) -> Result<()> {
+    let mut tx = Tx::new(caller);
+    tx.delete_record(table, audit_type, id, child);
+    tx.run(state, &caller.store(state)).await?;
+    Ok(())
+}
+
 /// The audit entry of a record's creation, built outside SurrealQL (batched writes), and the
 /// document to store for it (without the empty fields).
 pub fn creation_entry(

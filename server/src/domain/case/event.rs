@@ -5,15 +5,14 @@
 //! changing events needs `manageCase` on a case not deleted; a case deleted for good takes its
 //! events with it.
 
-use app::model::{AuditOperation, Id, Millis, Permission};
+use app::model::{Id, Millis, Permission};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::core::audit::Tx;
+use crate::core::audit;
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
-use crate::core::store::new_id;
 use crate::{core::validate, vars};
 
 pub const TYPE: &str = "customEvent";
@@ -76,16 +75,9 @@ pub async fn create(state: &AppState, caller: &Caller, case_id: &str, input: Eve
         return Err(Error::attribute(TYPE, "title", "string", "title is required"));
     }
     let date = input.date.ok_or_else(|| Error::attribute(TYPE, "date", "date", "date is required"))?;
-    let mut tx = Tx::new(caller);
     let mut doc = checked(&input, Some(date))?;
     doc.insert("case".into(), json!(case.id));
-    doc.insert("createdAt".into(), json!(tx.now()));
-    doc.insert("createdBy".into(), json!(caller.login));
-    let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));
-    tx.push(format!("LET $e = (CREATE type::record('custom_event', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER)[0]"));
-    tx.audit(AuditOperation::Creation, TYPE, &vid, "$e.case", &vdoc, None, Some("$e"));
-    let idx = tx.push("$e");
-    tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("event not created")))
+    audit::create_one(state, caller, TABLE, TYPE, doc, Some("case")).await
 }
 
 /// The custom events of a case, by date.
@@ -104,21 +96,14 @@ async fn writable(state: &AppState, caller: &Caller, id: &str, what: &str) -> Re
 
 pub async fn update(state: &AppState, caller: &Caller, id: &str, input: EventInput) -> Result<CustomEvent> {
     let current = writable(state, caller, id, "change timeline events").await?;
-    let mut patch = checked(&input, Some(input.date.unwrap_or(current.date)))?;
+    let patch = checked(&input, Some(input.date.unwrap_or(current.date)))?;
     if patch.is_empty() {
         return Ok(current);
     }
-    let mut tx = Tx::new(caller);
-    patch.insert("updatedAt".into(), json!(tx.now()));
-    patch.insert("updatedBy".into(), json!(caller.login));
-    let idx = tx.update_record(TABLE, TYPE, id, &Value::Object(patch), true);
-    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::not_found("event", id))
+    audit::update_one(state, caller, TABLE, TYPE, id, patch, true).await
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     writable(state, caller, id, "delete timeline events").await?;
-    let mut tx = Tx::new(caller);
-    tx.delete_record(TABLE, TYPE, id, true);
-    tx.run(state, &caller.store(state)).await?;
-    Ok(())
+    audit::delete_one(state, caller, TABLE, TYPE, id, true).await
 }

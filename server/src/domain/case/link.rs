@@ -7,15 +7,14 @@
 //! of its organisation, not to itself; an external link is an http(s) URL; the same link is
 //! kept once; a case deleted for good takes its links (both ways) with it.
 
-use app::model::{AuditOperation, Id, Millis, Permission};
+use app::model::{Id, Millis, Permission};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::core::audit::Tx;
+use crate::core::audit::{self, Tx};
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
-use crate::core::store::new_id;
 use crate::{core::validate, vars};
 
 pub const TYPE: &str = "caseLink";
@@ -71,13 +70,12 @@ pub async fn add(state: &AppState, caller: &Caller, case: &str, link_type: &str,
     if let Some(existing) = list(state, caller, &case_id).await?.into_iter().find(|l| l.kind == kind && l.target == target && l.link_type == link_type) {
         return Ok(existing);
     }
-    let mut tx = Tx::new(caller);
-    let doc = json!({"case": case_id, "kind": kind, "linkType": link_type, "target": target, "createdAt": tx.now(), "createdBy": caller.login});
-    let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));
-    tx.push(format!("LET $l = (CREATE type::record('case_link', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER)[0]"));
-    tx.audit(AuditOperation::Creation, TYPE, &vid, "$l.case", &vdoc, None, Some("$l"));
-    let idx = tx.push("$l");
-    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("link not created")))
+    let mut doc = serde_json::Map::new();
+    doc.insert("case".into(), json!(case_id));
+    doc.insert("kind".into(), json!(kind));
+    doc.insert("linkType".into(), json!(link_type));
+    doc.insert("target".into(), json!(target));
+    audit::create_one(state, caller, TABLE, TYPE, doc, Some("case")).await
 }
 
 /// Remove the links of `case` to `target` of that type.

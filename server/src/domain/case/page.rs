@@ -4,15 +4,14 @@
 //! Rules: a page needs a title and a category; changing pages needs `manageCase` on a case not
 //! deleted; a case deleted for good takes its pages with it.
 
-use app::model::{AuditOperation, Id, Millis, Permission};
+use app::model::{Id, Millis, Permission};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::core::audit::Tx;
+use crate::core::audit;
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
-use crate::core::store::new_id;
 use crate::{core::validate, vars};
 
 pub const TYPE: &str = "casePage";
@@ -77,18 +76,11 @@ pub async fn create(state: &AppState, caller: &Caller, case_id: &str, input: Pag
     if input.category.as_deref().is_none_or(|t| t.trim().is_empty()) {
         return Err(Error::attribute(TYPE, "category", "string", "category is required"));
     }
-    let mut tx = Tx::new(caller);
     let mut doc = checked(TYPE, &input)?;
     doc.entry("content").or_insert(json!(""));
     doc.entry("order").or_insert(json!(0));
     doc.insert("case".into(), json!(case.id));
-    doc.insert("createdAt".into(), json!(tx.now()));
-    doc.insert("createdBy".into(), json!(caller.login));
-    let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));
-    tx.push(format!("LET $p = (CREATE type::record('case_page', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER)[0]"));
-    tx.audit(AuditOperation::Creation, TYPE, &vid, "$p.case", &vdoc, None, Some("$p"));
-    let idx = tx.push("$p");
-    tx.run(state, &store).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("page not created")))
+    audit::create_one(state, caller, TABLE, TYPE, doc, Some("case")).await
 }
 
 /// The pages of a case, by category then order.
@@ -115,23 +107,16 @@ async fn of_case(state: &AppState, caller: &Caller, case_id: &str, page_id: &str
 pub async fn update(state: &AppState, caller: &Caller, case_id: &str, page_id: &str, input: PageInput) -> Result<CasePage> {
     caller.require(Permission::ManageCase, "change case pages")?;
     let current = of_case(state, caller, case_id, page_id).await?;
-    let mut patch = checked(TYPE, &input)?;
+    let patch = checked(TYPE, &input)?;
     if patch.is_empty() {
         return Ok(current);
     }
-    let mut tx = Tx::new(caller);
-    patch.insert("updatedAt".into(), json!(tx.now()));
-    patch.insert("updatedBy".into(), json!(caller.login));
-    let idx = tx.update_record(TABLE, TYPE, page_id, &Value::Object(patch), true);
-    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::not_found("page", page_id))
+    audit::update_one(state, caller, TABLE, TYPE, page_id, patch, true).await
 }
 
 /// Remove a page of a case.
 pub async fn delete(state: &AppState, caller: &Caller, case_id: &str, page_id: &str) -> Result<()> {
     caller.require(Permission::ManageCase, "delete case pages")?;
     of_case(state, caller, case_id, page_id).await?;
-    let mut tx = Tx::new(caller);
-    tx.delete_record(TABLE, TYPE, page_id, true);
-    tx.run(state, &caller.store(state)).await?;
-    Ok(())
+    audit::delete_one(state, caller, TABLE, TYPE, page_id, true).await
 }

@@ -9,10 +9,10 @@
 
 use app::model::{AuditOperation, Id, Millis, Permission};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::page::PageInput;
-use crate::core::audit::Tx;
+use crate::core::audit::{self, Tx};
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
@@ -46,17 +46,10 @@ pub async fn create(state: &AppState, caller: &Caller, input: PageInput) -> Resu
     if input.title.as_deref().is_none_or(|t| t.trim().is_empty()) || input.category.as_deref().is_none_or(|t| t.trim().is_empty()) {
         return Err(Error::attribute(TYPE, "title", "string", "title and category are required"));
     }
-    let mut tx = Tx::new(caller);
     let mut doc = super::page::checked(TYPE, &input)?;
     doc.entry("content").or_insert(json!(""));
     doc.entry("order").or_insert(json!(0));
-    doc.insert("createdAt".into(), json!(tx.now()));
-    doc.insert("createdBy".into(), json!(caller.login));
-    let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));
-    tx.push(format!("LET $t = (CREATE type::record('page_template', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER)[0]"));
-    tx.audit(AuditOperation::Creation, TYPE, &vid, &vid, &vdoc, None, Some("$t"));
-    let idx = tx.push("$t");
-    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("page template not created")))
+    audit::create_one(state, caller, TABLE, TYPE, doc, None).await
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> Result<Vec<PageTemplate>> {
@@ -71,15 +64,11 @@ pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<PageTemp
 pub async fn update(state: &AppState, caller: &Caller, id: &str, input: PageInput) -> Result<PageTemplate> {
     caller.require(Permission::ManageCaseTemplate, "change page templates")?;
     let current = get(state, caller, id).await?;
-    let mut patch = super::page::checked(TYPE, &input)?;
+    let patch = super::page::checked(TYPE, &input)?;
     if patch.is_empty() {
         return Ok(current);
     }
-    let mut tx = Tx::new(caller);
-    patch.insert("updatedAt".into(), json!(tx.now()));
-    patch.insert("updatedBy".into(), json!(caller.login));
-    let idx = tx.update_record(TABLE, TYPE, id, &Value::Object(patch), false);
-    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::not_found("page template", id))
+    audit::update_one(state, caller, TABLE, TYPE, id, patch, false).await
 }
 
 /// Delete a page template (case templates stop linking it).

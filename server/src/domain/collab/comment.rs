@@ -4,15 +4,14 @@
 //! `manageAlert`; only its author changes or deletes a comment, which then says it was edited.
 //! A case deleted for good takes its comments with it.
 
-use app::model::{AuditOperation, Id, Millis, Permission};
+use app::model::{Id, Millis, Permission};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, json};
 
-use crate::core::audit::Tx;
+use crate::core::audit;
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
-use crate::core::store::new_id;
 use crate::{core::validate, vars};
 
 pub const TYPE: &str = "comment";
@@ -75,7 +74,6 @@ pub async fn create(state: &AppState, caller: &Caller, on: On, id: &str, message
     if message.trim().is_empty() {
         return Err(Error::attribute(TYPE, "message", "string", "message is required"));
     }
-    let mut tx = Tx::new(caller);
     let mut doc = Map::new();
     doc.insert("message".into(), json!(validate::text(TYPE, "message", message)?));
     doc.insert("parent".into(), json!(parent));
@@ -83,13 +81,7 @@ pub async fn create(state: &AppState, caller: &Caller, on: On, id: &str, message
     // The audit trail files the comment under its case or alert.
     doc.insert("case".into(), json!(parent));
     doc.insert("isEdited".into(), json!(false));
-    doc.insert("createdAt".into(), json!(tx.now()));
-    doc.insert("createdBy".into(), json!(caller.login));
-    let (vid, vdoc) = (tx.bind(new_id()), tx.bind(&doc));
-    tx.push(format!("LET $c = (CREATE type::record('comment', {vid}) CONTENT object::extend({vdoc}, {{ org: $org }}) RETURN AFTER)[0]"));
-    tx.audit(AuditOperation::Creation, TYPE, &vid, "$c.case", &vdoc, None, Some("$c"));
-    let idx = tx.push("$c");
-    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("comment not created")))
+    audit::create_one(state, caller, TABLE, TYPE, doc, Some("case")).await
 }
 
 /// The comments of a case or an alert, oldest first.
@@ -124,19 +116,16 @@ pub async fn update(state: &AppState, caller: &Caller, id: &str, message: &str) 
     if message == current.message {
         return Ok(current);
     }
-    let mut tx = Tx::new(caller);
-    let patch = json!({ "message": validate::text(TYPE, "message", message)?, "isEdited": true, "updatedAt": tx.now(), "updatedBy": caller.login });
-    let idx = tx.update_record(TABLE, TYPE, id, &patch, true);
-    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::not_found("comment", id))
+    let mut patch = Map::new();
+    patch.insert("message".into(), json!(validate::text(TYPE, "message", message)?));
+    patch.insert("isEdited".into(), json!(true));
+    audit::update_one(state, caller, TABLE, TYPE, id, patch, true).await
 }
 
 /// Delete a comment (its author).
 pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     own(state, caller, id, "delete this comment").await?;
-    let mut tx = Tx::new(caller);
-    tx.delete_record(TABLE, TYPE, id, true);
-    tx.run(state, &caller.store(state)).await?;
-    Ok(())
+    audit::delete_one(state, caller, TABLE, TYPE, id, true).await
 }
 
 /// Every comment of the organisation, newest first (at most `limit`).

@@ -7,10 +7,10 @@
 
 use app::model::{AuditOperation, Id, Millis, Permission};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
 use super::comment::On;
-use crate::core::audit::Tx;
+use crate::core::audit::{self, Tx};
 use crate::core::auth::Caller;
 use crate::core::error::{Error, Result};
 use crate::core::state::AppState;
@@ -151,18 +151,11 @@ pub async fn update(state: &AppState, caller: &Caller, id: &str, input: Procedur
     if patch.is_empty() {
         return Ok(current);
     }
-    let mut tx = Tx::new(caller);
-    patch.insert("updatedAt".into(), json!(tx.now()));
-    patch.insert("updatedBy".into(), json!(caller.login));
-    let idx = tx.update_record(TABLE, TYPE, id, &Value::Object(patch), true);
-    tx.run(state, &caller.store(state)).await?.one(idx)?.ok_or_else(|| Error::not_found("procedure", id))
+    audit::update_one(state, caller, TABLE, TYPE, id, patch, true).await
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     let current = get(state, caller, id).await?;
     caller.require(permission(&current.parent_type), "delete procedures")?;
-    let mut tx = Tx::new(caller);
-    tx.delete_record(TABLE, TYPE, id, true);
-    tx.run(state, &caller.store(state)).await?;
-    Ok(())
+    audit::delete_one(state, caller, TABLE, TYPE, id, true).await
 }
