@@ -175,8 +175,10 @@ fn found<T>(r: Result<T>) -> Result<Option<T>> {
     }
 }
 
-fn one(id: Option<String>) -> Vec<Value> {
-    vec![json!({"_id": id.unwrap_or_else(|| "none:none".into())})]
+/// The record a `get*` step found, as a search of that one record (of none when it found
+/// nothing: an empty answer, as TheHive gives).
+fn by_id(entity: Entity, id: Option<String>) -> Start {
+    Start::Set(db(entity, vec![json!({"_id": id.unwrap_or_else(|| "none:none".into())})]))
 }
 
 async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Start> {
@@ -214,27 +216,27 @@ async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Star
         }
         "getJob" => {
             let j = found(crate::domain::analysis::job::get(state, caller, &id_param(step)?).await)?;
-            Ok(Start::Set(db(Entity::Job, vec![json!({"_id": one(j.map(|j| j.id))[0]["_id"]})])))
+            Ok(by_id(Entity::Job, j.map(|x| x.id)))
         }
         "getCase" => {
             let c = found(case::get(state, caller, &id_param(step)?).await)?;
-            Ok(Start::Set(db(Entity::Case, vec![json!({"_id": one(c.map(|c| c.id))[0]["_id"]})])))
+            Ok(by_id(Entity::Case, c.map(|x| x.id)))
         }
         "getAlert" => {
             let a = found(alert::get(state, caller, &id_param(step)?).await)?;
-            Ok(Start::Set(db(Entity::Alert, vec![json!({"_id": one(a.map(|a| a.id))[0]["_id"]})])))
+            Ok(by_id(Entity::Alert, a.map(|x| x.id)))
         }
         "getTask" => {
             let t = found(task::get(state, caller, &id_param(step)?).await)?;
-            Ok(Start::Set(db(Entity::Task, vec![json!({"_id": one(t.map(|t| t.id))[0]["_id"]})])))
+            Ok(by_id(Entity::Task, t.map(|x| x.id)))
         }
         "getLog" => {
             let l = found(task_log::get(state, caller, &id_param(step)?).await)?;
-            Ok(Start::Set(db(Entity::Log, vec![json!({"_id": one(l.map(|l| l.id))[0]["_id"]})])))
+            Ok(by_id(Entity::Log, l.map(|x| x.id)))
         }
         "getCaseTemplate" => {
             let t = found(template::get(state, caller, &id_param(step)?).await)?;
-            Ok(Start::Set(db(Entity::CaseTemplate, vec![json!({"_id": one(t.map(|t| t.id))[0]["_id"]})])))
+            Ok(by_id(Entity::CaseTemplate, t.map(|x| x.id)))
         }
         "getObservable" => {
             let id = id_param(step)?;
@@ -243,7 +245,7 @@ async fn initial(state: &AppState, caller: &Caller, step: &Value) -> Result<Star
                 return mem(found.map(|(a, o)| vec![shape::alert_observable(&o, &a)]).unwrap_or_default());
             }
             let o = found(observable::get(state, caller, &id).await)?;
-            Ok(Start::Set(db(Entity::Observable, vec![json!({"_id": one(o.map(|o| o.id))[0]["_id"]})])))
+            Ok(by_id(Entity::Observable, o.map(|x| x.id)))
         }
         "listUser" | "getUser" | "currentUser" => {
             let users = if name == "currentUser" {

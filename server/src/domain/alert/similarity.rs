@@ -201,19 +201,15 @@ impl Holder {
         }
     }
 
-    fn keys(&self) -> HashSet<u128> {
+    /// Each observable's comparison key, in order (`None`: never compared: no value, or
+    /// `ignoreSimilarity`).
+    fn key_list(&self) -> Vec<Option<u128>> {
+        let key = |dt: &str, d: Option<&str>, a: Option<&app::model::Attachment>, ignore: bool| {
+            if ignore { None } else { value_key(dt, d, a.map(|a| a.id.as_str())) }
+        };
         match self {
-            Holder::Case(list) => list
-                .iter()
-                .filter(|o| !o.ignore_similarity)
-                .filter_map(|o| value_key(&o.data_type, o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str())))
-                .collect(),
-            Holder::Alert(a) => a
-                .observables
-                .iter()
-                .filter(|o| !o.ignore_similarity)
-                .filter_map(|o| value_key(&o.data_type, o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str())))
-                .collect(),
+            Holder::Case(list) => list.iter().map(|o| key(&o.data_type, o.data.as_deref(), o.attachment.as_ref(), o.ignore_similarity)).collect(),
+            Holder::Alert(a) => a.observables.iter().map(|o| key(&o.data_type, o.data.as_deref(), o.attachment.as_ref(), o.ignore_similarity)).collect(),
         }
     }
 }
@@ -221,21 +217,6 @@ impl Holder {
 /// Which observables of `of` the other holder has too (same type and value, or same file);
 /// `ignoreSimilarity` ones never match. Answers positions in `of`'s list.
 pub fn shared_with(of: &Holder, other: &Holder) -> Vec<usize> {
-    let theirs = other.keys();
-    let key = |dt: &str, d: Option<&str>, a: Option<&str>, ignore: bool| if ignore { None } else { value_key(dt, d, a) };
-    match of {
-        Holder::Case(list) => list
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| key(&o.data_type, o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str()), o.ignore_similarity).is_some_and(|k| theirs.contains(&k)))
-            .map(|(i, _)| i)
-            .collect(),
-        Holder::Alert(a) => a
-            .observables
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| key(&o.data_type, o.data.as_deref(), o.attachment.as_ref().map(|a| a.id.as_str()), o.ignore_similarity).is_some_and(|k| theirs.contains(&k)))
-            .map(|(i, _)| i)
-            .collect(),
-    }
+    let theirs: HashSet<u128> = other.key_list().into_iter().flatten().collect();
+    of.key_list().into_iter().enumerate().filter(|(_, k)| k.is_some_and(|k| theirs.contains(&k))).map(|(i, _)| i).collect()
 }
