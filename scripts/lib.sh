@@ -75,6 +75,15 @@ ensure_slapd() {
     fi
 }
 
+# poppler-utils' pdftotext: the report tests read the text of the PDFs Waggle writes
+# (server/tests/reports.rs); Waggle itself needs no external tool to write them.
+ensure_poppler() {
+    if ! command -v pdftotext >/dev/null; then
+        log "installing poppler-utils (pdftotext, for the report tests)"
+        apt_install poppler-utils
+    fi
+}
+
 ensure_node_packages() {
     ensure_node
     if [ ! -d "$ROOT/end2end/node_modules/playwright-core" ]; then

@@ -13,6 +13,7 @@ ensure_openssl_dev
 ensure_wasm_toolchain
 ensure_chromium
 ensure_slapd
+ensure_poppler
 ensure_node_packages
 
 # The patched storage engine's own tests (upstream's suite and one test per Waggle fix:

@@ -15,6 +15,7 @@ pub mod case;
 pub mod dashboard;
 pub mod observable;
 pub mod platform;
+pub mod report;
 pub mod task;
 
 pub use activity::*;
@@ -25,6 +26,7 @@ pub use case::*;
 pub use dashboard::*;
 pub use observable::*;
 pub use platform::*;
+pub use report::*;
 pub use task::*;
 
 /// The backend an area's server functions use, from the request's context.

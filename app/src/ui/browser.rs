@@ -1,5 +1,5 @@
 //! Browser-only helpers: multipart uploads to the v0 endpoints (same origin, the session
-//! cookie), and downloads of text made in the page.
+//! cookie), downloads of what they answer, and downloads of text made in the page.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -45,14 +45,41 @@ pub async fn post_multipart(path: &str, json: &serde_json::Value, file: &web_sys
     if resp.ok() {
         return Ok(body);
     }
+    Err(refusal(&resp, &body, "Upload refused"))
+}
+
+/// Download what a GET of a v0 path answers (a report...) as a file named `name`; a refusal
+/// (TheHive's `{"type","message"}`) is the error, for the page to show where the user acted.
+pub async fn download(path: &str, name: &str) -> Result<(), ApiError> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    let resp = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(|_| ApiError::new(ErrorKind::InternalError, "The server could not be reached. Check your connection."))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(js_error)?;
+    if !resp.ok() {
+        let text = JsFuture::from(resp.text().map_err(js_error)?).await.map_err(js_error)?.as_string().unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        return Err(refusal(&resp, &body, "Download refused"));
+    }
+    let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(js_error)?).await.map_err(js_error)?.dyn_into().map_err(js_error)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_error)?;
+    click_download(&url, name);
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// The error a v0 refusal says (its `type` and `message`), else one made of its status.
+fn refusal(resp: &web_sys::Response, body: &serde_json::Value, what: &str) -> ApiError {
     let kind = body.get("type").and_then(|t| serde_json::from_value::<ErrorKind>(t.clone()).ok()).unwrap_or(match resp.status() {
         401 => ErrorKind::AuthenticationError,
         403 => ErrorKind::AuthorizationError,
         413 => ErrorKind::RequestEntityTooLarge,
         _ => ErrorKind::BadRequest,
     });
-    let message = body.get("message").and_then(|m| m.as_str()).map(str::to_string).unwrap_or_else(|| format!("Upload refused ({})", resp.status()));
-    Err(ApiError::new(kind, message))
+    let message = body.get("message").and_then(|m| m.as_str()).map(str::to_string).unwrap_or_else(|| format!("{what} ({})", resp.status()));
+    ApiError::new(kind, message)
 }
 
 /// Offer `content` as a file download named `name`.

@@ -67,6 +67,7 @@ const COMPRESS_ABOVE_BYTES: u16 = 1024;
         (name = "organisation", description = "Organisations (tenants)"),
         (name = "statistics", description = "TheHive's _stats aggregations"),
         (name = "dashboard", description = "Dashboards: CRUD, sharing, import/export, PNG rendering"),
+        (name = "report", description = "Case reports (PDF, HTML, markdown) and the report templates that shape them"),
         (name = "case", description = "Cases: create (from a template), update, close, merge, links"),
         (name = "task", description = "Tasks of cases and their logs"),
         (name = "observable", description = "Observables of cases (TheHive v0: artifacts)"),

@@ -15,6 +15,8 @@
 //! - [`analysis`]: the analysis engine's mechanics: the job queue (concurrency, rate budgets)
 //!   and the runner of analyzer processes (Cortex's job protocol).
 //! - [`secret`]: secrets sealed at rest under the data directory's key.
+//! - [`pdf`]: PDF documents laid out and written by the binary (headings, paragraphs, lists,
+//!   tables, images; header and footer with a marking and page numbers), from markdown.
 //! - [`cache`], [`validate`], [`markdown`]: small shared tools.
 
 pub mod analysis;
@@ -24,6 +26,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod markdown;
+pub mod pdf;
 pub mod query;
 pub mod search;
 pub mod secret;

@@ -3,6 +3,8 @@
 //!
 //! 1. [`platform`]: status and health, connectors, what a new organisation starts with.
 //! 2. [`dashboard`]: dashboards, their widgets' statistics, PNG rendering.
+//!    [`report`]: case reports (PDF, HTML, markdown) through report templates; it reads cases,
+//!    alerts and analysis reports.
 //! 3. [`analysis`]: the analysis engine: analyzer definitions, the analyzers organisations
 //!    enable, jobs (queue, quotas, cache, runs) and their reports on observables.
 //! 4. [`collab`]: what analysts add to cases and alerts alike: comments, ATT&CK procedures,
@@ -22,3 +24,4 @@ pub mod collab;
 pub mod dashboard;
 pub mod identity;
 pub mod platform;
+pub mod report;

@@ -10,6 +10,7 @@ mod case;
 mod dashboard;
 mod observable;
 mod platform;
+mod report;
 mod task;
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::TaskBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::ObservableBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::CaseAdminBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::ReportBackend>>(backend.clone());
 }
 
 /// Route handler for every server function.

@@ -11,6 +11,7 @@ pub mod observable;
 pub mod organisation;
 pub mod platform;
 pub mod profile;
+pub mod report;
 pub mod cortex;
 pub mod stats;
 pub mod task;
@@ -39,4 +40,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(stats::routes())
         .merge(cortex::routes())
         .merge(dashboard::routes())
+        .merge(report::routes())
 }

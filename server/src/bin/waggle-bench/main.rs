@@ -9,6 +9,8 @@
 //!   and waiting jobs in memory.
 //! - `waggle-bench instances` ([`instances`]): ingestion by one `waggle` process and by two on
 //!   one SurrealDB server.
+//! - `waggle-bench reports` ([`reports`]): the report of a case with 50 tasks and 500
+//!   observables, as PDF, HTML and markdown.
 
 mod alerts;
 mod analysis;
@@ -16,6 +18,7 @@ mod cases;
 mod common;
 mod dashboards;
 mod instances;
+mod reports;
 
 use clap::{Parser, Subcommand};
 
@@ -48,6 +51,8 @@ enum Cmd {
     Analysis(analysis::AnalysisArgs),
     /// Alert ingestion by one `waggle` process, then by two, on one SurrealDB server.
     Instances(instances::InstancesArgs),
+    /// The time to make a big case's report in each format.
+    Reports(reports::ReportsArgs),
     /// Start a server on a kept store (`dashboards`' by default), wait for its startup reads,
     /// stop it: built with `--features heap-profile`, dhat writes `dhat-heap.json` (every live
     /// allocation at the heap's peak, by call stack); `scripts/heap-breakdown.py` sums it by part.
@@ -100,6 +105,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Alerts(a) => rt.block_on(alerts::run(a)),
         Cmd::Analysis(a) => rt.block_on(analysis::run(a)),
         Cmd::Instances(a) => rt.block_on(instances::run(a)),
+        Cmd::Reports(a) => rt.block_on(reports::run(a)),
         Cmd::Heap { data } => rt.block_on(heap(data)),
         Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser, restart }) => rt.block_on(
             dashboards::run(dashboards::Options { data, alerts, cases, observables, iterations, browser, restart }),

@@ -1,12 +1,13 @@
 //! Administration: the page's tabs, organisations and users here; the case settings (templates,
 //! custom fields, metrics, observable types) in [`case`]; alert sources in [`alert`]; analyzers
-//! and analysis jobs in [`analyzers`].
+//! and analysis jobs in [`analyzers`]; report templates in [`reports`].
 
 pub mod alert;
 pub mod analyzers;
 pub mod auth;
 pub mod case;
 pub mod profiles;
+pub mod reports;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,6 +33,7 @@ pub fn AdminPage() -> impl IntoView {
         ("custom-fields", "Custom fields"),
         ("metrics", "Metrics"),
         ("observable-types", "Observable types"),
+        ("report-templates", "Report templates"),
         ("alert-sources", "Alert sources"),
         ("analyzers", "Analyzers"),
         ("jobs", "Analysis jobs"),
@@ -54,6 +56,7 @@ pub fn AdminPage() -> impl IntoView {
                 "custom-fields" => view! { <case::CustomFieldsAdmin/> }.into_any(),
                 "metrics" => view! { <case::MetricsAdmin/> }.into_any(),
                 "observable-types" => view! { <case::DataTypesAdmin/> }.into_any(),
+                "report-templates" => view! { <reports::ReportTemplatesAdmin/> }.into_any(),
                 "alert-sources" => view! { <alert::AlertSourcesAdmin/> }.into_any(),
                 "analyzers" => view! { <analyzers::AnalyzersAdmin/> }.into_any(),
                 "jobs" => view! { <analyzers::JobsAdmin/> }.into_any(),

@@ -119,6 +119,7 @@ fn CaseHeader() -> impl IntoView {
     let error = RwSignal::new(None::<ApiError>);
     let close_open = RwSignal::new(false);
     let merge_open = RwSignal::new(false);
+    let report_open = RwSignal::new(false);
     let editing_title = RwSignal::new(false);
     let title = RwSignal::new(String::new());
     let members = move || ctx.lookups.get().map(|l| l.members).unwrap_or_default();
@@ -180,6 +181,7 @@ fn CaseHeader() -> impl IntoView {
                         <button class="flag-toggle" class:on=flag title=if flag { "Unflag" } else { "Flag" } aria-pressed=flag.to_string()
                             on:click=move |_| save_case(ctx, CasePatch { flag: Some(!flag), ..Default::default() }, error)>"⚑"</button>
                         <span class="spacer"></span>
+                        <button id="case-report" title="A report of the case as PDF, HTML or Markdown" on:click=move |_| report_open.set(true)>"Report…"</button>
                         <Show when=move || open>
                             <button on:click=move |_| merge_open.set(true)>"Merge…"</button>
                             <button class="primary" on:click=move |_| close_open.set(true)>"Close case…"</button>
@@ -220,6 +222,9 @@ fn CaseHeader() -> impl IntoView {
         <Show when=move || merge_open.get()>
             <MergeDialog on_close=Callback::new(move |_| merge_open.set(false))/>
         </Show>
+        {move || report_open.get().then(|| case().map(|c| view! {
+            <super::report::ReportDialog case=c on_close=Callback::new(move |_| report_open.set(false))/>
+        }))}
     }
 }
 
