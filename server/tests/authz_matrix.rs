@@ -41,6 +41,8 @@ struct Objects {
     alert_artifact: String,
     template: String,
     dashboard: String,
+    /// A report template the organisation uploaded.
+    report_template: String,
     user: String,
     /// An analyzer the organisation enabled (the stand-in `Fast_1_0`) and a job of it.
     analyzer: String,
@@ -87,6 +89,7 @@ async fn make(c: &Client, s: &TestServer, org: &str, auth: (&str, &str)) -> Obje
     let user = format!("victim{n}@{org}");
     call(Method::POST, "/api/user".into(), json!({"login": user, "name": "Victim", "profile": "analyst"})).await;
     let dashboard = call(Method::POST, "/api/dashboard".into(), json!({"title": format!("{org} board {mark}"), "status": "Shared", "definition": "{}"})).await;
+    let report_template = call(Method::POST, "/api/report/template".into(), json!({"name": format!("{org} report {n}"), "content": format!("# {{{{ case.title }}}} {mark}")})).await;
     let analyzer = call(Method::POST, "/cortex/api/organization/analyzer/Fast_1_0".into(), json!({"name": format!("fast{n}{mark}"), "jobCache": 0})).await;
     let job = call(Method::POST, format!("/cortex/api/analyzer/{}/run", id(&analyzer)), json!({"data": "10.1.2.3", "dataType": "ip", "message": mark})).await;
     Objects {
@@ -100,6 +103,7 @@ async fn make(c: &Client, s: &TestServer, org: &str, auth: (&str, &str)) -> Obje
         alert_artifact,
         template: id(&template),
         dashboard: id(&dashboard),
+        report_template: id(&report_template),
         user,
         analyzer: id(&analyzer),
         job: id(&job),
@@ -128,6 +132,7 @@ fn concrete(path: &str, o: &Objects) -> String {
             ("/api/alert/artifact/", "alert_artifact"),
             ("/api/alert/", "alert"),
             ("/api/dashboard/", "dashboard"),
+            ("/api/report/template/", "report_template"),
             ("/api/user/", "user"),
             ("/api/organisation/", "org"),
             ("/api/connector/cortex/job/", "job"),
@@ -160,6 +165,7 @@ fn concrete(path: &str, o: &Objects) -> String {
             (_, "alert_artifact") => o.alert_artifact.clone(),
             (_, "alert") => o.alert.clone(),
             (_, "dashboard") => o.dashboard.clone(),
+            (_, "report_template") => o.report_template.clone(),
             (_, "user") => o.user.clone(),
             (_, "org") => o.org.clone(),
             (_, "job") => o.job.clone(),

@@ -53,6 +53,7 @@ pub async fn list_templates(State(state): State<AppState>, caller: Caller) -> Re
 /// with the template file (`template` or any file part) and `name`, `description`, `tlp` fields.
 #[utoipa::path(post, path = "/api/report/template", tag = "report", responses((status = 201, description = "The new template"), (status = 400, description = "Invalid attributes or template syntax"), (status = 409, description = "Name taken")))]
 pub async fn upload_template(State(state): State<AppState>, caller: Caller, body: JsonOrMultipart) -> Result<impl IntoResponse> {
+    template::check_can_upload(&caller)?;
     let body: Map<String, Value> = match body {
         JsonOrMultipart::Json(j) => j,
         JsonOrMultipart::Multipart(mut m) => {

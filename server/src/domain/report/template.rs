@@ -119,8 +119,13 @@ pub async fn by_name(state: &AppState, caller: &Caller, name: &str) -> Result<Re
     r.one(0)?.ok_or_else(|| Error::BadRequest(format!("Unknown report template {name:?}: see GET /api/report/template for the names")))
 }
 
+/// Whether the caller may upload templates (checked before an upload is read).
+pub fn check_can_upload(caller: &Caller) -> Result<()> {
+    caller.require(Permission::ManageCaseTemplate, "upload report templates")
+}
+
 pub async fn create(state: &AppState, caller: &Caller, input: NewReportTemplate) -> Result<ReportTemplate> {
-    caller.require(Permission::ManageCaseTemplate, "upload report templates")?;
+    check_can_upload(caller)?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(Error::attribute(TYPE, "name", "string", "a name of 1 to 64 characters is required"));
