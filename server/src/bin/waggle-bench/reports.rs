@@ -20,6 +20,9 @@ pub struct ReportsArgs {
     /// Reports made of each format.
     #[arg(long, default_value_t = 5)]
     pub iterations: usize,
+    /// Write the last report of each format there (`report.pdf`, `report.html`, `report.md`).
+    #[arg(long)]
+    pub save: Option<std::path::PathBuf>,
 }
 
 async fn post(c: &Client, url: String, body: Value) -> anyhow::Result<Value> {
@@ -85,8 +88,13 @@ pub async fn run(args: ReportsArgs) -> anyhow::Result<()> {
             let t = Instant::now();
             let r = c.get(format!("{base}/api/case/{case_id}/report?format={format}")).send().await?;
             anyhow::ensure!(r.status().is_success(), "{format}: {}", r.status());
-            size = r.bytes().await?.len();
+            let body = r.bytes().await?;
             times.push(t.elapsed());
+            size = body.len();
+            if let Some(dir) = &args.save {
+                std::fs::create_dir_all(dir)?;
+                std::fs::write(dir.join(format!("report.{format}")), &body)?;
+            }
         }
         report(&format!("report {format} ({} KiB)", size / 1024), times, None);
     }
