@@ -229,6 +229,185 @@ pub struct RemoteServer {
     pub key: Option<Secret>,
 }
 
+/// A `[[misp]]` table: a MISP server (`url` + `key`) or feed directory (`feed`); see
+/// [`app::model::MispServer`] for the meaning of each key.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MispConfig {
+    pub name: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub key: Option<Secret>,
+    #[serde(default)]
+    pub feed: Option<PathBuf>,
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub skip_verify: bool,
+    #[serde(default)]
+    pub purpose: app::model::MispPurpose,
+    #[serde(default = "app::model::default_interval")]
+    pub interval: String,
+    #[serde(default)]
+    pub max_age: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub include_tags: Vec<String>,
+    #[serde(default)]
+    pub exclude_tags: Vec<String>,
+    #[serde(default)]
+    pub exclude_orgs: Vec<String>,
+    #[serde(default)]
+    pub case_template: Option<String>,
+    #[serde(default)]
+    pub organisation: Option<String>,
+}
+
+impl MispConfig {
+    /// A MISP server with the defaults of the file's keys (import and export, every hour).
+    pub fn server(name: &str, url: &str, key: &str) -> MispConfig {
+        MispConfig { url: Some(url.into()), key: Some(key.into()), ..MispConfig::named(name) }
+    }
+
+    /// A MISP feed directory (import only, every hour).
+    pub fn feed(name: &str, dir: impl Into<PathBuf>) -> MispConfig {
+        MispConfig { feed: Some(dir.into()), purpose: app::model::MispPurpose::Import, ..MispConfig::named(name) }
+    }
+
+    fn named(name: &str) -> MispConfig {
+        MispConfig {
+            name: name.into(),
+            url: None,
+            key: None,
+            feed: None,
+            ca_file: None,
+            skip_verify: false,
+            purpose: Default::default(),
+            interval: app::model::default_interval(),
+            max_age: None,
+            tags: Vec::new(),
+            include_tags: Vec::new(),
+            exclude_tags: Vec::new(),
+            exclude_orgs: Vec::new(),
+            case_template: None,
+            organisation: None,
+        }
+    }
+
+    /// The connection as an administrator sees it (no key).
+    pub fn view(&self, origin: &str) -> app::model::MispServer {
+        app::model::MispServer {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            feed: self.feed.as_ref().map(|p| p.display().to_string()),
+            key_set: self.key.is_some(),
+            ca_file: self.ca_file.as_ref().map(|p| p.display().to_string()),
+            skip_verify: self.skip_verify,
+            purpose: self.purpose,
+            interval: self.interval.clone(),
+            max_age: self.max_age.clone(),
+            tags: self.tags.clone(),
+            include_tags: self.include_tags.clone(),
+            exclude_tags: self.exclude_tags.clone(),
+            exclude_orgs: self.exclude_orgs.clone(),
+            case_template: self.case_template.clone(),
+            organisation: self.organisation.clone(),
+            origin: origin.into(),
+        }
+    }
+
+    /// The connection an administrator described, with its key.
+    pub fn from_view(v: &app::model::MispServer, key: Option<Secret>) -> MispConfig {
+        MispConfig {
+            name: v.name.clone(),
+            url: v.url.clone().filter(|u| !u.is_empty()),
+            key,
+            feed: v.feed.clone().filter(|f| !f.is_empty()).map(PathBuf::from),
+            ca_file: v.ca_file.clone().filter(|f| !f.is_empty()).map(PathBuf::from),
+            skip_verify: v.skip_verify,
+            purpose: v.purpose,
+            interval: v.interval.clone(),
+            max_age: v.max_age.clone().filter(|a| !a.is_empty()),
+            tags: v.tags.clone(),
+            include_tags: v.include_tags.clone(),
+            exclude_tags: v.exclude_tags.clone(),
+            exclude_orgs: v.exclude_orgs.clone(),
+            case_template: v.case_template.clone().filter(|t| !t.is_empty()),
+            organisation: v.organisation.clone().filter(|o| !o.is_empty()),
+        }
+    }
+
+    /// A server to check for health (`None` for a feed).
+    pub fn remote(&self) -> Option<RemoteServer> {
+        self.url.as_ref().map(|url| RemoteServer { name: self.name.clone(), url: url.clone(), key: self.key.clone() })
+    }
+}
+
+/// The `[[misp]]` tables, checked: unique names, a server or a feed, durations that parse.
+pub fn check_misp(list: Vec<MispConfig>) -> anyhow::Result<Vec<MispConfig>> {
+    let mut names = std::collections::HashSet::new();
+    for m in &list {
+        m.check().map_err(|e| anyhow::anyhow!("[[misp]] {}: {e}", m.name))?;
+        if !names.insert(m.name.clone()) {
+            anyhow::bail!("[[misp]] {}: two connections have this name", m.name);
+        }
+    }
+    Ok(list)
+}
+
+impl MispConfig {
+    /// What is wrong with this connection, if anything.
+    pub fn check(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() || self.name.len() > 64 || self.name.contains(['/', '|']) {
+            return Err("a name of 1 to 64 characters without / or | is required".into());
+        }
+        match (&self.url, &self.feed) {
+            (Some(u), None) => {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(format!("url {u} is not an http(s) URL"));
+                }
+                if self.key.is_none() {
+                    return Err("a MISP server needs a key".into());
+                }
+            }
+            (None, Some(_)) => {
+                if self.purpose.exports() && self.purpose != app::model::MispPurpose::Both {
+                    return Err("a feed can only be imported".into());
+                }
+            }
+            _ => return Err("give either url (and key) or feed".into()),
+        }
+        if parse_duration(&self.interval).is_none_or(|d| d.as_secs() < 10) {
+            return Err(format!("interval {} is not a duration of at least 10s (90s, 30m, 1h, 1d)", self.interval));
+        }
+        if let Some(a) = &self.max_age {
+            if parse_duration(a).is_none() {
+                return Err(format!("max_age {a} is not a duration (7d, 12h)"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A duration as the configuration writes it: `90s`, `30m`, `1h`, `7d` (a bare number is
+/// seconds).
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" | "min" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(secs))
+}
+
 /// The configuration file's shape: every key optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -259,7 +438,7 @@ struct FileConfig {
     cert_header: Option<String>,
     ldap: Option<LdapSettings>,
     #[serde(default)]
-    misp: Vec<RemoteServer>,
+    misp: Vec<MispConfig>,
     #[serde(default)]
     cortex: Vec<RemoteServer>,
     #[serde(default)]
@@ -318,7 +497,8 @@ pub struct Settings {
     pub certificates: CertificateLogin,
     /// Sign-in with a directory, when configured.
     pub ldap: Option<LdapSettings>,
-    pub misp: Vec<RemoteServer>,
+    /// MISP servers and feeds of the configuration file (administrators add more in the UI).
+    pub misp: Vec<MispConfig>,
     pub cortex: Vec<RemoteServer>,
     pub analysis: AnalysisSettings,
 }
@@ -732,7 +912,7 @@ impl Settings {
             tls,
             certificates,
             ldap: file.ldap,
-            misp: file.misp,
+            misp: check_misp(file.misp)?,
             cortex: file.cortex,
             analysis,
         })
@@ -775,7 +955,7 @@ mod tests {
     fn secrets_never_show_in_debug() {
         let args = ServeArgs { database_password: Some("db-s3cret".into()), ..Default::default() };
         let mut s = Settings::resolve_with_env(&args, env_of(&[("WAGGLE_ADMIN_PASSWORD", "adm-s3cret")])).unwrap();
-        s.misp.push(RemoteServer { name: "m".into(), url: "https://misp".into(), key: Some("key-s3cret".into()) });
+        s.cortex.push(RemoteServer { name: "m".into(), url: "https://cortex".into(), key: Some("key-s3cret".into()) });
         let shown = format!("{args:?} {s:?}");
         for secret in ["db-s3cret", "adm-s3cret", "key-s3cret"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");

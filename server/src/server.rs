@@ -80,7 +80,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     }
     let shutdown = CancellationToken::new();
 
+    // MISP: the connections administrators saved, then the poll loop and the sighting listener.
+    crate::domain::misp::load(&state).await.context("reading the MISP connections")?;
     state.service::<Connectors>().spawn_checker(shutdown.clone());
+    crate::domain::misp::start(&state, shutdown.clone());
     // Analyzer definitions read, unfinished jobs queued again, the dispatcher started.
     crate::domain::analysis::engine::start(&state, shutdown.clone()).await.context("starting the analysis engine")?;
     {

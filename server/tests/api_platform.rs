@@ -412,7 +412,7 @@ async fn server_functions_require_a_session() {
 #[tokio::test]
 async fn connector_addresses_are_for_platform_administrators() {
     let s = TestServer::start_with(|s| {
-        s.misp.push(waggle::config::RemoteServer { name: "misp-prod".into(), url: "http://127.0.0.1:9".into(), key: Some("k".into()) });
+        s.misp.push(waggle::config::MispConfig::server("misp-prod", "http://127.0.0.1:9", "k"));
     })
     .await;
     let admin = s.admin_session().await;

@@ -156,6 +156,8 @@ fn concrete(path: &str, o: &Objects) -> String {
         let value = match (&seg[1..seg.len() - 1], resource(path)) {
             ("org", _) => o.org.clone(),
             ("dataType", _) => "ip".into(),
+            ("caseId", _) => o.case.clone(),
+            ("mispName", _) => "no-such-misp".into(),
             ("other", _) => o.other_case.clone(),
             (_, "log") => o.log.clone(),
             (_, "task") => o.task.clone(),

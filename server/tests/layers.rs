@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use syn::visit::Visit;
 
 /// The domain areas, top to bottom: an area may use only those after it.
-const DOMAIN_ORDER: &[&str] = &["platform", "dashboard", "report", "analysis", "collab", "alert", "case", "catalog", "identity"];
+const DOMAIN_ORDER: &[&str] = &["misp", "platform", "dashboard", "report", "analysis", "collab", "alert", "case", "catalog", "identity"];
 
 /// Where a module sits.
 #[derive(Debug, Clone, PartialEq, Eq)]

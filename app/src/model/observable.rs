@@ -64,6 +64,10 @@ pub struct Observable {
     /// In how many other cases the same value appears (computed when listed, never stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen: Option<u64>,
+    /// Sightings of the value on the MISP servers it was sent to (counted when it is marked
+    /// sighted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub misp_sightings: Option<u64>,
 }
 
 impl Observable {

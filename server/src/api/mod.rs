@@ -77,6 +77,7 @@ const COMPRESS_ABOVE_BYTES: u16 = 1024;
         (name = "audit", description = "Audit trail, flow and live stream"),
         (name = "alert", description = "Alerts: ingestion (deduplication, upsert), similarity, import into cases, merge"),
         (name = "analysis", description = "TheHive's Cortex connector: analyzers and jobs on observables"),
+        (name = "misp", description = "MISP connector: cases exported as events (updated in place), synchronisation of events into alerts"),
         (name = "cortex", description = "Cortex 3's API (/cortex/api): analyzer definitions, analyzers, jobs on values and files"),
         (name = "v1", description = "TheHive 5's v1 dialect (/api/v1, thehive4py 2.x): cases, alerts, tasks, logs, observables, the query API, users, organisations, custom fields, observable types, case templates"),
     )

@@ -314,6 +314,9 @@ struct Stream {
 /// of one transaction travel together, so a reader never sees part of one.
 pub struct AuditBus {
     tx: broadcast::Sender<Arc<Vec<AuditEvent>>>,
+    /// This process's own commits only (not relayed from others): what reacts to a change
+    /// once per platform listens here.
+    local: broadcast::Sender<Arc<Vec<AuditEvent>>>,
     streams: Mutex<HashMap<String, Stream>>,
     /// The entries this process published lately, so that the change feed does not bring them
     /// a second time ([`AuditBus::relay`]).
@@ -355,7 +358,8 @@ fn id_hash(id: &str) -> u64 {
 impl Default for AuditBus {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(BUS_CAPACITY);
-        AuditBus { tx, streams: Mutex::new(HashMap::new()), published: Mutex::default(), wait: Duration::from_secs(20) }
+        let (local, _) = broadcast::channel(BUS_CAPACITY);
+        AuditBus { tx, local, streams: Mutex::new(HashMap::new()), published: Mutex::default(), wait: Duration::from_secs(20) }
     }
 }
 
@@ -372,7 +376,17 @@ impl AuditBus {
             }
         }
         // No receiver (no open stream) is not an error.
-        let _ = self.tx.send(Arc::new(events));
+        let events = Arc::new(events);
+        if self.local.receiver_count() > 0 {
+            let _ = self.local.send(events.clone());
+        }
+        let _ = self.tx.send(events);
+    }
+
+    /// The changes this process commits from now on (each once, whichever process shares the
+    /// database).
+    pub fn subscribe_local(&self) -> broadcast::Receiver<Arc<Vec<AuditEvent>>> {
+        self.local.subscribe()
     }
 
     /// Publish the audit entries one transaction created, as the change feed brings them

@@ -23,5 +23,6 @@ pub mod catalog;
 pub mod collab;
 pub mod dashboard;
 pub mod identity;
+pub mod misp;
 pub mod platform;
 pub mod report;

@@ -8,6 +8,7 @@ mod alert;
 mod analysis;
 mod case;
 mod dashboard;
+mod misp;
 mod observable;
 mod platform;
 mod report;
@@ -61,6 +62,7 @@ fn provide_backends(backend: Arc<UiBackend>) {
     provide_context::<Arc<dyn app::api::ObservableBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::CaseAdminBackend>>(backend.clone());
     provide_context::<Arc<dyn app::api::ReportBackend>>(backend.clone());
+    provide_context::<Arc<dyn app::api::MispBackend>>(backend.clone());
 }
 
 /// Route handler for every server function.

@@ -7,6 +7,7 @@ pub mod case;
 pub mod dashboard;
 pub mod datastore;
 pub mod list;
+pub mod misp;
 pub mod observable;
 pub mod organisation;
 pub mod platform;
@@ -39,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(alert::routes())
         .merge(stats::routes())
         .merge(cortex::routes())
+        .merge(misp::routes())
         .merge(dashboard::routes())
         .merge(report::routes())
 }

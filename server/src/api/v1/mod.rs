@@ -9,6 +9,7 @@ pub mod comment;
 pub mod cortex;
 pub mod extra;
 pub mod files;
+pub mod misp;
 pub mod platform;
 pub mod procedure;
 pub mod query;
@@ -20,5 +21,5 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::core::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(case::routes()).merge(alert::routes()).merge(work::routes()).merge(query::routes()).merge(platform::routes()).merge(cortex::routes()).merge(comment::routes()).merge(procedure::routes()).merge(extra::routes()).merge(files::routes())
+    OpenApiRouter::new().merge(case::routes()).merge(alert::routes()).merge(work::routes()).merge(query::routes()).merge(platform::routes()).merge(cortex::routes()).merge(comment::routes()).merge(procedure::routes()).merge(extra::routes()).merge(files::routes()).merge(misp::routes())
 }

@@ -116,6 +116,26 @@ impl Caller {
         }
     }
 
+    /// The server itself acting in an organisation for a connector (`login` names it in the
+    /// audit trail, e.g. `misp:circl`): an organisation administrator's rights there, nothing
+    /// elsewhere.
+    pub fn service(login: &str, org_id: &str, org_name: &str) -> Caller {
+        Caller {
+            user_id: String::new(),
+            login: login.into(),
+            name: login.into(),
+            org_id: org_id.into(),
+            org_name: org_name.into(),
+            profile: Profile::OrgAdmin,
+            memberships: vec![Membership { org_id: org_id.into(), org_name: org_name.into(), profile: Profile::OrgAdmin, custom: None }],
+            has_key: false,
+            must_change_password: false,
+            permissions: None,
+            method: AuthMethod::OnBehalf,
+            request_id: None,
+        }
+    }
+
     /// Build the caller for `user` in the organisation `wanted` (id or name) or their default.
     pub fn for_user(user: &UserRow, wanted: Option<&str>, method: AuthMethod) -> Result<Caller> {
         if user.status != UserStatus::Ok {

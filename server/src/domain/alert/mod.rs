@@ -17,6 +17,7 @@
 mod import;
 mod ingest;
 pub mod similarity;
+mod sync;
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,6 +30,7 @@ use serde_json::{Map, Value, json};
 
 pub use import::{create_case, merge_into_case};
 pub use similarity::with_similarity;
+pub use sync::{Synced, sync_marks, synchronize};
 use similarity::Lookup;
 
 use crate::domain::case::observable_identity as identity;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use app::model::{ConnectorStatus, Health, ServerStatus};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{RemoteServer, Settings};
+use crate::config::{MispConfig, RemoteServer, Settings};
 use crate::core::state::{AppState, Service};
 use crate::core::store::now_millis;
 
@@ -22,11 +22,51 @@ enum Kind {
     Misp,
 }
 
+/// One server to check: a remote server with the HTTP client that reaches it (its CA), or a
+/// MISP feed directory (healthy when its manifest reads).
+#[derive(Clone)]
+struct Target {
+    kind: Kind,
+    server: RemoteServer,
+    feed: Option<std::path::PathBuf>,
+    http: Option<reqwest::Client>,
+}
+
 #[derive(Clone)]
 pub struct Connectors {
-    servers: Arc<Vec<(Kind, RemoteServer)>>,
+    servers: Arc<RwLock<Vec<Target>>>,
     status: Arc<RwLock<Vec<ConnectorStatus>>>,
     http: reqwest::Client,
+}
+
+/// The HTTP client for a MISP connection: its CA file, or no verification when asked.
+pub fn misp_client(m: &MispConfig, timeout: Duration) -> std::result::Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none());
+    if let Some(ca) = &m.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+        b = b.add_root_certificate(cert);
+    }
+    if m.skip_verify {
+        tracing::warn!(misp = %m.name, "TLS certificates of this MISP server are not verified (skip_verify)");
+        b = b.danger_accept_invalid_certs(true);
+    }
+    b.build().map_err(|e| format!("HTTP client: {e}"))
+}
+
+fn misp_targets(list: &[MispConfig]) -> Vec<Target> {
+    list.iter()
+        .map(|m| Target {
+            kind: Kind::Misp,
+            server: m.remote().unwrap_or_else(|| RemoteServer { name: m.name.clone(), url: String::new(), key: None }),
+            feed: if m.url.is_none() { m.feed.clone() } else { None },
+            http: misp_client(m, Duration::from_secs(5)).ok(),
+        })
+        .collect()
+}
+
+fn pending(s: &RemoteServer) -> ServerStatus {
+    ServerStatus { name: s.name.clone(), url: s.url.clone(), version: None, status: Health::Warning, message: Some("not checked yet".into()), checked_at: None }
 }
 
 impl Service for Connectors {
@@ -37,17 +77,9 @@ impl Service for Connectors {
 
 impl Connectors {
     pub fn new(settings: &Settings) -> Self {
-        let mut servers = Vec::new();
-        servers.extend(settings.cortex.iter().cloned().map(|s| (Kind::Cortex, s)));
-        servers.extend(settings.misp.iter().cloned().map(|s| (Kind::Misp, s)));
-        let pending = |s: &RemoteServer| ServerStatus {
-            name: s.name.clone(),
-            url: s.url.clone(),
-            version: None,
-            status: Health::Warning,
-            message: Some("not checked yet".into()),
-            checked_at: None,
-        };
+        let mut servers: Vec<Target> = settings.cortex.iter().map(|s| Target { kind: Kind::Cortex, server: s.clone(), feed: None, http: None }).collect();
+        servers.extend(misp_targets(&settings.misp));
+        let misp: Vec<RemoteServer> = servers.iter().filter(|t| t.kind == Kind::Misp).map(|t| t.server.clone()).collect();
         let connector = |name: &str, list: &[RemoteServer]| {
             let servers: Vec<ServerStatus> = list.iter().map(pending).collect();
             ConnectorStatus {
@@ -57,26 +89,56 @@ impl Connectors {
                 servers,
             }
         };
-        let status = vec![connector(ANALYSIS, &settings.cortex), connector(MISP, &settings.misp)];
+        let status = vec![connector(ANALYSIS, &settings.cortex), connector(MISP, &misp)];
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
-        Connectors { servers: Arc::new(servers), status: Arc::new(RwLock::new(status)), http }
+        Connectors { servers: Arc::new(RwLock::new(servers)), status: Arc::new(RwLock::new(status)), http }
+    }
+
+    /// The MISP connections changed (an administrator edited them): check these from now on.
+    pub fn set_misp(&self, list: &[MispConfig]) {
+        let targets = misp_targets(list);
+        {
+            let mut status = self.status.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = status.iter_mut().find(|c| c.name == MISP) {
+                let old = std::mem::take(&mut c.servers);
+                c.servers = targets
+                    .iter()
+                    .map(|t| old.iter().find(|s| s.name == t.server.name && s.url == t.server.url).cloned().unwrap_or_else(|| pending(&t.server)))
+                    .collect();
+                c.enabled = !targets.is_empty();
+                c.status = if targets.is_empty() { Health::Ok } else { Health::of_servers(c.servers.iter().map(|s| s.status)) };
+            }
+        }
+        let mut servers = self.servers.write().unwrap_or_else(|e| e.into_inner());
+        servers.retain(|t| t.kind != Kind::Misp);
+        servers.extend(targets);
     }
 
     pub fn snapshot(&self) -> Vec<ConnectorStatus> {
         self.status.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    async fn check_one(&self, kind: Kind, server: &RemoteServer) -> ServerStatus {
+    async fn check_one(&self, target: &Target) -> ServerStatus {
+        let (kind, server) = (target.kind, &target.server);
+        if let Some(feed) = &target.feed {
+            let manifest = feed.join("manifest.json");
+            let read = tokio::fs::read(&manifest).await.map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&b).map_err(|e| e.to_string()));
+            let (status, message) = match read {
+                Ok(m) => (Health::Ok, Some(format!("feed of {} events", m.len()))),
+                Err(e) => (Health::Error, Some(format!("{}: {e}", manifest.display()))),
+            };
+            return ServerStatus { name: server.name.clone(), url: feed.display().to_string(), version: None, status, message, checked_at: Some(now_millis()) };
+        }
         let base = server.url.trim_end_matches('/');
         let (url, version_path): (String, &[&str]) = match kind {
             Kind::Cortex => (format!("{base}/api/status"), &["versions", "Cortex"]),
             Kind::Misp => (format!("{base}/servers/getVersion"), &["version"]),
         };
-        let mut req = self.http.get(&url).header("Accept", "application/json");
+        let mut req = target.http.as_ref().unwrap_or(&self.http).get(&url).header("Accept", "application/json");
         if let Some(key) = &server.key {
             req = match kind {
                 Kind::Cortex => req.bearer_auth(key.expose()),
@@ -97,9 +159,10 @@ impl Connectors {
 
     /// Check every server once and publish the result; logs each change of health.
     pub async fn check_all(&self) {
+        let targets = self.servers.read().unwrap_or_else(|e| e.into_inner()).clone();
         let mut results: Vec<(Kind, ServerStatus)> = Vec::new();
-        for (kind, server) in self.servers.iter() {
-            results.push((*kind, self.check_one(*kind, server).await));
+        for target in &targets {
+            results.push((target.kind, self.check_one(target).await));
         }
         let mut status = self.status.write().unwrap_or_else(|e| e.into_inner());
         for connector in status.iter_mut() {
@@ -119,9 +182,6 @@ impl Connectors {
 
     /// Check now, then every [`CHECK_INTERVAL`] until `shutdown`.
     pub fn spawn_checker(&self, shutdown: CancellationToken) {
-        if self.servers.is_empty() {
-            return;
-        }
         let this = self.clone();
         tokio::spawn(async move {
             loop {

@@ -6,6 +6,7 @@ pub mod alert;
 pub mod analyzers;
 pub mod auth;
 pub mod case;
+pub mod misp;
 pub mod profiles;
 pub mod reports;
 
@@ -49,6 +50,7 @@ pub fn AdminPage() -> impl IntoView {
                 <Show when=is_platform_admin>
                     <leptos_router::components::A href="/admin/profiles" attr:class=move || if tab.get() == "profiles" { "tab active" } else { "tab" } attr:role="tab">"Profiles"</leptos_router::components::A>
                     <leptos_router::components::A href="/admin/authentication" attr:class=move || if tab.get() == "authentication" { "tab active" } else { "tab" } attr:role="tab">"Authentication"</leptos_router::components::A>
+                    <leptos_router::components::A href="/admin/misp" attr:class=move || if tab.get() == "misp" { "tab active" } else { "tab" } attr:role="tab">"MISP"</leptos_router::components::A>
                 </Show>
             </nav>
             {move || match tab.get().as_str() {
@@ -62,6 +64,7 @@ pub fn AdminPage() -> impl IntoView {
                 "jobs" => view! { <analyzers::JobsAdmin/> }.into_any(),
                 "authentication" => view! { <auth::AuthenticationAdmin/> }.into_any(),
                 "profiles" => view! { <profiles::ProfilesAdmin/> }.into_any(),
+                "misp" => view! { <misp::MispAdmin/> }.into_any(),
                 _ => view! {
                     <Show when=move || me().is_some_and(|u| u.can(Permission::ManageOrganisation))>
                         <Organisations/>

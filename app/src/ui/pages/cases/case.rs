@@ -120,6 +120,7 @@ fn CaseHeader() -> impl IntoView {
     let close_open = RwSignal::new(false);
     let merge_open = RwSignal::new(false);
     let report_open = RwSignal::new(false);
+    let misp_open = RwSignal::new(false);
     let editing_title = RwSignal::new(false);
     let title = RwSignal::new(String::new());
     let members = move || ctx.lookups.get().map(|l| l.members).unwrap_or_default();
@@ -182,6 +183,7 @@ fn CaseHeader() -> impl IntoView {
                             on:click=move |_| save_case(ctx, CasePatch { flag: Some(!flag), ..Default::default() }, error)>"⚑"</button>
                         <span class="spacer"></span>
                         <button id="case-report" title="A report of the case as PDF, HTML or Markdown" on:click=move |_| report_open.set(true)>"Report…"</button>
+                        <Show when=move || !deleted><button id="case-misp-export" title="Export the case's IOCs to a MISP event (updated at each export)" on:click=move |_| misp_open.set(true)>"MISP…"</button></Show>
                         <Show when=move || open>
                             <button on:click=move |_| merge_open.set(true)>"Merge…"</button>
                             <button class="primary" on:click=move |_| close_open.set(true)>"Close case…"</button>
@@ -224,6 +226,9 @@ fn CaseHeader() -> impl IntoView {
         </Show>
         {move || report_open.get().then(|| case().map(|c| view! {
             <super::report::ReportDialog case=c on_close=Callback::new(move |_| report_open.set(false))/>
+        }))}
+        {move || misp_open.get().then(|| case().map(|c| view! {
+            <super::misp::MispExportDialog case=c on_close=Callback::new(move |_| misp_open.set(false))/>
         }))}
     }
 }

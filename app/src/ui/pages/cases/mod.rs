@@ -5,6 +5,7 @@
 pub mod case;
 pub mod filter;
 pub mod list;
+pub mod misp;
 pub mod observables;
 pub mod report;
 pub mod tasks;

@@ -388,7 +388,8 @@ fn ObservableRow(
             <td><button class="toggle ioc-toggle" class:on=ioc aria-pressed=ioc.to_string() title=if ioc { "IOC: click to unmark" } else { "Not an IOC: click to mark" }
                 on:click={ let id = id3.clone(); move |_| on_patch.run((id.clone(), ObservablePatch { ioc: Some(!ioc), ..Default::default() })) }>{if ioc { "IOC" } else { "–" }}</button></td>
             <td><button class="toggle sighted-toggle" class:on=sighted aria-pressed=sighted.to_string() title=if sighted { "Sighted: click to unmark" } else { "Not sighted: click to mark" }
-                on:click={ let id = id3.clone(); move |_| on_patch.run((id.clone(), ObservablePatch { sighted: Some(!sighted), ..Default::default() })) }>{if sighted { "Sighted" } else { "–" }}</button></td>
+                on:click={ let id = id3.clone(); move |_| on_patch.run((id.clone(), ObservablePatch { sighted: Some(!sighted), ..Default::default() })) }>{if sighted { "Sighted" } else { "–" }}</button>
+                {o.misp_sightings.map(|n| view! { <div class="muted small misp-sightings" title="Sightings of this value on the MISP servers it was sent to">{format!("MISP: {n} sighting{}", if n == 1 { "" } else { "s" })}</div> })}</td>
             <td><Tags tags=o.tags.clone()/></td>
             <td><TlpBadge level=o.tlp/></td>
             <td class="seen">
