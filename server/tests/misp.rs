@@ -246,6 +246,16 @@ async fn misp_both_ways() {
     assert_eq!(count, 1, "one sighting in MISP: {:?}", misp.lock().unwrap().requests_to("/sightings").iter().map(|r| r.body.clone()).collect::<Vec<_>>());
     assert_eq!(misp.lock().unwrap().requests_to("/sightings/add")[0].body.as_ref().unwrap()["values"], json!(["198.51.100.1"]));
 
+    // ---- TheHive 5's routes (thehive4py 2.x `misp.get_status`, `misp.sync`, `misp.export_case`).
+    let (st, v1status) = get(&admin, &s, "/api/v1/connector/misp/status").await;
+    assert_eq!(st, StatusCode::OK, "{v1status}");
+    assert!(v1status["status"].get("circl").is_some() && v1status["syncInProgress"] == false, "{v1status}");
+    let (st, v) = get(&admin, &s, "/api/v1/connector/misp/_syncAlerts").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, third) = post(&admin, &s, &format!("/api/v1/connector/misp/export/{cid}/circl"), json!({ "tags": ["campaign:x"], "tlp": 1 })).await;
+    assert_eq!(st, StatusCode::CREATED, "{third}");
+    assert_eq!((third["eventId"].as_str(), third["added"].as_u64(), third["removed"].as_u64()), (Some(event_id.as_str()), Some(0), Some(0)), "nothing changed: {third}");
+
     // ---- Status and bad input.
     let (_, status) = get(&admin, &s, "/api/status").await;
     assert_eq!(status["connectors"]["misp"]["enabled"], true);
@@ -271,5 +281,64 @@ async fn misp_both_ways() {
     }
     assert!(problems.is_empty(), "requests MISP's OpenAPI document does not allow:\n{}", problems.join("\n"));
     assert!(all.iter().any(|r| r.path == "/events/add") && all.iter().any(|r| r.path.starts_with("/attributes/delete/")));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_managed_in_the_ui() {
+    let feed_dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("feed"), feed_dir.path());
+    let s = TestServer::start_with(|st| st.misp = vec![MispConfig::server("from-file", "http://127.0.0.1:9", "k")]).await;
+    let admin = s.ui_session(ADMIN, PASSWORD).await;
+    let feed = json!({ "name": "circl-osint", "feed": feed_dir.path().display().to_string(), "interval": "1h", "purpose": "import", "tags": ["osint"] });
+
+    // Bad input: a clear 400, nothing saved.
+    for (bad, why) in [
+        (json!({ "name": "x", "interval": "1h" }), "neither url nor feed"),
+        (json!({ "name": "x", "feed": "/tmp", "interval": "soon" }), "interval"),
+        (json!({ "name": "x", "url": "ftp://misp", "interval": "1h" }), "url"),
+        (json!({ "name": "x", "url": "https://misp.example", "interval": "1h" }), "key"),
+        (json!({ "name": "a/b", "feed": "/tmp", "interval": "1h" }), "name"),
+    ] {
+        let (st, v) = ui(&admin, &s, "admin/misp/save", json!({ "input": bad })).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{why}: {v}");
+    }
+    // Not a platform administrator: refused.
+    s.create_user(&s.admin_session().await, json!({ "login": "ana@soc", "name": "Ana", "password": "ana-password-1", "profile": "analyst" })).await;
+    let ana = s.ui_session("ana@soc", "ana-password-1").await;
+    let (st, _) = ui(&ana, &s, "admin/misp/save", json!({ "input": feed })).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = ui(&ana, &s, "admin/misp/list", json!({})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    let saved = ui_ok(&admin, &s, "admin/misp/save", json!({ "input": feed })).await;
+    assert_eq!(saved["origin"], "ui");
+    let list = ui_ok(&admin, &s, "admin/misp/list", json!({})).await;
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|c| c["server"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["from-file", "circl-osint"]);
+    let feed_state = &list[1];
+    assert_eq!(feed_state["status"], "OK", "the feed's manifest reads: {feed_state}");
+    // A saved key never comes back.
+    ui_ok(&admin, &s, "admin/misp/save", json!({ "input": { "name": "from-file", "url": "http://127.0.0.1:9", "interval": "2h", "key": "s3cret-key" } })).await;
+    let list = ui_ok(&admin, &s, "admin/misp/list", json!({})).await;
+    assert!(!list.to_string().contains("s3cret-key"));
+    let named = |list: &Value, n: &str| list.as_array().unwrap().iter().find(|c| c["server"]["name"] == n).cloned().unwrap();
+    assert_eq!(named(&list, "from-file")["server"]["keySet"], true);
+    assert_eq!(named(&list, "from-file")["server"]["origin"], "ui", "the saved connection replaces the file's");
+    assert_eq!(named(&list, "from-file")["server"]["interval"], "2h");
+
+    // Synchronise now: the feed's three events.
+    let reports = ui_ok(&admin, &s, "admin/misp/sync", json!({ "full": false })).await;
+    let feed_report = reports.as_array().unwrap().iter().find(|r| r["server"] == "circl-osint").unwrap();
+    assert_eq!(feed_report["created"].as_u64().unwrap() + feed_report["unchanged"].as_u64().unwrap(), 3, "{feed_report}");
+
+    // Removing the UI connection of a file connection brings the file's back; a file one stays.
+    ui_ok(&admin, &s, "admin/misp/delete", json!({ "name": "from-file" })).await;
+    let list = ui_ok(&admin, &s, "admin/misp/list", json!({})).await;
+    assert_eq!(named(&list, "from-file")["server"]["origin"], "file");
+    let (st, v) = ui(&admin, &s, "admin/misp/delete", json!({ "name": "from-file" })).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let targets = ui_ok(&admin, &s, "misp/targets", json!({})).await;
+    assert_eq!(targets, json!(["from-file"]), "a feed takes no export");
     s.stop().await;
 }

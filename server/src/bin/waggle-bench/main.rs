@@ -9,6 +9,7 @@
 //!   and waiting jobs in memory.
 //! - `waggle-bench instances` ([`instances`]): ingestion by one `waggle` process and by two on
 //!   one SurrealDB server.
+//! - `waggle-bench misp` ([`misp`]): importing a MISP feed directory of 1,000 events.
 //! - `waggle-bench reports` ([`reports`]): the report of a case with 50 tasks and 500
 //!   observables, as PDF, HTML and markdown.
 
@@ -18,6 +19,7 @@ mod cases;
 mod common;
 mod dashboards;
 mod instances;
+mod misp;
 mod reports;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +53,8 @@ enum Cmd {
     Analysis(analysis::AnalysisArgs),
     /// Alert ingestion by one `waggle` process, then by two, on one SurrealDB server.
     Instances(instances::InstancesArgs),
+    /// Import of a MISP feed directory of 1,000 events (events/s, attributes/s).
+    Misp(misp::MispArgs),
     /// The time to make a big case's report in each format.
     Reports(reports::ReportsArgs),
     /// Start a server on a kept store (`dashboards`' by default), wait for its startup reads,
@@ -106,6 +110,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Analysis(a) => rt.block_on(analysis::run(a)),
         Cmd::Instances(a) => rt.block_on(instances::run(a)),
         Cmd::Reports(a) => rt.block_on(reports::run(a)),
+        Cmd::Misp(a) => rt.block_on(misp::run(a)),
         Cmd::Heap { data } => rt.block_on(heap(data)),
         Cmd::Dashboards(DashboardsArgs { data, alerts, cases, observables, iterations, browser, restart }) => rt.block_on(
             dashboards::run(dashboards::Options { data, alerts, cases, observables, iterations, browser, restart }),

@@ -233,7 +233,11 @@ pub fn start(state: &AppState, shutdown: CancellationToken) {
                 }
                 let due = next.get(&c.name).is_none_or(|t| *t <= now);
                 if due {
-                    sync_connection(&state, &c, false, true).await;
+                    // A stop does not wait for a synchronisation (each alert is its own transaction).
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = sync_connection(&state, &c, false, true) => {}
+                    }
                     let every = crate::config::parse_duration(&c.interval).unwrap_or(std::time::Duration::from_secs(3600));
                     next.insert(c.name.clone(), std::time::Instant::now() + every);
                 }

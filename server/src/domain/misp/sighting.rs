@@ -45,7 +45,13 @@ pub fn spawn(state: &AppState, shutdown: CancellationToken) {
                 if let Some(value) = value {
                     let state = state.clone();
                     let (org, id) = (e.org.clone(), e.entry.object_id.clone());
-                    tokio::spawn(async move { send(&state, &org, &id, &value).await });
+                    let stop = shutdown.clone();
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            _ = stop.cancelled() => {}
+                            _ = send(&state, &org, &id, &value) => {}
+                        }
+                    });
                 }
             }
         }
