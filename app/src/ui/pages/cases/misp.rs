@@ -17,7 +17,7 @@ pub const DISTRIBUTIONS: [(u8, &str); 4] = [(0, "Your organisation only"), (1, "
 /// What an export did, in words.
 pub fn outcome_text(r: &MispExportResult) -> String {
     let mut s = if r.created {
-        format!("Event #{} created on {} with {} attributes", r.event_id, r.server, r.added)
+        format!("Event #{} created on {} with {} attribute{}", r.event_id, r.server, r.added, if r.added == 1 { "" } else { "s" })
     } else {
         format!("Event #{} on {} updated: {} added, {} removed, {} unchanged", r.event_id, r.server, r.added, r.removed, r.unchanged)
     };
@@ -115,7 +115,7 @@ pub fn MispExportDialog(case: Case, on_close: Callback<()>) -> impl IntoView {
                     view! { <p class="muted small">"Not exported yet."</p> }.into_any()
                 } else {
                     view! { <ul class="misp-exports">{list.into_iter().map(|e| view! {
-                        <li>{format!("{}: event #{} ({} attributes), last exported {}", e.server, e.event_id, e.attributes, format::datetime(e.exported_at))}</li>
+                        <li>{format!("{}: event #{} ({} attribute{}), last exported {}", e.server, e.event_id, e.attributes, if e.attributes == 1 { "" } else { "s" }, format::datetime(e.exported_at))}</li>
                     }).collect_view()}</ul> }.into_any()
                 })}
                 <div class="dialog-actions">
