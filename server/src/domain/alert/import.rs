@@ -19,7 +19,7 @@ use crate::core::store::OrgStore;
 use crate::{domain::case::template, domain::case::observable, vars};
 
 /// The case observable an alert observable becomes (its file: `None`).
-fn case_observable(o: &app::model::AlertObservable) -> NewObservables {
+pub fn case_observable(o: &app::model::AlertObservable) -> NewObservables {
     NewObservables {
         data_type: o.data_type.clone(),
         data: o.data.clone().into_iter().collect(),

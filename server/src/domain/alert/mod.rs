@@ -28,7 +28,7 @@ use app::model::{
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-pub use import::{create_case, merge_into_case};
+pub use import::{case_observable, create_case, merge_into_case};
 pub use similarity::with_similarity;
 pub use sync::{Synced, sync_marks, synchronize};
 use similarity::Lookup;

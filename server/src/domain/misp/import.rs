@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
 
-use app::model::{MispSyncReport, NewAlert, NewObservables, NewTask};
+use app::model::{MispSyncReport, NewAlert, NewTask};
 use base64::Engine;
 use serde_json::{Value, json};
 
@@ -249,17 +249,7 @@ async fn to_case(state: &AppState, caller: &Caller, s: &Synced, label: &str) -> 
     let mut added = 0usize;
     let mut lines: Vec<String> = Vec::new();
     for o in &s.added {
-        let input = NewObservables {
-            data_type: o.data_type.clone(),
-            data: o.data.clone().into_iter().collect(),
-            message: o.message.clone(),
-            start_date: Some(o.start_date),
-            tlp: Some(o.tlp),
-            tags: Some(o.tags.clone()),
-            ioc: Some(o.ioc),
-            sighted: Some(o.sighted),
-            ignore_similarity: Some(o.ignore_similarity),
-        };
+        let input = alert::case_observable(o);
         let done = match &o.attachment {
             Some(att) => {
                 let file = crate::core::attachment::held(state, &caller.store(state), att).await?;
