@@ -38,7 +38,7 @@ test('report dialog and report templates page', async () => {
     // The case page: Report… -> PDF with the uploaded template.
     await page.goto(`${BASE}/cases/${id}`);
     await page.click('#case-report');
-    await page.waitForSelector('#report-template option[value="executive"]');
+    await page.waitForSelector('#report-template option[value="executive"]', { state: 'attached' });
     await page.selectOption('#report-format', 'pdf');
     await page.selectOption('#report-template', 'executive');
     await shot(page, 'reports-02-dialog');
@@ -49,7 +49,7 @@ test('report dialog and report templates page', async () => {
 
     // Markdown with the default template.
     await page.click('#case-report');
-    await page.waitForSelector('#report-template option[value="default"]');
+    await page.waitForSelector('#report-template option[value="default"]', { state: 'attached' });
     await page.selectOption('#report-format', 'md');
     await page.selectOption('#report-template', 'default');
     const [md] = await Promise.all([page.waitForEvent('download'), page.click('#report-download')]);
@@ -59,7 +59,7 @@ test('report dialog and report templates page', async () => {
 
     // A template deleted meanwhile: the refusal is shown in the dialog.
     await page.click('#case-report');
-    await page.waitForSelector('#report-template option[value="executive"]');
+    await page.waitForSelector('#report-template option[value="executive"]', { state: 'attached' });
     await page.selectOption('#report-template', 'executive');
     const list = await api('/api/report/template', { method: 'GET' });
     const executive = list.json.find((t) => t.name === 'executive');

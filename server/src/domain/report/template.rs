@@ -116,7 +116,7 @@ pub async fn by_name(state: &AppState, caller: &Caller, name: &str) -> Result<Re
         return Ok(builtin());
     }
     let mut r = caller.store(state).query("SELECT * FROM report_template WHERE org = $org AND name = $name LIMIT 1", vars! { "name" => name }).await?;
-    r.one(0)?.ok_or_else(|| Error::BadRequest(format!("Unknown report template {name:?}: see GET /api/report/template for the names")))
+    r.one(0)?.ok_or_else(|| Error::BadRequest(format!("Unknown report template {name:?}: it is not one of the organisation's report templates (GET /api/report/template lists them)")))
 }
 
 /// Whether the caller may upload templates (checked before an upload is read).

@@ -34,6 +34,7 @@ pub fn ReportTemplatesAdmin() -> impl IntoView {
     let upload = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let file = browser::chosen_file(FILE_INPUT);
+        notice.set(None);
         spawn_local(async move {
             let r = async {
                 let text = match &file {
