@@ -74,7 +74,7 @@ async fn full_case(admin: &Client, s: &TestServer) -> String {
     assert_eq!(st, StatusCode::CREATED, "{t1}");
     let (st, t2) = post(admin, s, &format!("/api/case/{cid}/task"), json!({"title": "Analyse the attachment", "group": "Analysis"})).await;
     assert_eq!(st, StatusCode::CREATED, "{t2}");
-    let (st, l) = post(admin, s, &format!("/api/case/task/{}/log", id(&t1)), json!({"message": "Blocked **evil.example** on the gateway.\n\n- rule 17\n- rule 18"})).await;
+    let (st, l) = post(admin, s, &format!("/api/case/task/{}/log", id(&t1)), json!({"message": "# Blocked\n\nBlocked **evil.example** on the gateway.\n\n- rule 17\n- rule 18"})).await;
     assert_eq!(st, StatusCode::CREATED, "{l}");
     let (st, l) = post(admin, s, &format!("/api/case/task/{}/log", id(&t2)), json!({"message": HOSTILE})).await;
     assert_eq!(st, StatusCode::CREATED, "{l}");
@@ -145,6 +145,7 @@ async fn a_case_report_in_pdf_html_and_markdown() {
         "invoice.pdf",
         "| mail\\-gateway | MG\\-1 | Phishing wave |",
         "Created task Block the sender",
+        "Updated task Analyse the attachment: owner, startDate, status",
         "Created log Headers of the first mail attached",
         "Created observable invoice.pdf",
         "data:image/png;base64,",
@@ -154,6 +155,8 @@ async fn a_case_report_in_pdf_html_and_markdown() {
     // Paragraphs stay apart (a tag ending a line keeps its line break).
     assert!(md.contains("`)\n\nHeaders of the first mail attached"), "{md}");
     assert!(md.contains("**InProgress** · group Containment · admin@waggle.local\n\n**"), "{md}");
+    // A log's heading sits under its task's.
+    assert!(md.contains("\n#### Blocked\n"), "{md}");
     // IOCs first.
     let ioc = md.find("| **IOC** | domain | evil.example").unwrap();
     assert!(md.find("203.0.113.7").unwrap() > ioc);

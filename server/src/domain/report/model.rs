@@ -2,7 +2,7 @@
 //! area's functions (so with its visibility rules), shaped for people: labels instead of
 //! numbers, dates as `YYYY-MM-DD HH:MM UTC`, IOCs first, the audit trail oldest first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use app::model::{Alert, AuditEntry, AuditOperation, Case, LogStatus, Observable, ObservableStatus, Task, TaskLog};
 use serde::Serialize;
@@ -98,7 +98,7 @@ pub struct TaskView {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogView {
-    /// Markdown, with its code fences closed (an open fence would swallow the rest).
+    /// Markdown, its headings moved under the task's and its code fences closed ([`embedded`]).
     pub message: String,
     pub date: String,
     pub owner: String,
@@ -227,6 +227,35 @@ fn plain(v: &Value) -> String {
     }
 }
 
+/// Markdown written elsewhere (a log, a description) made to sit inside the report: its
+/// headings moved `depth` levels down (at most 6: a log's `# Title` under a task's `###` does
+/// not look like a section of the report), and an unterminated code fence closed.
+pub fn embedded(markdown: &str, depth: usize) -> String {
+    let mut out = String::with_capacity(markdown.len() + 16);
+    let mut fence: Option<char> = None;
+    for line in markdown.split_inclusive('\n') {
+        let t = line.trim_start();
+        let marker = t.chars().next().filter(|c| *c == '`' || *c == '~');
+        if let Some(c) = marker.filter(|c| t.chars().take_while(|x| x == c).count() >= 3) {
+            fence = match fence {
+                None => Some(c),
+                Some(open) if open == c => None,
+                other => other,
+            };
+        }
+        let hashes = t.chars().take_while(|c| *c == '#').count();
+        let indent = line.len() - t.len();
+        if fence.is_none() && marker.is_none() && (1..=6).contains(&hashes) && indent < 4 && t[hashes..].starts_with([' ', '\t', '\n']) {
+            let level = (hashes + depth).min(6);
+            out.push_str(&"#".repeat(level));
+            out.push_str(&t[hashes..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    closed_fences(&out)
+}
+
 /// Close an unterminated code fence, so a log cannot swallow what follows it in the report.
 pub fn closed_fences(markdown: &str) -> String {
     let mut open: Option<String> = None;
@@ -256,7 +285,7 @@ fn case_view(c: &Case) -> CaseView {
         id: c.id.clone(),
         number: c.case_id,
         title: c.title.clone(),
-        description: closed_fences(&c.description),
+        description: embedded(&c.description, 2),
         severity: c.severity,
         severity_label: severity_label(c.severity),
         tlp: c.tlp,
@@ -267,7 +296,7 @@ fn case_view(c: &Case) -> CaseView {
         stage: c.stage.as_ref().map(name_of),
         resolution_status: c.resolution_status.as_ref().map(name_of),
         impact_status: c.impact_status.as_ref().map(name_of),
-        summary: c.summary.as_deref().map(closed_fences),
+        summary: c.summary.as_deref().map(|m| embedded(m, 2)),
         owner: c.owner.clone(),
         tags: c.tags.clone(),
         flag: c.flag,
@@ -307,14 +336,14 @@ fn task_view(t: &Task, logs: Vec<TaskLog>) -> TaskView {
         group: t.group.clone(),
         status: name_of(&t.status),
         owner: t.owner.clone(),
-        description: t.description.as_deref().map(closed_fences),
+        description: t.description.as_deref().map(|m| embedded(m, 3)),
         flag: t.flag,
         start_date: t.start_date.map(date),
         end_date: t.end_date.map(date),
         due_date: t.due_date.map(date),
         logs: logs
             .iter()
-            .map(|l| LogView { message: closed_fences(&l.message), date: date(l.start_date), owner: l.owner.clone(), attachment: l.attachment.as_ref().map(attachment) })
+            .map(|l| LogView { message: embedded(&l.message, 3), date: date(l.start_date), owner: l.owner.clone(), attachment: l.attachment.as_ref().map(attachment) })
             .collect(),
     }
 }
@@ -385,7 +414,26 @@ fn object_label(t: &str) -> &str {
     }
 }
 
-fn timeline_entry(e: &AuditEntry) -> TimelineEntry {
+/// What each object of the case is called (a task's title, an observable's value...), by id:
+/// an update's audit entry names only the fields it changed.
+fn names(g: &Gathered) -> HashMap<&str, String> {
+    let mut names = HashMap::new();
+    names.insert(g.case.id.as_str(), g.case.title.clone());
+    for (t, logs) in &g.tasks {
+        names.insert(t.id.as_str(), t.title.clone());
+        for l in logs {
+            if let Some(line) = l.message.lines().find(|l| !l.trim().is_empty()) {
+                names.insert(l.id.as_str(), line.trim().to_string());
+            }
+        }
+    }
+    for o in &g.observables {
+        names.insert(o.id.as_str(), o.display_value().to_string());
+    }
+    names
+}
+
+fn timeline_entry(e: &AuditEntry, known: &HashMap<&str, String>) -> TimelineEntry {
     let what = object_label(&e.object_type);
     let attachment = e.details.get("attachment").and_then(|a| a.get("name")).and_then(Value::as_str);
     let message = e.details.get("message").and_then(Value::as_str).and_then(|m| m.lines().find(|l| !l.trim().is_empty()));
@@ -396,8 +444,9 @@ fn timeline_entry(e: &AuditEntry) -> TimelineEntry {
         .find_map(|k| e.details.get(*k).and_then(Value::as_str))
         .or(first)
         .or(second)
+        .or_else(|| known.get(e.object_id.as_str()).map(String::as_str))
         .map(|s| {
-            let s: String = s.trim().chars().take(80).collect();
+            let s: String = s.trim().trim_start_matches('#').trim().chars().take(80).collect();
             format!(" {s}")
         });
     let summary = match e.operation {
@@ -451,7 +500,8 @@ pub fn build(g: &Gathered, info: ReportInfo, charts: Charts) -> Model {
     let mut observables: Vec<&Observable> = g.observables.iter().filter(|o| o.status != ObservableStatus::Deleted).collect();
     // IOCs first, then by type and value.
     observables.sort_by(|a, b| b.ioc.cmp(&a.ioc).then_with(|| a.data_type.cmp(&b.data_type)).then_with(|| a.display_value().cmp(b.display_value())));
-    let mut timeline: Vec<TimelineEntry> = g.audit.iter().rev().map(timeline_entry).collect();
+    let known = names(g);
+    let mut timeline: Vec<TimelineEntry> = g.audit.iter().rev().map(|e| timeline_entry(e, &known)).collect();
     timeline.truncate(TIMELINE_MAX);
     Model {
         report: info,
@@ -468,6 +518,13 @@ pub fn build(g: &Gathered, info: ReportInfo, charts: Charts) -> Model {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_headings_move_down() {
+        assert_eq!(embedded("# A\n\ntext\n## B\n```\n# not a heading\n```\n#hashtag", 3), "#### A\n\ntext\n##### B\n```\n# not a heading\n```\n#hashtag");
+        assert_eq!(embedded("##### deep", 3), "###### deep");
+        assert_eq!(embedded("x\n```\nopen", 3), "x\n```\nopen\n```\n");
+    }
 
     #[test]
     fn open_fences_are_closed() {
