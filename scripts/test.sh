@@ -2,7 +2,7 @@
 # Run the whole test suite: unit and API tests (real server on 127.0.0.1, temporary embedded
 # databases), the real Python clients (thehive4py and cortex4py from PyPI), then the browser tests (headless
 # Debian Chromium driven by playwright-core).
-# Installs what is missing first (the wasm toolchain, Chromium, slapd, Node and Python
+# Installs what is missing first (the wasm toolchain, Chromium, slapd, poppler-utils, Node and Python
 # packages, the analyzers' Python environment). CI runs exactly this (.ci/run).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
