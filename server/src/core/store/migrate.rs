@@ -24,8 +24,8 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (14, "several_instances", include_str!("../../../migrations/0014_several_instances.surql")),
     (15, "comments_pages", include_str!("../../../migrations/0015_comments_pages.surql")),
     (16, "attack_patterns", include_str!("../../../migrations/0016_attack_patterns.surql")),
-    (18, "report_templates", include_str!("../../../migrations/0018_report_templates.surql")),
     (17, "misp", include_str!("../../../migrations/0017_misp.surql")),
+    (18, "report_templates", include_str!("../../../migrations/0018_report_templates.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
