@@ -993,7 +993,7 @@ mod tests {
     fn flags_beat_file_beat_env() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("waggle.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:9100\"\ndata = \"/from/file\"\norg = \"fileorg\"\n[[misp]]\nname = \"m\"\nurl = \"http://127.0.0.1:1\"\n").unwrap();
+        std::fs::write(&path, "listen = \"127.0.0.1:9100\"\ndata = \"/from/file\"\norg = \"fileorg\"\n[[misp]]\nname = \"m\"\nurl = \"http://127.0.0.1:1\"\nkey = \"k\"\ninterval = \"30m\"\n").unwrap();
         let env = env_of(&[("WAGGLE_LISTEN", "127.0.0.1:9200"), ("WAGGLE_DATA", "/from/env"), ("WAGGLE_ORG", "envorg"), ("WAGGLE_LOG", "debug")]);
         let args = ServeArgs { config: Some(path), listen: Some("127.0.0.1:9300".parse().unwrap()), ..Default::default() };
         let s = Settings::resolve_with_env(&args, env).unwrap();
@@ -1002,6 +1002,20 @@ mod tests {
         assert_eq!(s.org, "fileorg");
         assert_eq!(s.log, "debug", "env beats default");
         assert_eq!(s.misp.len(), 1);
+        assert_eq!(s.misp[0].interval, "30m");
+        // A MISP connection is checked when the file is read.
+        let bad = dir.path().join("bad.toml");
+        for (text, why) in [
+            ("[[misp]]\nname = \"m\"\nurl = \"http://127.0.0.1:1\"\n", "a key"),
+            ("[[misp]]\nname = \"m\"\nfeed = \"/srv/feed\"\ninterval = \"often\"\n", "interval"),
+            ("[[misp]]\nname = \"m\"\nfeed = \"/srv/feed\"\n[[misp]]\nname = \"m\"\nfeed = \"/srv/other\"\n", "two connections"),
+            ("[[misp]]\nname = \"m\"\nfeed = \"/srv/feed\"\nkye = \"typo\"\n", "kye"),
+        ] {
+            std::fs::write(&bad, text).unwrap();
+            let args = ServeArgs { config: Some(bad.clone()), ..Default::default() };
+            let err = Settings::resolve_with_env(&args, env_of(&[])).unwrap_err();
+            assert!(format!("{err:#}").contains(why), "{why}: {err:#}");
+        }
     }
 
     #[test]

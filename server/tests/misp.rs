@@ -256,6 +256,25 @@ async fn misp_both_ways() {
     assert_eq!(st, StatusCode::CREATED, "{third}");
     assert_eq!((third["eventId"].as_str(), third["added"].as_u64(), third["removed"].as_u64()), (Some(event_id.as_str()), Some(0), Some(0)), "nothing changed: {third}");
 
+    // A MISP event file as a new case (thehive4py 2.x `misp.import_case`).
+    let upload = |bytes: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("_json", "{}")
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("event.json").mime_str("application/json").unwrap())
+    };
+    let event_file = std::fs::read(fixtures().join("events/sighting_1.json")).unwrap();
+    let r = admin.post(s.url("/api/v1/connector/misp/case/import")).multipart(upload(event_file.clone())).send().await.unwrap();
+    let (st, imported) = json(r).await;
+    assert_eq!(st, StatusCode::CREATED, "{imported}");
+    assert!(imported["title"].as_str().unwrap().starts_with("#60 "), "{imported}");
+    let (_, obs) = search(&admin, &s, "/api/case/artifact/_search", json!({ "_parent": { "_type": "case", "_query": { "_id": imported["_id"] } } })).await;
+    assert!(!obs.is_empty(), "the event's attributes are the case's observables");
+    let r = admin.post(s.url("/api/v1/connector/misp/case/import")).multipart(upload(event_file)).send().await.unwrap();
+    let (st, v) = json(r).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "the same event again: {v}");
+    let r = admin.post(s.url("/api/v1/connector/misp/case/import")).multipart(upload(b"{\"not\": \"an event\"}".to_vec())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
     // ---- Status and bad input.
     let (_, status) = get(&admin, &s, "/api/status").await;
     assert_eq!(status["connectors"]["misp"]["enabled"], true);

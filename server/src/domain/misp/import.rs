@@ -284,3 +284,37 @@ async fn to_case(state: &AppState, caller: &Caller, s: &Synced, label: &str) -> 
     case::task_log::create(state, caller, &task.id, &message, None).await?;
     Ok(added)
 }
+
+/// Whether the caller may import MISP event files as cases (asked before an upload is read).
+pub fn check_can_import(caller: &Caller) -> Result<()> {
+    caller.require(app::model::Permission::ManageCase, "import MISP events as cases")
+}
+
+/// The source of alerts made from MISP event files (TheHive 5's case import).
+pub const FILE_SOURCE: &str = "misp-file";
+
+/// A MISP event file (one event as MISP exports it) as a new case: the event becomes the alert
+/// `(misp, misp-file, <event uuid>)`, kept for the record, imported into a case through
+/// `template` (TheHive 5's `POST /api/v1/connector/misp/case/import`). The same event again:
+/// a clear refusal naming its case.
+pub async fn import_case(state: &AppState, caller: &Caller, event: Value, template: Option<String>) -> Result<app::model::Case> {
+    check_can_import(caller)?;
+    let ev = event::unwrap_event(event).ok_or_else(|| Error::BadRequest("The file is not a MISP event (an object with Event, or an event)".into()))?;
+    let uuid = event::text(&ev, "uuid").to_string();
+    if !is_uuid(&uuid) {
+        return Err(Error::BadRequest("The MISP event has no uuid".into()));
+    }
+    let now = now_millis() / 1000;
+    let src = Source { name: FILE_SOURCE, tags: &[], case_template: None, url: None };
+    let (mut new_alert, files) = event::to_alert(&ev, &uuid, num(ev.get("timestamp")).unwrap_or(now), &src);
+    let mut report = MispSyncReport::default();
+    fill_files(state, None, &mut new_alert, &files, &mut report).await;
+    if let Some(e) = report.errors.first() {
+        return Err(Error::BadRequest(format!("The MISP event's file attribute: {e}")));
+    }
+    let synced = alert::synchronize(state, caller, new_alert).await?;
+    if let Some(case) = &synced.alert.case_id {
+        return Err(Error::BadRequest(format!("This MISP event ({uuid}) was already imported: case {case}")));
+    }
+    alert::create_case(state, caller, &synced.alert.id, template).await
+}

@@ -35,7 +35,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use export::{export, exports_of};
-pub use import::sync_connection;
+pub use import::{check_can_import, import_case, sync_connection};
 
 use crate::config::{MispConfig, Secret};
 use crate::core::auth::Caller;
