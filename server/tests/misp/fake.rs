@@ -1,7 +1,7 @@
 //! A stand-in for a MISP server. MISP itself cannot run here (PHP, MySQL and Redis from its own
 //! repository), so this small HTTP server answers MISP's endpoints **from the real MISP JSON of
-//! `../shared/fixtures/misp/`** (events as `GET /events/view` returns them), applies writes the
-//! way MISP 2.5.1 does (`../shared/reference/misp.md` §2) and records every request Waggle
+//! `fixtures/misp/` (a copy of `../shared/fixtures/misp/`)** (events as `GET /events/view` returns them), applies writes the
+//! way MISP 2.5.1 does (`fixtures/misp/misp-reference.md` (a copy of `../shared/reference/misp.md`) §2) and records every request Waggle
 //! sends, so that the test can check them against MISP's OpenAPI document ([`super::openapi`]).
 
 use std::collections::HashMap;
@@ -36,6 +36,8 @@ pub struct Misp {
     pub requests: Vec<Request>,
     /// Every request, never cleared.
     pub log: Vec<Request>,
+    /// Events whose `events/view` fails (500), as a MISP under load does.
+    pub failing: std::collections::HashSet<String>,
     next_id: u64,
 }
 
@@ -143,6 +145,7 @@ async fn handle(State(misp): State<Shared>, method: Method, uri: Uri, headers: H
                 .collect();
             axum::Json(Value::Array(list)).into_response()
         }
+        ("GET", ["events", "view", id]) if m.failing.contains(*id) => error(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", &path),
         ("GET", ["events", "view", id]) => match m.events.get(*id) {
             Some(e) => axum::Json(view(e)).into_response(),
             None => error(StatusCode::NOT_FOUND, "Invalid event", &path),

@@ -1,10 +1,10 @@
-//! Requests checked against MISP's OpenAPI document (`../shared/reference/misp-openapi.yaml`,
+//! Requests checked against MISP's OpenAPI document (`fixtures/misp/misp-openapi.yaml`, a copy of `../shared/reference/misp-openapi.yaml`,
 //! MISP 2.5.1): the path and method exist, the headers are MISP's (`Authorization: <key>`,
 //! `Accept` and `Content-Type: application/json`), and every field of the JSON body is one the
 //! operation's request schema declares, with its type and enumeration.
 //!
 //! Four endpoints Waggle calls are missing from the OpenAPI document although MISP 2.5.1
-//! serves them; they are checked against `../shared/reference/misp.md` instead (the fields
+//! serves them; they are checked against `fixtures/misp/misp-reference.md` (a copy of `../shared/reference/misp.md`) instead (the fields
 //! listed there): `tags/attachTagToObject` and `tags/removeTagFromObject` (§2.5: they create a
 //! missing tag, which `events/addTag` does not), `events/upload_sample/{id}` and
 //! `attributes/download/{id}` (§2.7). Two fields
@@ -32,7 +32,7 @@ const EXTRA_FIELDS: &[(&str, &[&str])] = &[("/events/add", &["Attribute", "Tag"]
 
 impl OpenApi {
     pub fn load() -> OpenApi {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/misp-openapi.yaml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/misp/misp-openapi.yaml");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("MISP's OpenAPI document parses");
         OpenApi { doc: serde_json::to_value(yaml).expect("as JSON") }

@@ -16,7 +16,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use waggle::config::Settings;
 
-use crate::common::{PASSWORD, memory, report};
+use crate::common::{PASSWORD, post, memory, report};
 
 #[derive(clap::Args)]
 pub struct AnalysisArgs {
@@ -47,14 +47,6 @@ fn trivial_analyzer(dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::write(a.join("run.sh"), script)?;
     std::fs::set_permissions(a.join("run.sh"), std::fs::Permissions::from_mode(0o755))?;
     Ok(())
-}
-
-async fn post(c: &Client, url: String, body: Value) -> anyhow::Result<Value> {
-    let r = c.post(url).json(&body).send().await?;
-    let status = r.status();
-    let v: Value = r.json().await?;
-    anyhow::ensure!(status.is_success(), "{status}: {v}");
-    Ok(v)
 }
 
 async fn job(c: &Client, base: &str, id: &str) -> anyhow::Result<Value> {

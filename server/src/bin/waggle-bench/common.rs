@@ -144,3 +144,12 @@ pub async fn insert_with(
     }
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
+
+/// POST a JSON body; the JSON answer, or an error with the status and the answer.
+pub async fn post(c: &reqwest::Client, url: String, body: Value) -> anyhow::Result<Value> {
+    let r = c.post(url).json(&body).send().await?;
+    let status = r.status();
+    let v: Value = r.json().await?;
+    anyhow::ensure!(status.is_success(), "{status}: {v}");
+    Ok(v)
+}

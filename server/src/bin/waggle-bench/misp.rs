@@ -13,7 +13,7 @@ pub struct MispArgs {
     #[arg(long, default_value_t = 1000)]
     pub events: usize,
     /// The feed whose events are copied.
-    #[arg(long, default_value = "../shared/fixtures/misp/feed")]
+    #[arg(long, default_value = "fixtures/misp/feed")]
     pub fixtures: PathBuf,
 }
 

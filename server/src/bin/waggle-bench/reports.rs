@@ -6,10 +6,10 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use serde_json::{Value, json};
+use serde_json::json;
 use waggle::config::Settings;
 
-use crate::common::{PASSWORD, report};
+use crate::common::{PASSWORD, post, report};
 
 #[derive(clap::Args)]
 pub struct ReportsArgs {
@@ -23,14 +23,6 @@ pub struct ReportsArgs {
     /// Write the last report of each format there (`report.pdf`, `report.html`, `report.md`).
     #[arg(long)]
     pub save: Option<std::path::PathBuf>,
-}
-
-async fn post(c: &Client, url: String, body: Value) -> anyhow::Result<Value> {
-    let r = c.post(url).json(&body).send().await?;
-    let status = r.status();
-    let v: Value = r.json().await?;
-    anyhow::ensure!(status.is_success(), "{status}: {v}");
-    Ok(v)
 }
 
 pub async fn run(args: ReportsArgs) -> anyhow::Result<()> {

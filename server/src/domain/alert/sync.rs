@@ -19,6 +19,8 @@ use crate::domain::alert::similarity::Lookup;
 pub struct Synced {
     pub alert: Alert,
     pub created: bool,
+    /// The alert changed (created, or updated and counted as an occurrence).
+    pub changed: bool,
     /// Observables the alert did not have.
     pub added: Vec<AlertObservable>,
     /// Observables the source no longer has.
@@ -37,7 +39,7 @@ pub async fn synchronize(state: &AppState, caller: &Caller, input: NewAlert) -> 
     let (_, existing, _) = lookup(state, &store, &kind, &source, &source_ref, Lookup::Database).await?;
     let Some(existing) = existing else {
         return match super::create(state, caller, input.clone(), Some(false)).await {
-            Ok(Created::New(alert) | Created::Updated(alert)) => Ok(Synced { added: alert.observables.clone(), alert, created: true, removed: Vec::new() }),
+            Ok(Created::New(alert) | Created::Updated(alert)) => Ok(Synced { added: alert.observables.clone(), alert, created: true, changed: true, removed: Vec::new() }),
             // Created meanwhile (another instance's poll): update it instead.
             Err(Error::Conflict { .. }) => Box::pin(synchronize(state, caller, input)).await,
             Err(e) => Err(e),
@@ -61,8 +63,10 @@ pub async fn synchronize(state: &AppState, caller: &Caller, input: NewAlert) -> 
     let (docs, files) = materialize(state, &existing.alert.id, checked, &HashSet::new()).await?;
     let wanted: HashSet<(String, String)> = docs.iter().map(identity).collect();
     let mut before: Vec<AlertObservable> = Vec::new();
+    let mut occurrences_before = 0;
     let result = change_with(state, caller, &existing.alert.id, |cur| {
         before = cur.alert.observables.clone();
+        occurrences_before = cur.alert.occurrences;
         let present: HashSet<(String, String)> = cur.alert.observables.iter().map(AlertObservable::identity).collect();
         let kept: Vec<AlertObservable> = cur.alert.observables.iter().filter(|o| wanted.contains(&o.identity())).cloned().collect();
         let added: Vec<_> = docs.iter().filter(|d| !present.contains(&identity(d))).cloned().collect();
@@ -96,7 +100,8 @@ pub async fn synchronize(state: &AppState, caller: &Caller, input: NewAlert) -> 
     let now_ids: HashSet<&str> = alert.observables.iter().map(|o| o.id.as_str()).collect();
     let added = alert.observables.iter().filter(|o| !old.contains(o.id.as_str())).cloned().collect();
     let removed = before.iter().filter(|o| !now_ids.contains(o.id.as_str())).cloned().collect();
-    Ok(Synced { alert, created: false, added, removed })
+    let changed = alert.occurrences > occurrences_before;
+    Ok(Synced { alert, created: false, changed, added, removed })
 }
 
 /// The `lastSyncDate` of each alert of `(type, source)` in the caller's organisation, by

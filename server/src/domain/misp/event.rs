@@ -333,7 +333,7 @@ mod tests {
     use super::*;
 
     fn fixture(path: &str) -> Value {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/misp").join(path);
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/misp").join(path);
         serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
     }
 

@@ -87,6 +87,9 @@ async fn sync_server(state: &AppState, c: &MispConfig, caller: &Caller, full: bo
     let index = client.post("events/index", &json!({ "publish_timestamp": since.to_string() })).await?;
     let list = index.as_array().cloned().unwrap_or_default();
     let mut newest = since;
+    // The oldest event that could not be read or written: the next poll starts there again
+    // (the events after it that did make it are then found unchanged).
+    let mut retry_from: Option<i64> = None;
     for summary in list {
         report.events += 1;
         let Some(id) = num(summary.get("id")).map(|n| n.to_string()) else { continue };
@@ -109,15 +112,18 @@ async fn sync_server(state: &AppState, c: &MispConfig, caller: &Caller, full: bo
             }
             Err(e) => {
                 report.errors.push(format!("event {id}: {e}"));
+                retry_from = Some(retry_from.map_or(published, |r| r.min(published)));
                 continue;
             }
         };
         let src = Source { name: &c.name, tags: &c.tags, case_template: c.case_template.as_deref(), url: c.url.as_deref() };
         let (mut new_alert, files) = event::to_alert(&full_event, &id, published, &src);
         fill_files(state, Some(&client), &mut new_alert, &files, report).await;
-        apply(state, caller, new_alert, report).await;
+        if !apply(state, caller, new_alert, report).await {
+            retry_from = Some(retry_from.map_or(published, |r| r.min(published)));
+        }
     }
-    set_last_poll(state, &c.name, newest).await
+    set_last_poll(state, &c.name, retry_from.map_or(newest, |r| r.min(newest))).await
 }
 
 /// A feed event's file name: `<uuid>.json`, nothing else (no path from the manifest).
@@ -212,22 +218,23 @@ async fn fill_files(state: &AppState, client: Option<&Client>, alert: &mut NewAl
     }
 }
 
-/// Synchronise the alert of one event and count what happened.
-async fn apply(state: &AppState, caller: &Caller, new_alert: NewAlert, report: &mut MispSyncReport) {
+/// Synchronise the alert of one event and count what happened; `false`: it may work another
+/// time (a write failed), so the event is read again at the next poll.
+async fn apply(state: &AppState, caller: &Caller, new_alert: NewAlert, report: &mut MispSyncReport) -> bool {
     if new_alert.observables.is_empty() {
         report.skipped += 1;
-        return;
+        return true;
     }
     let n = new_alert.observables.len();
     if n > alert::MAX_OBSERVABLES {
         report.errors.push(format!("event {}: {n} attributes, more than the {} an alert holds", new_alert.source_ref, alert::MAX_OBSERVABLES));
-        return;
+        return true;
     }
     report.attributes += n;
     let label = new_alert.title.clone();
     match alert::synchronize(state, caller, new_alert).await {
         Ok(s) if s.created => report.created += 1,
-        Ok(s) if s.added.is_empty() && s.removed.is_empty() && s.alert.occurrences <= 1 => report.unchanged += 1,
+        Ok(s) if !s.changed => report.unchanged += 1,
         Ok(s) => {
             report.updated += 1;
             match to_case(state, caller, &s, &label).await {
@@ -235,8 +242,14 @@ async fn apply(state: &AppState, caller: &Caller, new_alert: NewAlert, report: &
                 Err(e) => report.errors.push(format!("{label}: its case: {e}")),
             }
         }
-        Err(e) => report.errors.push(format!("{label}: {e}")),
+        // Refused for what it is (a bad value): reading it again changes nothing.
+        Err(e @ (Error::Attributes { .. } | Error::BadRequest(_))) => report.errors.push(format!("{label}: {e}")),
+        Err(e) => {
+            report.errors.push(format!("{label}: {e}"));
+            return false;
+        }
     }
+    true
 }
 
 /// A followed alert's case gets the observables the event gained, and a log entry in its
