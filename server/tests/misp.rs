@@ -286,6 +286,14 @@ async fn misp_both_ways() {
     assert_eq!(st, StatusCode::CREATED, "{third}");
     assert_eq!((third["eventId"].as_str(), third["added"].as_u64(), third["removed"].as_u64()), (Some(event_id.as_str()), Some(0), Some(0)), "nothing changed: {third}");
 
+    // The event deleted in MISP: the next export makes a new one, files included.
+    misp.lock().unwrap().events.remove(&event_id);
+    let (st, fourth) = post(&admin, &s, &format!("/api/connector/misp/export/{cid}/circl"), json!({ "tlp": 1 })).await;
+    assert_eq!(st, StatusCode::CREATED, "{fourth}");
+    assert_eq!(fourth["created"], true, "{fourth}");
+    assert_ne!(fourth["eventId"], event_id.as_str());
+    assert_eq!(misp.lock().unwrap().requests_to("/events/upload_sample/").len(), 2, "the file goes to the new event too");
+
     // A MISP event file as a new case (thehive4py 2.x `misp.import_case`).
     let upload = |bytes: Vec<u8>| {
         reqwest::multipart::Form::new()

@@ -232,15 +232,17 @@ pub async fn export(state: &AppState, caller: &Caller, case_id: &str, server: &s
             (id, uuid)
         }
     };
-    // Files: as malware samples, once each.
-    let had: HashSet<&str> = previous.iter().flat_map(|p| p.attributes.iter()).filter(|s| s.kind == "malware-sample").map(|s| s.value.as_str()).collect::<HashSet<_>>();
+    // Files: as malware samples, once each. What was sent before counts only when it went to
+    // this same event (a new event, even one replacing a deleted one, gets every file).
+    let sent_before: &[Sent] = match (&previous, result.created) {
+        (Some(p), false) => &p.attributes,
+        _ => &[],
+    };
     for w in wanted.iter().filter(|w| w.kind == "malware-sample") {
-        if let Some(old) = previous.iter().flat_map(|p| p.attributes.iter()).find(|s| s.kind == "malware-sample" && s.value == w.value) {
-            if had.contains(w.value.as_str()) {
-                result.unchanged += 1;
-                sent.push(old.clone());
-                continue;
-            }
+        if let Some(old) = sent_before.iter().find(|s| s.kind == "malware-sample" && s.value == w.value) {
+            result.unchanged += 1;
+            sent.push(old.clone());
+            continue;
         }
         let Some(att) = &w.observable.attachment else { continue };
         let bytes = match crate::core::attachment::open(state, caller, &att.id).await {

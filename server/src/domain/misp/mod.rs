@@ -162,11 +162,9 @@ pub async fn save(state: &AppState, caller: &Caller, input: MispServerInput) -> 
     view.tags = view.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
     let config = MispConfig::from_view(&view, key);
     config.check().map_err(|e| Error::BadRequest(format!("MISP {name}: {e}")))?;
-    if let Some(ca) = &config.ca_file {
+    // The CA file must read and parse now, not at the first poll.
+    if config.ca_file.is_some() {
         crate::domain::platform::connector::misp_client(&config, std::time::Duration::from_secs(5)).map_err(|e| Error::BadRequest(format!("MISP {name}: {e}")))?;
-        if !ca.is_file() {
-            return Err(Error::BadRequest(format!("MISP {name}: CA file {} not found", ca.display())));
-        }
     }
     let sealed = match &config.key {
         Some(k) => Some(secrets(state)?.try_seal(k.expose()).map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))?),
