@@ -4,6 +4,7 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
+WASM_SPLIT_VERSION=0.2.4
 # wasm-opt from npm's binaryen (Debian's 108 breaks current wasm-bindgen output).
 BINARYEN_VERSION=132.0.0
 UI_TOOLS="$ROOT/target/tools"
@@ -35,6 +36,11 @@ ensure_wasm_toolchain() {
     if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION"; then
         log "installing trunk $TRUNK_VERSION (~10 min)"
         cargo install trunk@"$TRUNK_VERSION" --locked --force
+    fi
+    if ! command -v wasm-split-cli >/dev/null || [ "$(cat "${CARGO_HOME:-$HOME/.cargo}/.wasm-split-version" 2>/dev/null)" != "$WASM_SPLIT_VERSION" ]; then
+        log "installing wasm-split-cli (wasm_split_cli_support $WASM_SPLIT_VERSION, ~3 min)"
+        cargo install wasm_split_cli_support@"$WASM_SPLIT_VERSION" --features build-binary --locked --force
+        echo "$WASM_SPLIT_VERSION" > "${CARGO_HOME:-$HOME/.cargo}/.wasm-split-version"
     fi
     ensure_node
     if ! "$UI_TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
@@ -107,8 +113,8 @@ ensure_venv() { # name, pip requirement...
 # The WASM build has its own target directory, so it never waits for the server's build lock.
 build_ui() {
     log "building the web UI (trunk build --release)"
-    # Trunk runs wasm-opt (found on PATH, version checked against Trunk.toml) and then the
-    # precompression hook (Trunk.toml [[hooks]]).
+    # Trunk builds the CSS and copies public/; its hook scripts/build-wasm.sh builds the WASM in
+    # parts (wasm-split-cli, wasm-bindgen, wasm-opt found on PATH) and precompresses everything.
     (cd "$ROOT" && PATH="$UI_TOOLS/node_modules/.bin:$PATH" \
         CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/wasm" trunk build --release)
 }

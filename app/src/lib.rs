@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Waggle's shared types and web UI (Leptos, client-side rendered).
 //!
 //! Shared with the server (plain Rust, no Leptos components, wasm-safe):

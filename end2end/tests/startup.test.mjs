@@ -3,7 +3,7 @@
 // rule); what is asserted is that the UI is sent precompressed with brotli and starts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch } from './helpers.mjs';
+import { BASE, launch, login } from './helpers.mjs';
 
 test('first page interactive in a fresh browser, and the bundle as transferred', async () => {
   const runs = [];
@@ -26,9 +26,9 @@ test('first page interactive in a fresh browser, and the bundle as transferred',
       assert.equal(await page.inputValue('#login'), 'someone');
       runs.push(performance.now() - started);
       assert.deepEqual(errors, []);
-      const wasm = assets.find((a) => a.url.endsWith('.wasm'));
-      assert.ok(wasm, 'the WASM module was fetched');
-      assert.equal(wasm.encoding, 'br', 'the WASM module is sent brotli-compressed');
+      const wasm = assets.filter((a) => a.url.endsWith('.wasm'));
+      assert.equal(wasm.length, 1, `only the main WASM module is fetched for the first page: ${wasm.map((a) => a.url)}`);
+      assert.equal(wasm[0].encoding, 'br', 'the WASM module is sent brotli-compressed');
       transfer = assets;
     } finally {
       await browser.close();
@@ -40,4 +40,37 @@ test('first page interactive in a fresh browser, and the bundle as transferred',
   const wasm = transfer.find((a) => a.url.endsWith('.wasm'));
   console.log(`First page interactive (fresh Chromium, sign-in form takes input): median ${runs[1].toFixed(0)} ms (runs: ${runs.map((r) => r.toFixed(0)).join(', ')} ms)`);
   console.log(`UI transferred: WASM ${kb(wasm.bytes)} KiB (${wasm.encoding}), scripts and styles ${kb(total - wasm.bytes)} KiB`);
+});
+
+test('the administration and the dashboards come in modules of their own, fetched when first opened', async () => {
+  const { browser, page, errors } = await launch();
+  try {
+    const fetched = [];
+    page.on('response', async (r) => {
+      if (r.url().endsWith('.wasm')) {
+        const sizes = await r.request().sizes().catch(() => null);
+        fetched.push({ url: r.url(), encoding: (await r.allHeaders())['content-encoding'] ?? 'identity', bytes: sizes?.responseBodySize ?? 0 });
+      }
+    });
+    await login(page);
+    await page.waitForSelector('text=Cases');
+    assert.deepEqual(fetched.filter((a) => /split_|chunk_/.test(a.url)).map((a) => a.url), [], 'no split module before its page is opened');
+    const split = (name) => fetched.filter((a) => a.url.includes(`split_${name}_`));
+
+    // Through the menu (client-side navigation), then a page load straight on a split route.
+    await page.click('a[href="/admin"]');
+    await page.waitForSelector('h1:has-text("Administration")');
+    assert.equal(split('admin').length, 1, 'the administration module is fetched once');
+    assert.equal(split('admin')[0].encoding, 'br');
+    await page.goto(`${BASE}/dashboards`);
+    await page.waitForSelector('h1:has-text("Dashboards")');
+    assert.equal(split('dashboards').length, 1, 'the dashboards list module is fetched');
+    assert.equal(split('admin').length, 1, 'the administration module is not fetched for the dashboards');
+    assert.deepEqual(errors, []);
+    const kb = (n) => (n / 1024).toFixed(0);
+    const size = (name) => split(name).reduce((s, a) => s + a.bytes, 0);
+    console.log(`Split modules transferred when first opened: administration ${kb(size('admin'))} KiB, dashboards list ${kb(size('dashboards'))} KiB (plus shared chunks)`);
+  } finally {
+    await browser.close();
+  }
 });

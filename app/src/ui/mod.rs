@@ -20,6 +20,7 @@ pub mod browser;
 pub mod format;
 pub mod pages;
 pub mod shell;
+mod split;
 pub mod widgets;
 
 use leptos::prelude::*;
@@ -28,10 +29,8 @@ use leptos_router::path;
 
 use auth::AuthState;
 use pages::about::AboutPage;
-use pages::admin::AdminPage;
 use pages::alerts::AlertsPage;
 use pages::cases::{CasePage, CasesPage, TaskPage};
-use pages::dashboards::{DashboardPage, DashboardsPage};
 use pages::login::LoginPage;
 use pages::profile::ProfilePage;
 use shell::{NotFound, Shell};
@@ -55,10 +54,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cases/:id/tasks/:task") view=TaskPage/>
                     <Route path=path!("cases/:id/:tab") view=CasePage/>
                     <Route path=path!("alerts") view=AlertsPage/>
-                    <Route path=path!("dashboards") view=DashboardsPage/>
-                    <Route path=path!("dashboards/:id") view=DashboardPage/>
-                    <Route path=path!("admin") view=AdminPage/>
-                    <Route path=path!("admin/:tab") view=AdminPage/>
+                    <Route path=path!("dashboards") view=|| split::page(split::dashboards)/>
+                    <Route path=path!("dashboards/:id") view=|| split::page(split::dashboard)/>
+                    <Route path=path!("admin") view=|| split::page(split::admin)/>
+                    <Route path=path!("admin/:tab") view=|| split::page(split::admin)/>
                     <Route path=path!("jobs/:id") view=analysis::JobPage/>
                     <Route path=path!("about") view=AboutPage/>
                     <Route path=path!("profile") view=ProfilePage/>

@@ -56,14 +56,21 @@ fn inline_scripts(html: &str) -> Vec<String> {
     out
 }
 
-/// Trunk names built assets `name-<16 hex>.ext`: those never change and can be cached forever.
+/// Trunk names built assets `name-<16 hex>.ext`, and the WASM modules are in `pkg-<16 hex>/`
+/// (scripts/build-wasm.sh): those never change and can be cached forever.
 fn is_hashed(path: &str) -> bool {
+    if path.split_once('/').is_some_and(|(dir, _)| dir.strip_prefix("pkg-").is_some_and(is_hash)) {
+        return true;
+    }
     let stem = path.rsplit('/').next().unwrap_or(path);
     let stem = stem.split('.').next().unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(_, h)| {
-        let h = h.trim_end_matches("_bg");
-        h.len() >= 16 && h.chars().all(|c| c.is_ascii_hexdigit())
+        is_hash(h.trim_end_matches("_bg"))
     })
+}
+
+fn is_hash(h: &str) -> bool {
+    h.len() >= 16 && h.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -185,6 +192,9 @@ mod tests {
         assert!(is_hashed("frontend-3f2a9c0d1e2b3c4d_bg.wasm"));
         assert!(!is_hashed("favicon.svg"));
         assert!(!is_hashed("index.html"));
+        assert!(is_hashed("pkg-3f2a9c0d1e2b3c4d/split_admin_1723.wasm"));
+        assert!(!is_hashed("pkg-latest/frontend.js"));
+        assert!(!is_hashed("public/pkg-3f2a9c0d1e2b3c4d.svg"));
     }
 
     #[test]
