@@ -159,6 +159,7 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
     println!("Ingestion over HTTP (POST /api/alert, 5 observables each, answered after a durable commit):");
     let next = Arc::new(AtomicUsize::new(0));
     let (rss_before, _) = memory();
+    let index_before = running.state.stats.stats().bytes >> 20;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.clients {
@@ -192,6 +193,8 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
         "  process memory over the burst: RSS {rss_before} -> {rss_after} MiB, {per_alert:.1} KiB per alert  {verdict} (budget {} MiB)",
         args.memory_budget_mb
     );
+    let index_after = running.state.stats.stats().bytes >> 20;
+    println!("    of which the statistics index: {index_before} -> {index_after} MiB (its own accounting)");
 
     // 2b. Latency at a fixed rate (open loop: requests start on schedule, whatever the answers).
     let total = args.rate * args.seconds as usize;

@@ -122,7 +122,8 @@ impl Compactor {
 		// Keep tables alive while iterators borrow from them
 		let iterators: Vec<BoxedLSMIterator<'_>> = to_merge
 			.iter()
-			.filter_map(|table| table.iter(None).ok())
+			// Waggle patch: compacted blocks do not fill the block cache.
+			.filter_map(|table| table.iter_for_compaction().ok())
 			.map(|iter| Box::new(iter) as BoxedLSMIterator<'_>)
 			.collect();
 

@@ -965,6 +965,23 @@ impl Table {
 		Ok(b)
 	}
 
+	/// Waggle patch: reads a data block for a compaction: a cached copy is used, but a block read from
+	/// disk is not put in the cache. The block belongs to a table the compaction is about to
+	/// delete, and filling the cache with every compacted block evicted what reads use and made
+	/// the cache reach its full size within minutes of a write burst (RocksDB's
+	/// `fill_cache = false` for compactions).
+	pub(crate) fn read_block_no_fill(&self, location: &BlockHandle) -> Result<Arc<Block>> {
+		if let Some(block) = self.opts.block_cache.get_data_block(self.id, location.offset() as u64)
+		{
+			return Ok(block);
+		}
+		Ok(Arc::new(read_table_block(
+			Arc::clone(&self.opts.internal_comparator),
+			Arc::clone(&self.file),
+			location,
+		)?))
+	}
+
 	/// Reads a data block with a custom comparator, using the history cache.
 	///
 	/// History blocks are cached separately from normal data blocks since they
@@ -1067,12 +1084,23 @@ impl Table {
 	}
 
 	/// Creates an iterator over the table with optional range bounds.
+	// Waggle patch: only tests iterate a whole table this way since compactions use
+	// `iter_for_compaction`.
+	#[cfg_attr(not(test), allow(dead_code))]
 	pub(crate) fn iter(&self, range: Option<InternalKeyRange>) -> Result<TableIterator<'_>> {
 		let range = range.unwrap_or((Bound::Unbounded, Bound::Unbounded));
 		TableIterator::new(self, range)
 	}
 
 	/// Creates an iterator over the table with a custom comparator.
+	/// An iterator over the whole table for a compaction: its blocks do not fill the block cache
+	/// (Waggle patch, see [`Table::read_block_no_fill`]).
+	pub(crate) fn iter_for_compaction(&self) -> Result<TableIterator<'_>> {
+		let mut iter = TableIterator::new(self, (Bound::Unbounded, Bound::Unbounded))?;
+		iter.fill_cache = false;
+		Ok(iter)
+	}
+
 	pub(crate) fn iter_with_comparator(
 		&self,
 		range: Option<InternalKeyRange>,
@@ -1279,6 +1307,9 @@ pub(crate) struct TableIterator<'a> {
 	/// When set, blocks are read with this comparator instead of the default.
 	/// Used for specialized iteration patterns like history queries.
 	custom_comparator: Option<Arc<dyn Comparator>>,
+
+	/// Whether blocks read from disk go into the block cache (false for compactions; Waggle patch).
+	fill_cache: bool,
 }
 
 impl<'a> TableIterator<'a> {
@@ -1292,6 +1323,7 @@ impl<'a> TableIterator<'a> {
 			range,
 			exhausted: false,
 			custom_comparator: None,
+			fill_cache: true,
 		})
 	}
 
@@ -1313,6 +1345,7 @@ impl<'a> TableIterator<'a> {
 			range,
 			exhausted: false,
 			custom_comparator: Some(comparator),
+			fill_cache: true,
 		})
 	}
 
@@ -1344,8 +1377,11 @@ impl<'a> TableIterator<'a> {
 		let iter = if let Some(ref comparator) = self.custom_comparator {
 			let block = self.table.read_block_with_comparator(&handle, Arc::clone(comparator))?;
 			block.iter()?
-		} else {
+		} else if self.fill_cache {
 			let block = self.table.read_block(&handle)?;
+			block.iter()?
+		} else {
+			let block = self.table.read_block_no_fill(&handle)?;
 			block.iter()?
 		};
 		self.second_level = Some(iter);
