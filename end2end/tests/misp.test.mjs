@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE, api, launch, login, shot } from './helpers.mjs';
@@ -114,5 +114,6 @@ test('MISP connections, synchronisation, export and sightings', async () => {
   } finally {
     await browser.close();
     misp.server.close();
+    rmSync(feed, { recursive: true, force: true });
   }
 });

@@ -194,7 +194,7 @@ mod tests {
         assert!(!is_hashed("index.html"));
         assert!(is_hashed("pkg-3f2a9c0d1e2b3c4d/split_admin_1723.wasm"));
         assert!(!is_hashed("pkg-latest/frontend.js"));
-        assert!(!is_hashed("public/pkg-3f2a9c0d1e2b3c4d.svg"));
+        assert!(!is_hashed("public/pkg-3f2a9c0d1e2b3c4d/logo.svg"));
     }
 
     #[test]

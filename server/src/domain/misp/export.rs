@@ -12,7 +12,7 @@ use app::model::{Case, MispExport, MispExportRequest, MispExportResult, Observab
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::client::{Client, b64};
+use super::client::b64;
 use super::event::{self, num, text};
 use super::Misp;
 use crate::core::auth::Caller;
@@ -125,7 +125,7 @@ pub async fn export(state: &AppState, caller: &Caller, case_id: &str, server: &s
     if distribution > 3 {
         return Err(Error::BadRequest(format!("distribution {distribution} is not 0 to 3 (sharing groups are not supported)")));
     }
-    let client = Client::new(&c)?;
+    let client = state.service::<Misp>().client(&c)?;
     let observables: Vec<Observable> = case::observable::list_for_case(state, caller, &case.id).await?.into_iter().filter(|o| o.ioc && o.status == ObservableStatus::Ok).collect();
     let mut seen = HashSet::new();
     let wanted: Vec<Wanted<'_>> = observables

@@ -27,7 +27,7 @@ mod import;
 mod sighting;
 
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use app::model::{MispServer, MispServerInput, MispServerState, MispSyncReport};
 use serde::{Deserialize, Serialize};
@@ -53,11 +53,14 @@ pub struct Misp {
     reports: Mutex<HashMap<String, MispSyncReport>>,
     /// One synchronisation at a time in this process.
     running: tokio::sync::Mutex<()>,
+    /// Each server connection's HTTP client, made once (its CA file read, a `skip_verify`
+    /// warning logged, once) with the settings it was made from.
+    clients: Mutex<HashMap<String, (MispConfig, Arc<client::Client>)>>,
 }
 
 impl Service for Misp {
     fn make(state: &AppState) -> Self {
-        Misp { file: state.settings.misp.clone(), ui: RwLock::new(Vec::new()), reports: Mutex::default(), running: tokio::sync::Mutex::new(()) }
+        Misp { file: state.settings.misp.clone(), ui: RwLock::new(Vec::new()), reports: Mutex::default(), running: tokio::sync::Mutex::new(()), clients: Mutex::default() }
     }
 }
 
@@ -72,6 +75,18 @@ impl Misp {
 
     pub fn get(&self, name: &str) -> Option<MispConfig> {
         self.connections().into_iter().map(|(c, _)| c).find(|c| c.name == name)
+    }
+
+    /// The HTTP client of server connection `c`: the one made before, unless `c`'s settings
+    /// changed since.
+    pub(crate) fn client(&self, c: &MispConfig) -> Result<Arc<client::Client>> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, client)) = clients.get(&c.name).filter(|(made_from, _)| made_from == c) {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(client::Client::new(c)?);
+        clients.insert(c.name.clone(), (c.clone(), client.clone()));
+        Ok(client)
     }
 
     fn record(&self, report: MispSyncReport) {

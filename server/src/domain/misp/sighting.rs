@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::Misp;
-use super::client::Client;
 use crate::core::state::AppState;
 use crate::core::store::now_millis;
 use crate::vars;
@@ -66,7 +65,7 @@ async fn send(state: &AppState, org: &str, observable_id: &str, value: &str) {
         if c.url.is_none() || !c.purpose.exports() {
             continue;
         }
-        let Ok(client) = Client::new(&c) else { continue };
+        let Ok(client) = state.service::<Misp>().client(&c) else { continue };
         // MISP's documented body (OpenAPI `AddSightingsRequest`): a sighting (type 0) by value.
         let body = json!({ "values": [value], "timestamp": (now_millis() / 1000).to_string() });
         match client.post("sightings/add", &body).await {
