@@ -28,8 +28,15 @@ trap 'rm -rf "$work"' EXIT
 wasm-split-cli "$input" "$work" --out-name frontend --target web
 wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$work" --out-name frontend "$work/frontend.wasm"
 rm "$work/frontend.wasm"
+log="$(mktemp)"
+trap 'rm -rf "$work" "$log"' EXIT
 for f in "$work"/*.wasm; do
-    "$WASM_OPT" -Oz "${FEATURES[@]}" "$f" -o "$f.opt" 2>&1 | grep -v "unknown name subsection" >&2 || true
+    # wasm-opt warns about the splitter's name subsections it does not know: not shown.
+    if ! "$WASM_OPT" -Oz "${FEATURES[@]}" "$f" -o "$f.opt" 2> "$log"; then
+        cat "$log" >&2
+        exit 1
+    fi
+    grep -v "unknown name subsection" "$log" >&2 || true
     mv "$f.opt" "$f"
 done
 

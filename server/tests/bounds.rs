@@ -1,6 +1,6 @@
 //! Abusive requests get a clear 4xx in the API's shape, and the server stays healthy with its
 //! memory flat (issue 21, section 2): oversized logins and passwords, pages of any size,
-//! dashboard images of any size.
+//! dashboard images of any size; the same through TheHive 5's query API (`/api/v1/query`).
 
 mod common;
 
@@ -68,7 +68,7 @@ async fn every_page_is_clamped() {
         let (st, v) = post(&admin, &s, "/api/case", json!({"title": format!("Case {i}"), "description": "d"})).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
     }
-    for range in ["0-999999999", "0-18446744073709551615", "999999999-1000000000"] {
+    for range in ["0-999999999", "0-18446744073709551615", "999999999-1000000000", "18446744073709551614-18446744073709551615"] {
         let r = admin.post(s.url("/api/case/_search")).query(&[("range", range)]).json(&json!({"query": {}})).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "range={range}");
         let list: Vec<serde_json::Value> = r.json().await.unwrap();
@@ -205,6 +205,47 @@ async fn json_bodies_are_limited_to_a_mebibyte_and_uploads_are_not() {
                        "artifacts": [{"dataType": "file", "data": format!("sample.bin;application/octet-stream;{file}")}]});
     let (st, v) = post(&admin, &s, "/api/alert", alert).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, _) = get(&admin, &s, "/api/status").await;
+    assert_eq!(st, StatusCode::OK);
+}
+
+/// TheHive 5's query API: pages of any size (up to the largest number JSON carries), oversized
+/// filters, malformed pipelines: a clear 400 in TheHive 5's shape or a bounded page, never a 500.
+#[tokio::test]
+async fn v1_queries_are_bounded_too() {
+    let s = TestServer::start().await;
+    let admin = s.admin_session().await;
+    for i in 0..3 {
+        let (st, v) = post(&admin, &s, "/api/v1/case", json!({"title": format!("Case {i}"), "description": "d"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let list = |page: serde_json::Value| json!({"query": [{"_name": "listCase"}, page]});
+    for (from, to) in [(0u64, 999_999_999u64), (0, u64::MAX), (999_999_999, 1_000_000_000), (u64::MAX - 1, u64::MAX), (u64::MAX, u64::MAX)] {
+        let (st, v) = post(&admin, &s, "/api/v1/query", list(json!({"_name": "page", "from": from, "to": to}))).await;
+        assert_eq!(st, StatusCode::OK, "page {from}-{to}: {v}");
+        let n = v.as_array().map(Vec::len).unwrap_or(usize::MAX);
+        assert!(n <= 3, "page {from}-{to}: {v}");
+    }
+    let (st, v) = post(&admin, &s, "/api/v1/query", list(json!({"_name": "page", "from": 5, "to": 2}))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_error(&v, "BadRequest");
+
+    let many: Vec<serde_json::Value> = (0..20_000).map(|i| json!(format!("v{i}"))).collect();
+    let branches: Vec<serde_json::Value> = (0..20_000).map(|i| json!({"_eq": {"_field": "title", "_value": format!("t{i}")}})).collect();
+    let bad = [
+        json!({"query": [{"_name": "listCase"}, {"_name": "filter", "_in": {"_field": "title", "_values": many}}]}),
+        json!({"query": [{"_name": "listCase"}, {"_name": "filter", "_or": branches}]}),
+        json!({"query": "listCase"}),
+        json!({"query": []}),
+        json!({"query": [{"_name": "noSuchStep"}]}),
+        json!({"query": [{"_name": "listCase"}, {"_name": "page", "from": "zero", "to": -1}]}),
+        json!({"query": [{"_name": "listCase"}, {"_name": "sort", "_fields": [{"noSuchField": "asc"}]}]}),
+    ];
+    for body in bad {
+        let (st, v) = post(&admin, &s, "/api/v1/query", body.clone()).await;
+        assert!(st.is_client_error(), "{body:.200}: {st} {v}");
+        assert!(v["type"].as_str().is_some_and(|t| !t.is_empty()) && v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    }
     let (st, _) = get(&admin, &s, "/api/status").await;
     assert_eq!(st, StatusCode::OK);
 }

@@ -349,7 +349,7 @@ async fn run(state: &AppState, caller: &Caller, set: Set, range: (usize, Option<
             Ok((items, total))
         }
         Set::Db { entity, filters, sort, seen } => {
-            let to = range.1.unwrap_or(range.0 + MAX_ITEMS);
+            let to = range.1.unwrap_or(range.0.saturating_add(MAX_ITEMS));
             let search = Search::parse(entity, &and(&filters), &sort, Some(&format!("{}-{}", range.0, to)))?;
             Ok(match entity {
                 Entity::Case => {
@@ -392,13 +392,16 @@ async fn run(state: &AppState, caller: &Caller, set: Set, range: (usize, Option<
 }
 
 fn page_range(step: &Value) -> Result<(usize, Option<usize>)> {
-    let n = |k: &str| step.get(k).and_then(Value::as_u64).map(|n| n as usize);
-    let from = n("from").unwrap_or(0);
-    let to = n("to").unwrap_or(from + 10);
+    let n = |k: &str| match step.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(|n| Some(usize::try_from(n).unwrap_or(usize::MAX))).ok_or_else(|| bad(format!("page: {k} must be a whole number, 0 or more"))),
+    };
+    let from = n("from")?.unwrap_or(0);
+    let to = n("to")?.unwrap_or(from.saturating_add(10));
     if to < from {
         return Err(bad("page: to must not be less than from"));
     }
-    Ok((from, Some(to.min(from + crate::core::query::Range::MAX_ALL))))
+    Ok((from, Some(to.min(from.saturating_add(crate::core::query::Range::MAX_ALL)))))
 }
 
 /// The v0 name of a v1 field.
