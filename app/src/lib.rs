@@ -1,4 +1,3 @@
-#![recursion_limit = "256"]
 //! Waggle's shared types and web UI (Leptos, client-side rendered).
 //!
 //! Shared with the server (plain Rust, no Leptos components, wasm-safe):
@@ -12,6 +11,10 @@
 //!
 //! Browser only:
 //! - [`ui`]: the components and pages.
+
+// The server's build (ssr, views not type-erased) lays out the lazily loaded pages' futures
+// (`ui::split`) deeper than the default limit of 128.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod chart;
