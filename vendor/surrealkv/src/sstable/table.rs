@@ -945,6 +945,17 @@ impl Table {
 
 	/// Reads a data block, using cache if available.
 	pub(crate) fn read_block(&self, location: &BlockHandle) -> Result<Arc<Block>> {
+		self.read_data_block(location, true)
+	}
+
+	/// Reads a data block, using the cache if available; a block read from disk goes into the
+	/// cache when `fill_cache`.
+	///
+	/// Waggle patch: `fill_cache` is false for a compaction. Its blocks belong to tables it is
+	/// about to delete, and caching every compacted block evicted what reads use and made the
+	/// cache reach its full size within minutes of a write burst (RocksDB's
+	/// `fill_cache = false` for compactions).
+	fn read_data_block(&self, location: &BlockHandle, fill_cache: bool) -> Result<Arc<Block>> {
 		// Check cache first
 		if let Some(block) = self.opts.block_cache.get_data_block(self.id, location.offset() as u64)
 		{
@@ -960,26 +971,15 @@ impl Table {
 		let b = Arc::new(b);
 
 		// Insert into cache
-		self.opts.block_cache.insert_data_block(self.id, location.offset() as u64, Arc::clone(&b));
+		if fill_cache {
+			self.opts.block_cache.insert_data_block(
+				self.id,
+				location.offset() as u64,
+				Arc::clone(&b),
+			);
+		}
 
 		Ok(b)
-	}
-
-	/// Waggle patch: reads a data block for a compaction: a cached copy is used, but a block read from
-	/// disk is not put in the cache. The block belongs to a table the compaction is about to
-	/// delete, and filling the cache with every compacted block evicted what reads use and made
-	/// the cache reach its full size within minutes of a write burst (RocksDB's
-	/// `fill_cache = false` for compactions).
-	pub(crate) fn read_block_no_fill(&self, location: &BlockHandle) -> Result<Arc<Block>> {
-		if let Some(block) = self.opts.block_cache.get_data_block(self.id, location.offset() as u64)
-		{
-			return Ok(block);
-		}
-		Ok(Arc::new(read_table_block(
-			Arc::clone(&self.opts.internal_comparator),
-			Arc::clone(&self.file),
-			location,
-		)?))
 	}
 
 	/// Reads a data block with a custom comparator, using the history cache.
@@ -1092,15 +1092,15 @@ impl Table {
 		TableIterator::new(self, range)
 	}
 
-	/// Creates an iterator over the table with a custom comparator.
 	/// An iterator over the whole table for a compaction: its blocks do not fill the block cache
-	/// (Waggle patch, see [`Table::read_block_no_fill`]).
+	/// (Waggle patch, see [`Table::read_data_block`]).
 	pub(crate) fn iter_for_compaction(&self) -> Result<TableIterator<'_>> {
 		let mut iter = TableIterator::new(self, (Bound::Unbounded, Bound::Unbounded))?;
 		iter.fill_cache = false;
 		Ok(iter)
 	}
 
+	/// Creates an iterator over the table with a custom comparator.
 	pub(crate) fn iter_with_comparator(
 		&self,
 		range: Option<InternalKeyRange>,
@@ -1377,11 +1377,8 @@ impl<'a> TableIterator<'a> {
 		let iter = if let Some(ref comparator) = self.custom_comparator {
 			let block = self.table.read_block_with_comparator(&handle, Arc::clone(comparator))?;
 			block.iter()?
-		} else if self.fill_cache {
-			let block = self.table.read_block(&handle)?;
-			block.iter()?
 		} else {
-			let block = self.table.read_block_no_fill(&handle)?;
+			let block = self.table.read_data_block(&handle, self.fill_cache)?;
 			block.iter()?
 		};
 		self.second_level = Some(iter);
