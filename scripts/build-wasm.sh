@@ -24,12 +24,11 @@ cargo build --locked -p frontend --bin frontend --target wasm32-unknown-unknown 
 input="$TARGET/wasm32-unknown-unknown/wasm-release/frontend.wasm"
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+log="$(mktemp)"
+trap 'rm -rf "$work" "$log"' EXIT
 wasm-split-cli "$input" "$work" --out-name frontend --target web
 wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$work" --out-name frontend "$work/frontend.wasm"
 rm "$work/frontend.wasm"
-log="$(mktemp)"
-trap 'rm -rf "$work" "$log"' EXIT
 for f in "$work"/*.wasm; do
     # wasm-opt warns about the splitter's name subsections it does not know: not shown.
     if ! "$WASM_OPT" -Oz "${FEATURES[@]}" "$f" -o "$f.opt" 2> "$log"; then

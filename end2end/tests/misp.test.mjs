@@ -2,7 +2,7 @@
 // Administration › MISP, synchronises now (the feed's events become alerts), exports a case
 // from the case page's MISP dialog, and marks an observable sighted (its MISP sightings count
 // shows). MISP itself cannot run here (PHP/MySQL): a stand-in HTTP server in this test answers
-// the few endpoints these steps use, as MISP 2.5.1 does (`fixtures/misp/misp-reference.md` (a copy of `../shared/reference/misp.md`)); the
+// the few endpoints these steps use, as MISP 2.5.1 does (`fixtures/misp/misp-reference.md`); the
 // server tests check Waggle's requests against MISP's OpenAPI document.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

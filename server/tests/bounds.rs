@@ -19,6 +19,14 @@ fn rss_mib() -> u64 {
         / 1024
 }
 
+/// Cases "Case 0" to "Case 2", made through `path` (v0's `/api/case` or v1's `/api/v1/case`).
+async fn three_cases(c: &reqwest::Client, s: &TestServer, path: &str) {
+    for i in 0..3 {
+        let (st, v) = post(c, s, path, json!({"title": format!("Case {i}"), "description": "d"})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+}
+
 #[tokio::test]
 async fn oversized_logins_and_passwords_are_refused_before_any_work() {
     let s = TestServer::start().await;
@@ -64,10 +72,7 @@ async fn oversized_logins_and_passwords_are_refused_before_any_work() {
 async fn every_page_is_clamped() {
     let s = TestServer::start().await;
     let admin = s.admin_session().await;
-    for i in 0..3 {
-        let (st, v) = post(&admin, &s, "/api/case", json!({"title": format!("Case {i}"), "description": "d"})).await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
-    }
+    three_cases(&admin, &s, "/api/case").await;
     for range in ["0-999999999", "0-18446744073709551615", "999999999-1000000000", "18446744073709551614-18446744073709551615"] {
         let r = admin.post(s.url("/api/case/_search")).query(&[("range", range)]).json(&json!({"query": {}})).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "range={range}");
@@ -215,10 +220,7 @@ async fn json_bodies_are_limited_to_a_mebibyte_and_uploads_are_not() {
 async fn v1_queries_are_bounded_too() {
     let s = TestServer::start().await;
     let admin = s.admin_session().await;
-    for i in 0..3 {
-        let (st, v) = post(&admin, &s, "/api/v1/case", json!({"title": format!("Case {i}"), "description": "d"})).await;
-        assert_eq!(st, StatusCode::CREATED, "{v}");
-    }
+    three_cases(&admin, &s, "/api/v1/case").await;
     let list = |page: serde_json::Value| json!({"query": [{"_name": "listCase"}, page]});
     for (from, to) in [(0u64, 999_999_999u64), (0, u64::MAX), (999_999_999, 1_000_000_000), (u64::MAX - 1, u64::MAX), (u64::MAX, u64::MAX)] {
         let (st, v) = post(&admin, &s, "/api/v1/query", list(json!({"_name": "page", "from": from, "to": to}))).await;

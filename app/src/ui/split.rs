@@ -3,18 +3,19 @@
 //! charts are large; leaving them out of the first download keeps the sign-in and triage pages
 //! fast (docs/benchmarks.md, "Bundle").
 //!
-//! Each page's view is made by an `async fn` marked `#[lazy]` in the split build (the
-//! `waggle_split` cfg, set by `scripts/build-ui.sh`): the splitter (`wasm-split-cli`) moves
-//! the code only these functions reach into its own WASM module, fetched at the first call.
-//! Without the cfg (tests, `cargo check`) they are plain async functions in the one module.
+//! Each page's view is made by an `async fn` marked `#[lazy]` in WASM builds (the
+//! `waggle_split` cfg, `.cargo/config.toml`): the splitter (`wasm-split-cli`, run by
+//! `scripts/build-wasm.sh`) moves the code only these functions reach into a WASM module of its
+//! own, fetched at the first call. Without the cfg (the server's build, its tests) they are
+//! plain async functions.
 
 use std::future::Future;
 
 use leptos::prelude::*;
 
 use super::pages::admin::AdminPage;
-use super::widgets::Loading;
 use super::pages::dashboards::{DashboardPage, DashboardsPage};
+use super::widgets::Loading;
 
 /// A route's view made by a lazily loaded function: the loading spinner until its module has
 /// arrived (the first time only; then it is immediate).

@@ -80,7 +80,7 @@ fn max_age_floor(c: &MispConfig) -> i64 {
 }
 
 async fn sync_server(state: &AppState, c: &MispConfig, caller: &Caller, full: bool, report: &mut MispSyncReport) -> Result<()> {
-    let client = state.service::<super::Misp>().client(c)?;
+    let client = state.service::<Misp>().client(c)?;
     let since = if full { 0 } else { last_poll(state, &c.name).await? }.max(max_age_floor(c));
     let marks = alert::sync_marks(state, caller, ALERT_TYPE, &c.name).await?;
     // Only what was published since the last poll (MISP compares with >=).

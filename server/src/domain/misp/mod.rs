@@ -129,7 +129,10 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     }
     let misp = state.service::<Misp>();
     *misp.ui.write().unwrap_or_else(|e| e.into_inner()) = list;
-    state.service::<Connectors>().set_misp(&misp.connections().into_iter().map(|(c, _)| c).collect::<Vec<_>>());
+    let connections: Vec<MispConfig> = misp.connections().into_iter().map(|(c, _)| c).collect();
+    // A removed or changed connection's client (and the key it holds) is not kept.
+    misp.clients.lock().unwrap_or_else(|e| e.into_inner()).retain(|name, (made_from, _)| connections.iter().any(|c| &c.name == name && c == made_from));
+    state.service::<Connectors>().set_misp(&connections);
     Ok(())
 }
 
