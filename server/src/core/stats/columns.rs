@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::agg::HANDLING_DURATION;
+use super::keys::{Keys, SlotTable};
 use super::values::{AlertKeys, ValueIndex};
 use crate::core::query::{Entity, FieldKind, schema};
 
@@ -131,7 +132,86 @@ pub enum Column {
     Num(Vec<f64>),
     Date(Vec<i64>),
     Bool(Vec<u8>),
-    Codes(Vec<Box<[u32]>>),
+    Codes(CodeLists),
+}
+
+/// A column of code lists (tags), each distinct list held once: records mostly share a few
+/// lists (a feeder's tags, an alert's observable types), so a record costs a `u32`, not a
+/// boxed slice and its allocation. A list no record holds any more is dropped and its number
+/// reused.
+#[derive(Default)]
+pub struct CodeLists {
+    /// The list number of each slot; 0 = the empty list.
+    ids: Vec<u32>,
+    /// List `n` at `n - 1`, with how many slots hold it.
+    lists: Vec<(Box<[u32]>, u32)>,
+    numbers: HashMap<Box<[u32]>, u32>,
+    unused: Vec<u32>,
+}
+
+impl CodeLists {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn push(&mut self, list: &[u32]) {
+        self.ids.push(0);
+        self.set(self.ids.len() - 1, list);
+    }
+
+    pub fn set(&mut self, slot: usize, list: &[u32]) {
+        let old = self.ids[slot];
+        let new = if list.is_empty() {
+            0
+        } else if let Some(n) = self.numbers.get(list) {
+            *n
+        } else {
+            let n = match self.unused.pop() {
+                Some(n) => {
+                    self.lists[n as usize - 1] = (list.into(), 0);
+                    n
+                }
+                None => {
+                    self.lists.push((list.into(), 0));
+                    self.lists.len() as u32
+                }
+            };
+            self.numbers.insert(list.into(), n);
+            n
+        };
+        if new != 0 {
+            self.lists[new as usize - 1].1 += 1;
+        }
+        self.ids[slot] = new;
+        if old != 0 {
+            let held = &mut self.lists[old as usize - 1];
+            held.1 -= 1;
+            if held.1 == 0 {
+                let list = std::mem::take(&mut held.0);
+                self.numbers.remove(&list);
+                self.unused.push(old);
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        (0..self.ids.len()).map(|s| &self[s])
+    }
+
+    fn bytes(&self) -> usize {
+        self.ids.capacity() * 4 + self.lists.capacity() * 24 + self.numbers.capacity() * 17 + self.lists.iter().map(|(l, _)| l.len() * 8).sum::<usize>()
+    }
+}
+
+impl std::ops::Index<usize> for CodeLists {
+    type Output = [u32];
+
+    fn index(&self, slot: usize) -> &[u32] {
+        match self.ids[slot] {
+            0 => &[],
+            n => &self.lists[n as usize - 1].0,
+        }
+    }
 }
 
 impl Column {
@@ -141,7 +221,7 @@ impl Column {
             ColKind::Num => Column::Num(Vec::new()),
             ColKind::Date => Column::Date(Vec::new()),
             ColKind::Bool => Column::Bool(Vec::new()),
-            ColKind::Codes => Column::Codes(Vec::new()),
+            ColKind::Codes => Column::Codes(CodeLists::default()),
         }
     }
 
@@ -151,7 +231,7 @@ impl Column {
             Column::Num(v) => v.push(f64::NAN),
             Column::Date(v) => v.push(i64::MIN),
             Column::Bool(v) => v.push(0),
-            Column::Codes(v) => v.push(Box::new([])),
+            Column::Codes(v) => v.push(&[]),
         }
     }
 
@@ -171,7 +251,7 @@ impl Column {
             Column::Num(v) => v.capacity() * 8,
             Column::Date(v) => v.capacity() * 8,
             Column::Bool(v) => v.capacity(),
-            Column::Codes(v) => v.capacity() * 16 + v.iter().map(|b| b.len() * 4).sum::<usize>(),
+            Column::Codes(v) => v.bytes(),
         }
     }
 }
@@ -188,8 +268,8 @@ pub enum Cell {
 
 /// One organisation's records of a table.
 pub struct Partition {
-    /// Record key per slot; `None` = a free slot (deleted record).
-    pub keys: Vec<Option<Arc<str>>>,
+    /// Record key per slot; none for a free slot (deleted record).
+    pub keys: Keys,
     pub free: Vec<u32>,
     pub cols: Vec<Column>,
     pub live: usize,
@@ -209,7 +289,7 @@ impl Partition {
         };
         let alert_keys = (spec.entity == Entity::Alert).then(Box::<AlertKeys>::default);
         Partition {
-            keys: Vec::new(),
+            keys: Keys::default(),
             free: Vec::new(),
             cols: spec.columns.iter().map(|(_, k)| Column::new(*k)).collect(),
             live: 0,
@@ -224,10 +304,10 @@ impl Partition {
     }
 
     /// A slot for a new record.
-    pub fn allocate(&mut self, key: Arc<str>) -> u32 {
+    pub fn allocate(&mut self, key: &str) -> u32 {
         self.live += 1;
         let slot = if let Some(slot) = self.free.pop() {
-            self.keys[slot as usize] = Some(key);
+            self.keys.set(slot, key);
             slot
         } else {
             self.keys.push(Some(key));
@@ -257,7 +337,7 @@ impl Partition {
         self.live = 0;
         self.live_words = vec![0; self.keys.len().div_ceil(64)];
         for s in 0..self.keys.len() {
-            if self.keys[s].is_some() {
+            if self.keys.is_live(s as u32) {
                 self.live += 1;
                 self.live_words[s / 64] |= 1 << (s % 64);
             }
@@ -265,15 +345,14 @@ impl Partition {
     }
 
     pub fn release(&mut self, slot: u32) {
-        let s = slot as usize;
-        if self.keys.get(s).is_some_and(Option::is_some) {
+        if self.keys.is_live(slot) {
             if let Some(v) = self.values.as_mut() {
                 v.forget(&self.cols, slot);
             }
             if let Some(k) = self.alert_keys.as_mut() {
                 k.forget(slot);
             }
-            self.keys[s] = None;
+            self.keys.clear(slot);
             self.live -= 1;
             self.set_live(slot, false);
             self.free.push(slot);
@@ -294,13 +373,13 @@ impl Partition {
             (Column::Date(v), _) => v[s] = i64::MIN,
             (Column::Bool(v), Cell::Bool(b)) => v[s] = if b { 2 } else { 1 },
             (Column::Bool(v), _) => v[s] = 0,
-            (Column::Codes(v), Cell::Codes(c)) => v[s] = c,
-            (Column::Codes(v), _) => v[s] = Box::new([]),
+            (Column::Codes(v), Cell::Codes(c)) => v.set(s, &c),
+            (Column::Codes(v), _) => v.set(s, &[]),
         }
     }
 
     pub fn bytes(&self) -> usize {
-        self.keys.capacity() * 16 + self.live * 40 + self.live_words.capacity() * 8 + self.cols.iter().map(Column::bytes).sum::<usize>() + self.values.as_ref().map_or(0, |v| v.bytes())
+        self.keys.bytes() + self.live_words.capacity() * 8 + self.cols.iter().map(Column::bytes).sum::<usize>() + self.values.as_ref().map_or(0, |v| v.bytes())
             + self.alert_keys.as_ref().map_or(0, |k| k.bytes())
     }
 }
@@ -372,9 +451,11 @@ pub fn extract(doc: &Value, path: &str, kind: ColKind, dict: &mut Dict) -> Cell 
 pub struct TableIndex {
     pub spec: TableSpec,
     pub dicts: Vec<Dict>,
-    pub orgs: HashMap<Arc<str>, Partition>,
-    /// Record key -> (organisation, slot).
-    pub slots: HashMap<Arc<str>, (Arc<str>, u32)>,
+    /// Organisation -> its number, the position of its partition in `parts`.
+    org_numbers: HashMap<Arc<str>, u32>,
+    parts: Vec<(Arc<str>, Partition)>,
+    /// Record key -> (organisation number, slot).
+    slots: SlotTable,
 }
 
 impl TableIndex {
@@ -386,7 +467,45 @@ impl TableIndex {
 
     /// An empty index of `spec` with these dictionaries (a snapshot's).
     pub fn from_parts(spec: TableSpec, dicts: Vec<Dict>) -> TableIndex {
-        TableIndex { spec, dicts, orgs: HashMap::new(), slots: HashMap::new() }
+        TableIndex { spec, dicts, org_numbers: HashMap::new(), parts: Vec::new(), slots: SlotTable::default() }
+    }
+
+    /// The records of an organisation.
+    pub fn partition(&self, org: &str) -> Option<&Partition> {
+        self.org_numbers.get(org).map(|n| &self.parts[*n as usize].1)
+    }
+
+    pub fn partitions(&self) -> impl Iterator<Item = (&Arc<str>, &Partition)> {
+        self.parts.iter().map(|(o, p)| (o, p))
+    }
+
+    /// The organisation and slot holding a record.
+    pub fn slot(&self, key: &str) -> Option<(&Arc<str>, u32)> {
+        let parts = &self.parts;
+        self.slots.get(key, |o| parts.get(o as usize).map(|(_, p)| &p.keys)).map(|(o, s)| (&parts[o as usize].0, s))
+    }
+
+    /// Add a partition read from a snapshot, its keys filed (the organisation must be new).
+    pub fn insert_partition(&mut self, org: Arc<str>, part: Partition) {
+        let n = self.parts.len() as u32;
+        self.org_numbers.insert(org.clone(), n);
+        self.parts.push((org, part));
+        let parts = &self.parts;
+        let len = parts[n as usize].1.keys.len() as u32;
+        for slot in (0..len).filter(|s| parts[n as usize].1.keys.is_live(*s)) {
+            self.slots.insert(n, slot, |o| parts.get(o as usize).map(|(_, p)| &p.keys));
+        }
+    }
+
+    fn org_number(&mut self, org: &str) -> u32 {
+        if let Some(n) = self.org_numbers.get(org) {
+            return *n;
+        }
+        let n = self.parts.len() as u32;
+        let org: Arc<str> = Arc::from(org);
+        self.org_numbers.insert(org.clone(), n);
+        self.parts.push((org, Partition::new(&self.spec)));
+        n
     }
 
     /// Insert or replace a record from its document (which carries `id` and `org`).
@@ -398,29 +517,22 @@ impl TableIndex {
             self.remove(key);
             return;
         };
-        let mut existed = false;
-        let slot = match self.slots.get(key) {
-            Some((o, s)) if &**o == org => {
-                existed = true;
-                *s
-            }
+        let org_n = self.org_number(org);
+        let parts = &self.parts;
+        let (slot, existed) = match self.slots.get(key, |o| parts.get(o as usize).map(|(_, p)| &p.keys)) {
+            Some((o, s)) if o == org_n => (s, true),
             Some(_) => {
                 self.remove(key);
                 return self.upsert(doc);
             }
             None => {
-                let key: Arc<str> = Arc::from(key);
-                let org_key: Arc<str> = match self.orgs.get_key_value(org) {
-                    Some((k, _)) => k.clone(),
-                    None => Arc::from(org),
-                };
-                let part = self.orgs.entry(org_key.clone()).or_insert_with(|| Partition::new(&self.spec));
-                let slot = part.allocate(key.clone());
-                self.slots.insert(key, (org_key, slot));
-                slot
+                let slot = self.parts[org_n as usize].1.allocate(key);
+                let parts = &self.parts;
+                self.slots.insert(org_n, slot, |o| parts.get(o as usize).map(|(_, p)| &p.keys));
+                (slot, false)
             }
         };
-        let Some(part) = self.orgs.get_mut(org) else { return };
+        let part = &mut self.parts[org_n as usize].1;
         let mut values = part.values.take();
         if let (Some(v), true) = (values.as_mut(), existed) {
             v.forget(&part.cols, slot);
@@ -442,10 +554,9 @@ impl TableIndex {
     }
 
     pub fn remove(&mut self, key: &str) {
-        if let Some((org, slot)) = self.slots.remove(key) {
-            if let Some(p) = self.orgs.get_mut(&org) {
-                p.release(slot);
-            }
+        let parts = &self.parts;
+        if let Some((org, slot)) = self.slots.remove(key, |o| parts.get(o as usize).map(|(_, p)| &p.keys)) {
+            self.parts[org as usize].1.release(slot);
         }
     }
 
@@ -456,7 +567,34 @@ impl TableIndex {
     /// Approximate memory held, in bytes.
     pub fn bytes(&self) -> usize {
         let dicts: usize = self.dicts.iter().map(|d| d.values.iter().map(|s| s.len() + 48).sum::<usize>()).sum();
-        let slots = self.slots.capacity() * 40 + self.slots.keys().map(|k| k.len() + 16).sum::<usize>();
-        dicts + slots + self.orgs.values().map(Partition::bytes).sum::<usize>()
+        dicts + self.slots.bytes() + self.parts.iter().map(|(_, p)| p.bytes()).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_lists_are_held_once_and_dropped_when_unused() {
+        let mut c = CodeLists::default();
+        for s in 0..1_000 {
+            c.push(if s % 2 == 0 { &[1, 2] } else { &[3] });
+        }
+        c.push(&[]);
+        assert_eq!((c.len(), c.lists.len()), (1_001, 2), "two distinct lists, the empty one not held");
+        assert_eq!((&c[0], &c[1], c[1_000].len()), (&[1, 2][..], &[3][..], 0));
+        // Every slot of [3] moves to [4]: [3] is dropped, and the next new list takes its number.
+        for s in (1..1_000).step_by(2) {
+            c.set(s, &[4]);
+        }
+        assert_eq!(&c[999], &[4][..]);
+        assert!(!c.numbers.contains_key(&[3][..]));
+        assert_eq!(c.unused, [2]);
+        c.set(1, &[5]);
+        assert_eq!((c.lists.len(), &c[1]), (3, &[5][..]));
+        c.set(0, &[]);
+        assert!(c[0].is_empty());
+        assert_eq!(c.iter().filter(|l| *l == [1u32, 2]).count(), 499);
     }
 }

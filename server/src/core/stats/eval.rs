@@ -5,6 +5,7 @@
 //! joined through the other table's partition. Conditions the index cannot decide (free text,
 //! custom fields) were replaced by the database's answer (a set of ids) before we get here.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -44,7 +45,7 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     pub fn of(tables: &'a dyn Tables, e: Entity, org: &str) -> Result<View<'a>, Error> {
         if let Some(t) = tables.table(e) {
-            if let Some(p) = t.orgs.get(org) {
+            if let Some(p) = t.partition(org) {
                 return Ok(View { entity: e, spec: &t.spec, dicts: &t.dicts, part: p, table: Some(t) });
             }
             let (_, empty) = EMPTY_SPECS.get(&e).ok_or_else(|| not_indexed(e))?;
@@ -59,20 +60,16 @@ impl<'a> View<'a> {
 
     /// Live slots.
     pub fn all(&self) -> Vec<u32> {
-        (0..self.part.len() as u32).filter(|s| self.part.keys[*s as usize].is_some()).collect()
+        (0..self.part.len() as u32).filter(|s| self.part.keys.is_live(*s)).collect()
     }
 
-    fn key(&self, slot: u32) -> Option<&str> {
-        self.part.keys.get(slot as usize).and_then(|k| k.as_deref())
+    fn key(&self, slot: u32) -> Option<Cow<'a, str>> {
+        self.part.keys.get(slot)
     }
 
     fn slot_of(&self, key: &str) -> Option<u32> {
-        self.table.and_then(|t| t.slots.get(key)).and_then(|(o, s)| {
-            // Only a record of this partition (organisation) counts.
-            let same = self.part.keys.get(*s as usize).and_then(|k| k.as_deref()) == Some(key);
-            let _ = o;
-            same.then_some(*s)
-        })
+        // Only a record of this partition (organisation) counts.
+        self.table.and_then(|t| t.slot(key)).and_then(|(_, s)| self.part.keys.holds(s, key).then_some(s))
     }
 }
 
@@ -405,11 +402,9 @@ pub fn compile(filter: &Filter, view: &View, tables: &dyn Tables, org: &str) -> 
             let dict = &view.dicts[col];
             let mut set = vec![false; dict.len() + 1];
             for s in 0..pview.part.len() {
-                if let Some(k) = pview.key(s as u32) {
-                    if pred.eval(pview.part, s) {
-                        if let Some(c) = dict.lookup(k) {
-                            set[c as usize] = true;
-                        }
+                if pview.part.keys.is_live(s as u32) && pred.eval(pview.part, s) {
+                    if let Some(c) = pview.key(s as u32).and_then(|k| dict.lookup(&k)) {
+                        set[c as usize] = true;
                     }
                 }
             }
@@ -428,7 +423,7 @@ pub fn compile(filter: &Filter, view: &View, tables: &dyn Tables, org: &str) -> 
             let mut set = vec![false; view.part.len()];
             if let Column::Code(links) = &cview.part.cols[ccol] {
                 for s in 0..cview.part.len() {
-                    if cview.key(s as u32).is_some() && pred.eval(cview.part, s) {
+                    if cview.part.keys.is_live(s as u32) && pred.eval(cview.part, s) {
                         if let Some(parent_key) = cview.dicts[ccol].value(links[s]) {
                             if let Some(ps) = view.slot_of(parent_key) {
                                 set[ps as usize] = true;
@@ -827,7 +822,7 @@ fn run_one(agg: &Agg, view: &View, tables: &dyn Tables, org: &str, sel: &[u32], 
             };
             sort_slots(view, &mut slots, sort)?;
             slots.truncate(*size);
-            let keys: Vec<Value> = slots.iter().filter_map(|s| view.key(*s)).map(|k| Value::String(k.to_string())).collect();
+            let keys: Vec<Value> = slots.iter().filter_map(|s| view.key(*s)).map(|k| Value::String(k.into_owned())).collect();
             out.insert("top".into(), json!({ TOP_KEYS: keys }));
         }
     }
@@ -992,7 +987,7 @@ pub fn page_keys(view: &View, mut slots: Vec<u32>, order: &[(usize, bool)], from
     if from >= end {
         return Vec::new();
     }
-    let cmp = |a: &u32, b: &u32| cmp_slots(view, order, *a, *b).then_with(|| view.key(*a).cmp(&view.key(*b)));
+    let cmp = |a: &u32, b: &u32| cmp_slots(view, order, *a, *b).then_with(|| view.part.keys.cmp(*a, *b));
     // A first page of a large selection: keep the best `end` while reading the selection once
     // (most slots lose against the worst kept one, one comparison each), instead of a selection
     // algorithm that moves every slot.
@@ -1020,14 +1015,14 @@ pub fn page_keys(view: &View, mut slots: Vec<u32>, order: &[(usize, bool)], from
             best.insert(at, (r, s));
             best.truncate(end);
         }
-        return best[from..end].iter().filter_map(|(_, s)| view.key(*s)).map(str::to_string).collect();
+        return best[from..end].iter().filter_map(|(_, s)| view.key(*s)).map(Cow::into_owned).collect();
     }
     if end < slots.len() {
         slots.select_nth_unstable_by(end - 1, cmp);
         slots.truncate(end);
     }
     slots.sort_unstable_by(cmp);
-    slots[from..end].iter().filter_map(|s| view.key(*s)).map(str::to_string).collect()
+    slots[from..end].iter().filter_map(|s| view.key(*s)).map(Cow::into_owned).collect()
 }
 
 const DAY: i64 = 86_400_000;
@@ -1112,7 +1107,7 @@ mod tests {
         for i in (0..1000).step_by(13) {
             t.remove(&format!("k{i}"));
         }
-        let (spec, dicts, part) = (&t.spec, &t.dicts, &t.orgs["o"]);
+        let (spec, dicts, part) = (&t.spec, &t.dicts, t.partition("o").unwrap());
         let col = |p: &str| spec.column(p).unwrap_or_else(|| panic!("no column {p}")).0;
         let codes = |c: usize, values: &[&str]| {
             let mut set = vec![false; dicts[c].len() + 1];
@@ -1149,10 +1144,10 @@ mod tests {
             Pred::Slots((0..1000).map(|s| s % 3 == 1).collect()),
         ];
         let n = part.len();
-        let live = Bits::from_fn(n, |s| part.keys[s].is_some());
+        let live = Bits::from_fn(n, |s| part.keys.is_live(s as u32));
         assert_eq!(live.words, part.live_words, "the partition's live bits follow its records");
         for (i, pred) in preds.iter().enumerate() {
-            let expected: Vec<u32> = (0..n).filter(|s| part.keys[*s].is_some() && pred.eval(part, *s)).map(|s| s as u32).collect();
+            let expected: Vec<u32> = (0..n).filter(|s| part.keys.is_live(*s as u32) && pred.eval(part, *s)).map(|s| s as u32).collect();
             assert_eq!(pred.bits(part, n, Some(&live)).slots(), expected, "predicate {i}");
             let mut all = pred.bits(part, n, None);
             all.and(&live);

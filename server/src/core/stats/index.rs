@@ -549,9 +549,10 @@ mod tests {
         let mut out = Vec::new();
         for e in INDEXED {
             let t = &d.tables[e];
-            for (key, (org, slot)) in &t.slots {
-                let p = &t.orgs[org];
-                let s = *slot as usize;
+            for (org, p) in t.partitions() {
+                for slot in (0..p.len() as u32).filter(|s| p.keys.is_live(*s)) {
+                let key = p.keys.get(slot).unwrap_or_default();
+                let s = slot as usize;
                 let cells: Vec<String> = p
                     .cols
                     .iter()
@@ -565,6 +566,7 @@ mod tests {
                     })
                     .collect();
                 out.push(format!("{} {key} {org} {}", e.table(), cells.join("|")));
+                }
             }
         }
         out.sort();

@@ -11,6 +11,7 @@ pub mod agg;
 pub mod columns;
 pub mod eval;
 pub mod index;
+pub mod keys;
 pub mod snapshot;
 pub mod values;
 

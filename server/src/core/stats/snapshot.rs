@@ -25,7 +25,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::columns::{Column, ColKind, Dict, INDEXED, Partition, TableIndex, TableSpec};
+use super::columns::{CodeLists, Column, ColKind, Dict, INDEXED, Partition, TableIndex, TableSpec};
+use super::keys::Keys;
 use super::index::IndexData;
 use super::values::{AlertKeys, ValueIndex, alert_key, value_key};
 
@@ -35,7 +36,8 @@ pub const EVERY: Duration = Duration::from_secs(600);
 pub const FILE: &str = "stats-index.snapshot";
 
 const MAGIC: &[u8; 8] = b"WGLSTATS";
-const FORMAT: u32 = 1;
+/// 2: alert keys are 64-bit.
+const FORMAT: u32 = 2;
 
 /// What a snapshot says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +99,13 @@ impl W {
             self.0.extend_from_slice(&x.to_le_bytes());
         }
     }
+    fn u64s(&mut self, v: &[u64]) {
+        self.len(v.len());
+        self.0.reserve(v.len() * 8);
+        for x in v {
+            self.0.extend_from_slice(&x.to_le_bytes());
+        }
+    }
     fn u128s(&mut self, v: &[u128]) {
         self.len(v.len());
         self.0.reserve(v.len() * 16);
@@ -126,12 +135,12 @@ pub fn encode(d: &IndexData, header: &Header) -> Vec<u8> {
                 w.str(v);
             }
         }
-        w.len(t.orgs.len());
-        for (org, p) in &t.orgs {
+        w.len(t.partitions().count());
+        for (org, p) in t.partitions() {
             w.str(org);
             w.len(p.keys.len());
-            for k in &p.keys {
-                w.opt_str(k.as_deref());
+            for s in 0..p.keys.len() as u32 {
+                w.opt_str(p.keys.get(s).as_deref());
             }
             w.u32s(&p.free);
             w.len(p.cols.len());
@@ -163,7 +172,7 @@ pub fn encode(d: &IndexData, header: &Header) -> Vec<u8> {
                     Column::Codes(v) => {
                         w.u8(4);
                         w.len(v.len());
-                        for list in v {
+                        for list in v.iter() {
                             w.u32s(list);
                         }
                     }
@@ -179,7 +188,7 @@ pub fn encode(d: &IndexData, header: &Header) -> Vec<u8> {
             match &p.alert_keys {
                 Some(k) => {
                     w.u8(1);
-                    w.u128s(k.slot_keys());
+                    w.u64s(k.slot_keys());
                 }
                 None => w.u8(0),
             }
@@ -234,6 +243,10 @@ impl<'a> R<'a> {
     fn u32s(&mut self) -> Res<Vec<u32>> {
         let n = self.len(4)?;
         Ok(self.take(n * 4)?.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+    fn u64s(&mut self) -> Res<Vec<u64>> {
+        let n = self.len(8)?;
+        Ok(self.take(n * 8)?.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
     }
     fn u128s(&mut self) -> Res<Vec<u128>> {
         let n = self.len(16)?;
@@ -290,9 +303,9 @@ pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
         for _ in 0..n_orgs {
             let org: Arc<str> = Arc::from(r.str()?);
             let n_slots = r.len(4)?;
-            let mut keys = Vec::with_capacity(n_slots);
+            let mut keys = Keys::default();
             for _ in 0..n_slots {
-                keys.push(r.opt_str()?.map(Arc::<str>::from));
+                keys.push(r.opt_str()?);
             }
             let free = r.u32s()?;
             if r.len(1)? != n_cols {
@@ -316,9 +329,9 @@ pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
                     }
                     (4, ColKind::Codes) => {
                         let n = r.len(4)?;
-                        let mut v = Vec::with_capacity(n);
+                        let mut v = CodeLists::default();
                         for _ in 0..n {
-                            v.push(r.u32s()?.into_boxed_slice());
+                            v.push(&r.u32s()?);
                         }
                         Column::Codes(v)
                     }
@@ -330,12 +343,12 @@ pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
                 cols.push(col);
             }
             let value_keys = if r.u8()? == 1 { Some(r.u128s()?) } else { None };
-            let alert_slot_keys = if r.u8()? == 1 { Some(r.u128s()?) } else { None };
+            let alert_slot_keys = if r.u8()? == 1 { Some(r.u64s()?) } else { None };
             let mut part = Partition::new(&table.spec);
             part.cols = cols;
             part.keys = keys;
             part.recount();
-            if free.iter().any(|s| part.keys.get(*s as usize).is_none_or(Option::is_some)) {
+            if free.iter().any(|s| *s as usize >= part.keys.len() || part.keys.is_live(*s)) {
                 return Err(format!("{}: a free slot that is not free", e.table()));
             }
             part.free = free;
@@ -349,12 +362,10 @@ pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
                 (false, None) => {}
                 _ => return Err(format!("{}: alert keys mismatch", e.table())),
             }
-            for (slot, key) in part.keys.iter().enumerate() {
-                if let Some(k) = key {
-                    table.slots.insert(k.clone(), (org.clone(), slot as u32));
-                }
+            if table.partition(&org).is_some() {
+                return Err(format!("{}: an organisation twice", e.table()));
             }
-            table.orgs.insert(org, part);
+            table.insert_partition(org, part);
         }
         data.tables.insert(*e, table);
         data.loaded.insert(*e);

@@ -138,10 +138,10 @@ impl ValueIndex {
     }
 
     /// Rebuilt from a snapshot: the slot keys, and the columns and keys of the partition.
-    pub fn from_slot_keys((case_col, ioc_col): (usize, usize), slot_key: Vec<u128>, cols: &[Column], keys: &[Option<std::sync::Arc<str>>]) -> ValueIndex {
+    pub fn from_slot_keys((case_col, ioc_col): (usize, usize), slot_key: Vec<u128>, cols: &[Column], keys: &super::keys::Keys) -> ValueIndex {
         let mut v = ValueIndex::new(case_col, ioc_col);
-        for (slot, key) in keys.iter().enumerate() {
-            if key.is_none() {
+        for slot in 0..keys.len() {
+            if !keys.is_live(slot as u32) {
                 continue;
             }
             let (case, ioc) = v.case_and_ioc(cols, slot as u32);
@@ -163,14 +163,13 @@ impl ValueIndex {
     }
 }
 
-/// What an alert is known by: `(type, source, sourceRef)`, unique in an organisation.
-pub fn alert_key(kind: &str, source: &str, source_ref: &str) -> u128 {
-    let half = |seed: u8| {
-        let mut h = DefaultHasher::new();
-        (seed, "alert", kind, source, source_ref).hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+/// What an alert is known by: a 64-bit hash of `(type, source, sourceRef)`, unique in an
+/// organisation. Two keys sharing a hash cost one query: the index answers "may exist" for
+/// both, and the database decides.
+pub fn alert_key(kind: &str, source: &str, source_ref: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    ("alert", kind, source, source_ref).hash(&mut h);
+    h.finish().max(1)
 }
 
 /// One organisation's alerts by key ([`alert_key`]), so that creating an alert knows without a
@@ -179,9 +178,9 @@ pub fn alert_key(kind: &str, source: &str, source_ref: &str) -> u128 {
 /// unique index when it is written, and its batch falls back to one transaction per alert.
 #[derive(Default)]
 pub struct AlertKeys {
-    by_key: HashMap<u128, u32>,
+    by_key: HashMap<u64, u32>,
     /// The key each slot is indexed under (0: none).
-    slot_key: Vec<u128>,
+    slot_key: Vec<u64>,
 }
 
 impl AlertKeys {
@@ -214,25 +213,25 @@ impl AlertKeys {
     }
 
     /// The key each slot is indexed under (0: none), what a snapshot keeps.
-    pub fn slot_keys(&self) -> &[u128] {
+    pub fn slot_keys(&self) -> &[u64] {
         &self.slot_key
     }
 
     /// Rebuilt from a snapshot's slot keys.
-    pub fn from_slot_keys(slot_key: Vec<u128>) -> AlertKeys {
-        let mut by_key: HashMap<u128, u32> = HashMap::with_capacity(slot_key.len());
+    pub fn from_slot_keys(slot_key: Vec<u64>) -> AlertKeys {
+        let mut by_key: HashMap<u64, u32> = HashMap::with_capacity(slot_key.len());
         for k in slot_key.iter().filter(|k| **k != 0) {
             *by_key.entry(*k).or_default() += 1;
         }
         AlertKeys { by_key, slot_key }
     }
 
-    pub fn contains(&self, key: u128) -> bool {
+    pub fn contains(&self, key: u64) -> bool {
         self.by_key.contains_key(&key)
     }
 
     pub fn bytes(&self) -> usize {
-        self.by_key.capacity() * 24 + self.slot_key.capacity() * 16
+        self.by_key.capacity() * 17 + self.slot_key.capacity() * 8
     }
 }
 
@@ -244,7 +243,7 @@ impl IndexData {
     pub fn cases_with_values(&self, org: &str, keys: &[u128], limit: usize) -> Option<Vec<HashMap<String, bool>>> {
         let t = self.table(Entity::Observable)?;
         let case_dict = &t.dicts[t.spec.column("case")?.0];
-        let Some(part) = t.orgs.get(org) else { return Some(vec![HashMap::new(); keys.len()]) };
+        let Some(part) = t.partition(org) else { return Some(vec![HashMap::new(); keys.len()]) };
         let values = part.values.as_ref()?;
         Some(
             keys.iter()
@@ -264,9 +263,9 @@ impl IndexData {
 
     /// Whether an alert of `org` with this key ([`alert_key`]) may exist: `Some(false)` when the
     /// index knows none (see [`AlertKeys`]), `None` while the alerts are not loaded.
-    pub fn alert_may_exist(&self, org: &str, key: u128) -> Option<bool> {
+    pub fn alert_may_exist(&self, org: &str, key: u64) -> Option<bool> {
         let t = self.table(Entity::Alert)?;
-        Some(t.orgs.get(org).and_then(|p| p.alert_keys.as_ref()).is_some_and(|k| k.contains(key)))
+        Some(t.partition(org).and_then(|p| p.alert_keys.as_ref()).is_some_and(|k| k.contains(key)))
     }
 
     /// Which of these cases of `org` are live (not deleted, not merged away as duplicates).
@@ -279,9 +278,9 @@ impl IndexData {
         };
         Some(
             ids.filter(|id| {
-                let Some((o, slot)) = t.slots.get(id.as_str()) else { return false };
-                let Some(part) = t.orgs.get(o).filter(|_| &**o == org) else { return false };
-                code_of(part, status, *slot) != Some("Deleted") && code_of(part, resolution, *slot) != Some("Duplicated")
+                let Some((o, slot)) = t.slot(id.as_str()) else { return false };
+                let Some(part) = t.partition(o).filter(|_| &**o == org) else { return false };
+                code_of(part, status, slot) != Some("Deleted") && code_of(part, resolution, slot) != Some("Duplicated")
             })
             .cloned()
             .collect(),
@@ -291,7 +290,7 @@ impl IndexData {
     /// The (observables, IOCs) of a case of `org`.
     pub fn case_observable_counts(&self, org: &str, case_id: &str) -> Option<(u64, u64)> {
         let t = self.table(Entity::Observable)?;
-        let Some(part) = t.orgs.get(org) else { return Some((0, 0)) };
+        let Some(part) = t.partition(org) else { return Some((0, 0)) };
         let values = part.values.as_ref()?;
         let Some(code) = t.dicts[t.spec.column("case")?.0].lookup(case_id) else { return Some((0, 0)) };
         let (n, iocs) = values.case_counts(code);
