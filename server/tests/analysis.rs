@@ -238,6 +238,50 @@ async fn a_rate_queues_jobs_without_ever_overshooting() {
     s.stop().await;
 }
 
+/// Processes sharing a SurrealDB server share the analyzers' budgets: each counts the jobs the
+/// others start and reads the rates they set, as the change feed brings them. The other process
+/// is stood in for here by records written straight into the database (`node` another's); two
+/// real processes on a `surreal start` do the same in tests/instances.rs (scripts/test-ws.sh).
+#[tokio::test]
+async fn starts_and_rates_of_another_process_count() {
+    let analyzers = fake_analyzers("0");
+    let s = TestServer::start_with(|st| st.analysis.analyzer_dirs = vec![analyzers.path().to_path_buf()]).await;
+    let admin = s.admin_session().await;
+    let ui_admin = s.ui_session(ADMIN, PASSWORD).await;
+    ui_ok(&ui_admin, &s, "analysis/enable", json!({"definition": "Fast_1_0", "input": {"name": "Shared", "rate": 3, "rateUnit": "Hour", "overQuota": "refuse", "jobCache": 0}})).await;
+    let (_, obs) = case_with(&admin, &s, &["10.9.0.1", "10.9.0.2", "10.9.0.3"]).await;
+    let (st, job) = run(&admin, &s, &obs[0], "Shared").await;
+    assert_eq!(st, StatusCode::CREATED, "{job}");
+    assert_eq!(finished(&admin, &s, job["id"].as_str().unwrap()).await["status"], "Success");
+    let store = &s.running.as_ref().unwrap().state.store;
+    let mut r = store.query("SELECT VALUE [org, analyzerId, lane] FROM job", waggle::vars! {}).await.unwrap();
+    let ids: Vec<Vec<String>> = r.rows(0).unwrap();
+    let (org, analyzer, lane) = (&ids[0][0], &ids[0][1], &ids[0][2]);
+    // Another process starts two runs of the same analyzer (one of them finished since).
+    for status in ["InProgress", "Success"] {
+        store
+            .query(
+                "CREATE job CONTENT { org: $org, analyzerId: $analyzer, lane: $lane, status: $status, startDate: time::millis(time::now()), node: 'another-process' }",
+                waggle::vars! { "org" => org.clone(), "analyzer" => analyzer.clone(), "lane" => lane.clone(), "status" => status },
+            )
+            .await
+            .unwrap();
+    }
+    // A job's later changes repeat its start: counted once.
+    store.query("UPDATE job SET report = {} WHERE node = 'another-process'", waggle::vars! {}).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await; // the feed is read every 250 ms
+    let (st, e) = run(&admin, &s, &obs[1], "Shared").await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "1 run here and 2 there use the 3 of the hour: {e}");
+    // Another process raises the rate to 4.
+    store.query("UPDATE analyzer SET rate = 4 WHERE name = 'Shared'", waggle::vars! {}).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (st, e) = run(&admin, &s, &obs[1], "Shared").await;
+    assert_eq!(st, StatusCode::CREATED, "the fourth run of a rate of 4: {e}");
+    let (st, e) = run(&admin, &s, &obs[2], "Shared").await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "and no fifth (the updated job counted once): {e}");
+    s.stop().await;
+}
+
 /// The real binary, killed with SIGKILL while one job runs and two wait: after a restart on the
 /// same data, every job ends (none stuck InProgress, Cortex #363) and no job directory is left.
 #[tokio::test]

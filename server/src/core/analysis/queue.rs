@@ -145,13 +145,16 @@ impl Queue {
         self.wake.notify_one();
     }
 
-    /// Count a start that happened before this queue existed (rebuilt at start from the jobs'
-    /// start dates), so a restart does not give a fresh budget.
+    /// Count a start this queue did not make: one before it existed (rebuilt at start from the
+    /// jobs' start dates, so a restart does not give a fresh budget), or another process's on a
+    /// shared database. A lane without a budget counts nothing.
     pub fn record_start(&self, lane: &Lane, at: i64) {
+        let now = (self.clock)();
         let mut inner = self.lock();
-        let l = inner.lanes.entry(lane.clone()).or_default();
+        let Some(l) = inner.lanes.get_mut(lane).filter(|l| l.budget.is_some()) else { return };
         let pos = l.starts.partition_point(|t| *t <= at);
         l.starts.insert(pos, at);
+        l.prune(now);
     }
 
     /// Queue a job at the end of its lane.

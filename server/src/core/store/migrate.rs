@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (16, "attack_patterns", include_str!("../../../migrations/0016_attack_patterns.surql")),
     (17, "misp", include_str!("../../../migrations/0017_misp.surql")),
     (18, "report_templates", include_str!("../../../migrations/0018_report_templates.surql")),
+    (19, "shared_budgets", include_str!("../../../migrations/0019_shared_budgets.surql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

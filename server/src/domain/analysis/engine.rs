@@ -152,12 +152,7 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
     remove_leftover_job_dirs(state, shared).await;
     let catalog = engine.rescan(state).await;
     tracing::info!(definitions = catalog.definitions.len(), refused = catalog.errors.len(), "analyzer definitions read");
-    let mut r = state.store.query("SELECT id, org, rate, rateUnit FROM analyzer", vars! {}).await?;
-    let analyzers: Vec<super::analyzer::Limits> = r.rows(0)?;
-    let longest = analyzers.iter().filter_map(|a| budget(a.rate, a.rate_unit)).map(|b| b.window).max();
-    for a in &analyzers {
-        engine.queue.set_budget(&lane(&a.org, &a.id), budget(a.rate, a.rate_unit));
-    }
+    let longest = load_budgets(state).await?;
     if let Some(window) = longest {
         let since = crate::core::store::now_millis() - i64::try_from(window.as_millis()).unwrap_or(i64::MAX / 2);
         let mut r = state
@@ -178,6 +173,9 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
     if !pending.is_empty() {
         tracing::info!(jobs = pending.len(), "analysis jobs queued again after a restart");
     }
+    // Alone on an embedded database there is no other process: every job is this one's, the
+    // watchers count nothing (and a test can stand in for another process).
+    follow_other_budgets(state);
     if shared {
         let (st, stop) = (state.clone(), shutdown.clone());
         tokio::spawn(async move { follow_other_processes(st, stop).await });
@@ -185,6 +183,59 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
     let st = state.clone();
     tokio::spawn(async move { dispatch(st, shutdown).await });
     Ok(())
+}
+
+/// Give every analyzer its budget from the database; the longest window.
+async fn load_budgets(state: &AppState) -> Result<Option<Duration>> {
+    let engine = state.service::<Engine>();
+    let mut r = state.store.query("SELECT id, org, rate, rateUnit FROM analyzer", vars! {}).await?;
+    let analyzers: Vec<super::analyzer::Limits> = r.rows(0)?;
+    for a in &analyzers {
+        engine.queue.set_budget(&lane(&a.org, &a.id), budget(a.rate, a.rate_unit));
+    }
+    Ok(analyzers.iter().filter_map(|a| budget(a.rate, a.rate_unit)).map(|b| b.window).max())
+}
+
+/// The longest budget window there is (a month), for forgetting the starts already counted.
+const LONGEST_WINDOW_MS: i64 = 31 * 86_400_000;
+
+/// On a SurrealDB server the processes share the analyzers' budgets: each follows, through the
+/// change feed (within a poll of the commit), the budgets the others set and the jobs they
+/// start, and counts those starts in its own queue. Two processes starting the last run of a
+/// budget in the same poll may both start it: one run over, at most, per process.
+fn follow_other_budgets(state: &AppState) {
+    let st = state.clone();
+    state.stats.watch("analyzer", move |_| {
+        let st = st.clone();
+        tokio::spawn(async move {
+            if let Err(e) = load_budgets(&st).await {
+                tracing::warn!(error = ?e, "analysis: reading the analyzers' budgets failed");
+            }
+        });
+    });
+    let engine = state.service::<Engine>();
+    // Starts already counted (job -> start): a job's later changes (its end, its report) repeat
+    // its start date. Those older than any window are forgotten when the map doubles.
+    let counted: std::sync::Mutex<(HashMap<String, i64>, usize)> = std::sync::Mutex::new((HashMap::new(), 1024));
+    state.stats.watch("job", move |changes| {
+        let (counted, prune_at) = &mut *counted.lock().unwrap_or_else(|e| e.into_inner());
+        for doc in changes.iter().filter_map(|c| c.get("update")) {
+            let text = |f: &str| doc.get(f).and_then(serde_json::Value::as_str);
+            let start = doc.get("startDate").and_then(serde_json::Value::as_i64);
+            let (Some(id), Some(org), Some(analyzer), Some(start)) = (text("id"), text("org"), text("lane").or(text("analyzerId")), start) else { continue };
+            if text("node") == Some(engine.node.as_str()) || doc.get("fromCache").and_then(serde_json::Value::as_bool) == Some(true) {
+                continue;
+            }
+            if counted.insert(crate::core::store::record_key(id).to_string(), start) != Some(start) {
+                engine.queue.record_start(&lane(org, analyzer), start);
+            }
+        }
+        if counted.len() > *prune_at {
+            let since = crate::core::store::now_millis() - LONGEST_WINDOW_MS;
+            counted.retain(|_, t| *t > since);
+            *prune_at = (counted.len() * 2).max(1024);
+        }
+    });
 }
 
 fn shared(state: &AppState) -> bool {
