@@ -22,7 +22,7 @@ WAGGLE_TEST_SURREAL="$(ensure_surreal_server)"
 export WAGGLE_TEST_SURREAL
 started=$SECONDS
 log "two Waggle processes on one SurrealDB server; SIGKILL of Waggle on a SurrealDB server"
-cargo test -p server --test instances --test crash -- --nocapture two_waggle_processes jobs_of_a_killed surrealdb_server
+cargo test -p server --test instances --test crash -- --nocapture two_waggle_processes jobs_of_a_killed analyzer_budgets surrealdb_server
 log "thehive4py 1.x against Waggle on a SurrealDB server"
 clients/thehive4py1/run.sh "$bin"
 log "cortex4py against Waggle on a SurrealDB server"

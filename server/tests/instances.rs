@@ -12,7 +12,8 @@
 //!   refused by both;
 //! - failed sign-ins counted on one throttle the same login on the other;
 //! - a live stream opened on one receives what is committed on the other;
-//! - the analysis jobs of a process killed with SIGKILL are run by the other.
+//! - the analysis jobs of a process killed with SIGKILL are run by the other;
+//! - an analyzer's rate set on one limits both, and the runs started on one count on the other.
 
 #[path = "support/surreal.rs"]
 mod surreal;
@@ -378,4 +379,53 @@ async fn the_jobs_of_a_killed_process_are_run_by_another() {
     .await;
     assert!(done, "B runs the jobs of the killed A");
     eprintln!("A's jobs done by B {:.1} s after A was killed", killed.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn analyzer_budgets_are_shared() {
+    let Some(bin) = surreal::binary() else {
+        eprintln!("skipped: set WAGGLE_TEST_SURREAL to a `surreal` binary (scripts/test-ws.sh does)");
+        return;
+    };
+    let analyzers = slow_analyzer(0);
+    let options = ["--analyzers", analyzers.path().to_str().unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let db = surreal::SurrealServer::start(&bin, &dir.path().join("surreal")).await;
+    let a = Waggle::start_with(&db, &dir.path().join("a"), &options).await;
+    let b = Waggle::start_with(&db, &dir.path().join("b"), &options).await;
+    let session = |w: &Waggle| {
+        let url = w.url("/api/login");
+        async move {
+            let c = Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap();
+            let r = c.post(url).json(&json!({"user": ADMIN, "password": PASSWORD})).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            c
+        }
+    };
+    let (ca, cb) = (session(&a).await, session(&b).await);
+    // The analyzer and its rate are set on A, after both started: B learns them from the feed.
+    let input = json!({"name": "Shared", "rate": 3, "rateUnit": "Hour", "overQuota": "refuse", "jobCache": 0});
+    let (st, v) = send(ca.post(a.url("/ui/analysis/enable")).json(&json!({"definition": "Fast_1_0", "input": input}))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, case) = send(ca.post(a.url("/api/case")).json(&json!({"title": "budgets", "description": "d"}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{case}");
+    let values: Vec<String> = (1..=5).map(|i| format!("10.3.0.{i}")).collect();
+    let (st, obs) = send(ca.post(a.url(&format!("/api/case/{}/artifact", case["id"].as_str().unwrap()))).json(&json!({"dataType": "ip", "data": values}))).await;
+    assert_eq!(st, StatusCode::CREATED, "{obs}");
+    let obs: Vec<String> = obs.as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_string()).collect();
+    let run = |c: &Client, w: &Waggle, o: &str| c.post(w.url("/api/connector/cortex/job")).json(&json!({"cortexId": "local", "artifactId": o, "analyzerId": "Shared"}));
+    // Two runs on A...
+    for o in &obs[..2] {
+        let (st, j) = send(run(&ca, &a, o)).await;
+        assert_eq!(st, StatusCode::CREATED, "{j}");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await; // a few polls of the change feed
+    // ...leave one to B, and then none to either.
+    let (st, j) = send(run(&cb, &b, &obs[2])).await;
+    assert_eq!(st, StatusCode::CREATED, "the third run of a rate of 3, on B: {j}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (st, e) = send(run(&ca, &a, &obs[3])).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "A counts B's run: {e}");
+    let (st, e) = send(run(&cb, &b, &obs[3])).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "B counts A's runs: {e}");
 }
