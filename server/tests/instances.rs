@@ -308,6 +308,14 @@ async fn two_waggle_processes_on_one_database_agree() {
     assert_eq!(st, StatusCode::OK, "and takes the new one");
 }
 
+/// A client signed in as the administrator on `w` (session cookie).
+async fn admin_session(w: &Waggle) -> Client {
+    let c = Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap();
+    let r = c.post(w.url("/api/login")).json(&json!({"user": ADMIN, "password": PASSWORD})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    c
+}
+
 /// A stand-in analyzer that takes `seconds` (`Fast_1_0`, for ip observables).
 fn slow_analyzer(seconds: u32) -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
@@ -337,16 +345,7 @@ async fn the_jobs_of_a_killed_process_are_run_by_another() {
     let db = surreal::SurrealServer::start(&bin, &dir.path().join("surreal")).await;
     let mut a = Waggle::start_with(&db, &dir.path().join("a"), &options).await;
     let b = Waggle::start_with(&db, &dir.path().join("b"), &options).await;
-    let session = |w: &Waggle| {
-        let url = w.url("/api/login");
-        async move {
-            let c = Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap();
-            let r = c.post(url).json(&json!({"user": ADMIN, "password": PASSWORD})).send().await.unwrap();
-            assert_eq!(r.status(), StatusCode::OK);
-            c
-        }
-    };
-    let (ca, cb) = (session(&a).await, session(&b).await);
+    let (ca, cb) = (admin_session(&a).await, admin_session(&b).await);
     let (st, v) = send(ca.post(a.url("/ui/analysis/enable")).json(&json!({"definition": "Fast_1_0", "input": {"jobCache": 0}}))).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let (st, case) = send(ca.post(a.url("/api/case")).json(&json!({"title": "jobs", "description": "d"}))).await;
@@ -393,16 +392,7 @@ async fn analyzer_budgets_are_shared() {
     let db = surreal::SurrealServer::start(&bin, &dir.path().join("surreal")).await;
     let a = Waggle::start_with(&db, &dir.path().join("a"), &options).await;
     let b = Waggle::start_with(&db, &dir.path().join("b"), &options).await;
-    let session = |w: &Waggle| {
-        let url = w.url("/api/login");
-        async move {
-            let c = Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap();
-            let r = c.post(url).json(&json!({"user": ADMIN, "password": PASSWORD})).send().await.unwrap();
-            assert_eq!(r.status(), StatusCode::OK);
-            c
-        }
-    };
-    let (ca, cb) = (session(&a).await, session(&b).await);
+    let (ca, cb) = (admin_session(&a).await, admin_session(&b).await);
     // The analyzer and its rate are set on A, after both started: B learns them from the feed.
     let input = json!({"name": "Shared", "rate": 3, "rateUnit": "Hour", "overQuota": "refuse", "jobCache": 0});
     let (st, v) = send(ca.post(a.url("/ui/analysis/enable")).json(&json!({"definition": "Fast_1_0", "input": input}))).await;

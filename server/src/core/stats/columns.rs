@@ -198,6 +198,35 @@ impl CodeLists {
         (0..self.ids.len()).map(|s| &self[s])
     }
 
+    /// What a snapshot keeps: each slot's list number, and the lists by number (a dropped
+    /// list is empty).
+    pub fn parts(&self) -> (&[u32], impl Iterator<Item = &[u32]>) {
+        (&self.ids, self.lists.iter().map(|(l, _)| &**l))
+    }
+
+    /// Rebuilt from [`CodeLists::parts`]; `None` if a slot names a list that is not there.
+    pub fn from_parts(ids: Vec<u32>, lists: Vec<Vec<u32>>) -> Option<CodeLists> {
+        let mut c = CodeLists { ids, lists: lists.into_iter().map(|l| (l.into_boxed_slice(), 0)).collect(), numbers: HashMap::new(), unused: Vec::new() };
+        for id in &c.ids {
+            if *id != 0 {
+                c.lists.get_mut(*id as usize - 1)?.1 += 1;
+            }
+        }
+        for (i, (list, held)) in c.lists.iter_mut().enumerate() {
+            let n = i as u32 + 1;
+            if *held == 0 || list.is_empty() || c.numbers.contains_key(&**list) {
+                if *held != 0 {
+                    return None; // an empty or repeated list held by a slot
+                }
+                *list = Box::default();
+                c.unused.push(n);
+            } else {
+                c.numbers.insert(list.clone(), n);
+            }
+        }
+        Some(c)
+    }
+
     fn bytes(&self) -> usize {
         self.ids.capacity() * 4 + self.lists.capacity() * 24 + self.numbers.capacity() * 17 + self.lists.iter().map(|(l, _)| l.len() * 8).sum::<usize>()
     }
@@ -596,5 +625,14 @@ mod tests {
         c.set(0, &[]);
         assert!(c[0].is_empty());
         assert_eq!(c.iter().filter(|l| *l == [1u32, 2]).count(), 499);
+        // What a snapshot keeps gives the same column back, a dropped list's number free again.
+        c.set(3, &[6]);
+        c.set(3, &[4]);
+        let (ids, lists) = c.parts();
+        let back = CodeLists::from_parts(ids.to_vec(), lists.map(<[u32]>::to_vec).collect()).unwrap();
+        assert!(back.iter().eq(c.iter()));
+        assert_eq!((back.unused.clone(), back.numbers.len()), (vec![4], 3));
+        assert!(CodeLists::from_parts(vec![0, 3], vec![vec![1], vec![2]]).is_none(), "a slot naming a missing list");
+        assert!(CodeLists::from_parts(vec![1, 2], vec![vec![1], vec![1]]).is_none(), "a list twice");
     }
 }

@@ -171,8 +171,11 @@ pub fn encode(d: &IndexData, header: &Header) -> Vec<u8> {
                     }
                     Column::Codes(v) => {
                         w.u8(4);
-                        w.len(v.len());
-                        for list in v.iter() {
+                        let (ids, lists) = v.parts();
+                        w.u32s(ids);
+                        let lists: Vec<&[u32]> = lists.collect();
+                        w.len(lists.len());
+                        for list in lists {
                             w.u32s(list);
                         }
                     }
@@ -328,12 +331,13 @@ pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
                         Column::Bool(r.take(n)?.to_vec())
                     }
                     (4, ColKind::Codes) => {
+                        let ids = r.u32s()?;
                         let n = r.len(4)?;
-                        let mut v = CodeLists::default();
+                        let mut lists = Vec::with_capacity(n);
                         for _ in 0..n {
-                            v.push(&r.u32s()?);
+                            lists.push(r.u32s()?);
                         }
-                        Column::Codes(v)
+                        Column::Codes(CodeLists::from_parts(ids, lists).ok_or_else(|| format!("{}: column {i}: a slot without its list", e.table()))?)
                     }
                     _ => return Err(format!("{}: column {i} of another kind", e.table())),
                 };
