@@ -30,6 +30,13 @@ pub struct Options {
 
 const DAY: i64 = 86_400_000;
 
+/// The key of the `i`th seeded record of a table (`tag`): shaped like the keys Waggle makes (26
+/// characters of its base32 alphabet, `store::new_id`), which the statistics index holds as
+/// numbers, and the same at every run.
+fn key(tag: char, i: usize) -> String {
+    format!("0{tag}{i:024}")
+}
+
 async fn seed(store: &Store, table: &str, target: usize, make: impl Fn(usize) -> Value) -> anyhow::Result<()> {
     let have = count(store, table).await?;
     if have >= target {
@@ -66,7 +73,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let now = now_millis();
     let pick = |i: usize, xs: &[&'static str]| xs[(i * 2_654_435_761usize >> 7) % xs.len()];
     seed(&store, "alert", o.alerts, |i| {
-        json!({"id": format!("a{i:08}"), "org": org_id, "createdAt": now - (i as i64 * 7919 % 180) * DAY - (i as i64 % 86_400) * 1000,
+        json!({"id": key('a', i), "org": org_id, "createdAt": now - (i as i64 * 7919 % 180) * DAY - (i as i64 % 86_400) * 1000,
                "createdBy": "feeder", "type": pick(i, &["phishing", "malware", "ids", "misp", "edr", "dlp"]),
                "source": pick(i / 3, &["mail-gw", "edr", "suricata", "misp-1", "zerofox", "digitalshadows", "splunk"]),
                "sourceRef": format!("ref-{i}"), "status": pick(i / 7, &["New", "Updated", "Ignored", "Imported"]),
@@ -78,7 +85,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     seed(&store, "case", o.cases, |i| {
         let start = now - (i as i64 * 7919 % 180) * DAY;
         let resolved = i % 3 == 0;
-        json!({"id": format!("c{i:07}"), "org": org_id, "caseId": i, "createdAt": start, "startDate": start, "createdBy": "analyst",
+        json!({"id": key('c', i), "org": org_id, "caseId": i, "createdAt": start, "startDate": start, "createdBy": "analyst",
                "owner": pick(i, &["alice", "bob", "carol", "dave", "erin"]), "status": if resolved { "Resolved" } else { pick(i, &["Open", "Open", "Deleted"]) },
                "resolutionStatus": if resolved { Value::from(pick(i / 3, &["TruePositive", "FalsePositive", "Indeterminate", "Duplicated"])) } else { Value::Null },
                "endDate": if resolved { Value::from(start + (i as i64 % 200) * 3_600_000) } else { Value::Null },
@@ -88,7 +95,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let cases = o.cases.max(1);
     seed(&store, "observable", o.observables, |i| {
         let file = i % 10 == 0;
-        json!({"id": format!("o{i:08}"), "org": org_id, "case": format!("c{:07}", i % cases), "createdAt": now - (i as i64 * 7919 % 180) * DAY,
+        json!({"id": key('e', i), "org": org_id, "case": key('c', i % cases), "createdAt": now - (i as i64 * 7919 % 180) * DAY,
                "createdBy": "analyst", "dataType": if file { "file" } else { pick(i, &["ip", "domain", "url", "hash", "mail", "fqdn"]) },
                "data": format!("value-{i}"), "ioc": i % 5 == 0, "sighted": false, "status": if i % 50 == 0 { "Deleted" } else { "Ok" },
                "tlp": i % 4, "tags": [pick(i, &["c2", "phishing", "tor"])],

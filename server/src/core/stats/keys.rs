@@ -5,13 +5,13 @@
 //! a key cost ~150 bytes a record, more than all of an alert's columns. Here:
 //! - [`Keys`]: the keys Waggle makes ([`crate::core::store::new_id`]: 26 characters of lowercase
 //!   Crockford base32, 128 bits) are held as the number they spell, 16 bytes, no allocation.
-//!   Any other key (imported from elsewhere, a test's `abc`) is kept as text on the side.
+//!   Any other key (imported from elsewhere, a test's `abc`) is kept as text on the side, its
+//!   place in the slot's number.
 //! - [`SlotTable`]: key -> (organisation, slot) is a table of 8-byte entries that holds no key:
 //!   a probe compares with the key its slot holds.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
@@ -28,14 +28,15 @@ const DIGIT: [u8; 256] = {
 };
 /// A free slot.
 const FREE: u128 = 0;
-/// A key held as text (`Keys::odd`).
-const ODD: u128 = u128::MAX;
+/// The bit of a key held as text: the rest is its place in `Keys::text`.
+const TEXT: u128 = 1 << 127;
 
-/// The number a canonical key spells, or `None` (held as text). 0 and `u128::MAX` are markers
-/// and never a number: the two keys spelling them are held as text.
+/// The number a canonical key spells (below 2^126: its first character is `0` or `1`, as in
+/// every key made before the year 3000), or `None` (held as text). The all-zero key, the
+/// free-slot marker, is held as text too.
 fn encode(key: &str) -> Option<u128> {
     let b = key.as_bytes();
-    if b.len() != 26 || b[0] > b'7' {
+    if b.len() != 26 || b[0] > b'1' {
         return None;
     }
     let mut n: u128 = 0;
@@ -46,7 +47,7 @@ fn encode(key: &str) -> Option<u128> {
         }
         n = (n << 5) | u128::from(d);
     }
-    (n != FREE && n != ODD).then_some(n)
+    (n != FREE).then_some(n)
 }
 
 fn decode(mut n: u128) -> String {
@@ -62,7 +63,9 @@ fn decode(mut n: u128) -> String {
 #[derive(Default)]
 pub struct Keys {
     ids: Vec<u128>,
-    odd: HashMap<u32, Box<str>>,
+    /// The keys held as text; the places of removed ones are in `unused`.
+    text: Vec<Box<str>>,
+    unused: Vec<u32>,
 }
 
 impl Keys {
@@ -78,25 +81,31 @@ impl Keys {
     }
 
     pub fn set(&mut self, slot: u32, key: &str) {
-        let s = slot as usize;
-        match encode(key) {
-            Some(n) => {
-                if self.ids[s] == ODD {
-                    self.odd.remove(&slot);
-                }
-                self.ids[s] = n;
-            }
+        self.clear(slot);
+        self.ids[slot as usize] = match encode(key) {
+            Some(n) => n,
             None => {
-                self.ids[s] = ODD;
-                self.odd.insert(slot, key.into());
+                let at = match self.unused.pop() {
+                    Some(at) => {
+                        self.text[at as usize] = key.into();
+                        at
+                    }
+                    None => {
+                        self.text.push(key.into());
+                        self.text.len() as u32 - 1
+                    }
+                };
+                TEXT | u128::from(at)
             }
-        }
+        };
     }
 
     pub fn clear(&mut self, slot: u32) {
         if let Some(id) = self.ids.get_mut(slot as usize) {
-            if *id == ODD {
-                self.odd.remove(&slot);
+            if *id & TEXT != 0 {
+                let at = (*id & !TEXT) as u32;
+                self.text[at as usize] = Box::default();
+                self.unused.push(at);
             }
             *id = FREE;
         }
@@ -106,10 +115,14 @@ impl Keys {
         self.ids.get(slot as usize).is_some_and(|id| *id != FREE)
     }
 
+    fn text_of(&self, id: u128) -> &str {
+        &self.text[(id & !TEXT) as usize]
+    }
+
     pub fn get(&self, slot: u32) -> Option<Cow<'_, str>> {
         match self.ids.get(slot as usize).copied()? {
             FREE => None,
-            ODD => self.odd.get(&slot).map(|k| Cow::Borrowed(&**k)),
+            id if id & TEXT != 0 => Some(Cow::Borrowed(self.text_of(id))),
             n => Some(Cow::Owned(decode(n))),
         }
     }
@@ -118,7 +131,7 @@ impl Keys {
     pub fn holds(&self, slot: u32, key: &str) -> bool {
         match self.ids.get(slot as usize).copied() {
             None | Some(FREE) => false,
-            Some(ODD) => self.odd.get(&slot).is_some_and(|k| &**k == key),
+            Some(id) if id & TEXT != 0 => self.text_of(id) == key,
             Some(n) => encode(key) == Some(n),
         }
     }
@@ -126,7 +139,7 @@ impl Keys {
     /// The keys of two slots in text order (free slots first).
     pub fn cmp(&self, a: u32, b: u32) -> Ordering {
         let (x, y) = (self.ids.get(a as usize).copied().unwrap_or(FREE), self.ids.get(b as usize).copied().unwrap_or(FREE));
-        if x != ODD && y != ODD {
+        if (x | y) & TEXT == 0 {
             // Same length, an alphabet in ASCII order: the numbers sort as the text.
             return x.cmp(&y);
         }
@@ -136,7 +149,7 @@ impl Keys {
     /// The hash [`SlotTable`] files `slot` under (the same as [`Keys::hash_of`] its key).
     fn hash_at(&self, hasher: &RandomState, slot: u32) -> u64 {
         match self.ids[slot as usize] {
-            ODD => self.odd.get(&slot).map_or(0, |k| hasher.hash_one(&**k)),
+            id if id & TEXT != 0 => hasher.hash_one(self.text_of(id)),
             n => hasher.hash_one(n),
         }
     }
@@ -149,7 +162,7 @@ impl Keys {
     }
 
     pub fn bytes(&self) -> usize {
-        self.ids.capacity() * 16 + self.odd.capacity() * 24 + self.odd.values().map(|k| k.len()).sum::<usize>()
+        self.ids.capacity() * 16 + self.text.capacity() * 16 + self.text.iter().map(|k| k.len()).sum::<usize>() + self.unused.capacity() * 4
     }
 }
 
@@ -214,15 +227,19 @@ mod tests {
             assert!(keys.holds(slot, k));
             assert!(!keys.holds(slot, "other"));
         }
-        assert_eq!(keys.odd.len(), 5, "only the key Waggle made is a number");
+        let texts = |k: &Keys| k.text.len() - k.unused.len();
+        assert_eq!(texts(&keys), 5, "only the key Waggle made is a number");
         keys.clear(1);
         assert_eq!(keys.get(1), None);
         assert!(!keys.is_live(1));
-        assert_eq!(keys.odd.len(), 4);
+        assert_eq!(texts(&keys), 4);
         keys.set(1, &made);
-        assert_eq!(keys.odd.len(), 4);
+        assert_eq!(texts(&keys), 4);
         keys.set(1, "text again");
         assert_eq!(keys.get(1).as_deref(), Some("text again"));
+        assert_eq!(keys.text.len(), 5, "the place of the removed one is taken again");
+        keys.set(0, "made is text now");
+        assert_eq!((keys.get(0).as_deref(), texts(&keys)), (Some("made is text now"), 6));
     }
 
     #[test]
