@@ -245,7 +245,8 @@ async fn a_rate_queues_jobs_without_ever_overshooting() {
 #[tokio::test]
 async fn starts_and_rates_of_another_process_count() {
     let analyzers = fake_analyzers("0");
-    let s = TestServer::start_with(|st| st.analysis.analyzer_dirs = vec![analyzers.path().to_path_buf()]).await;
+    let dirs = vec![analyzers.path().to_path_buf()];
+    let s = TestServer::start_persistent(tempfile::tempdir().unwrap(), |st| st.analysis.analyzer_dirs = dirs.clone()).await;
     let admin = s.admin_session().await;
     let ui_admin = s.ui_session(ADMIN, PASSWORD).await;
     ui_ok(&ui_admin, &s, "analysis/enable", json!({"definition": "Fast_1_0", "input": {"name": "Shared", "rate": 3, "rateUnit": "Hour", "overQuota": "refuse", "jobCache": 0}})).await;
@@ -257,8 +258,8 @@ async fn starts_and_rates_of_another_process_count() {
     let mut r = store.query("SELECT VALUE [org, analyzerId, lane] FROM job", waggle::vars! {}).await.unwrap();
     let ids: Vec<Vec<String>> = r.rows(0).unwrap();
     let (org, analyzer, lane) = (&ids[0][0], &ids[0][1], &ids[0][2]);
-    // Another process starts two runs of the same analyzer (one of them finished since).
-    for status in ["InProgress", "Success"] {
+    // Another process ran the same analyzer twice (finished: a restart here does not run them).
+    for status in ["Success", "Failure"] {
         store
             .query(
                 "CREATE job CONTENT { org: $org, analyzerId: $analyzer, lane: $lane, status: $status, startDate: time::millis(time::now()), node: 'another-process' }",
@@ -277,8 +278,19 @@ async fn starts_and_rates_of_another_process_count() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (st, e) = run(&admin, &s, &obs[1], "Shared").await;
     assert_eq!(st, StatusCode::CREATED, "the fourth run of a rate of 4: {e}");
+    assert_eq!(finished(&admin, &s, e["id"].as_str().unwrap()).await["status"], "Success");
     let (st, e) = run(&admin, &s, &obs[2], "Shared").await;
     assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "and no fifth (the updated job counted once): {e}");
+    // After a restart the budget is read again from the database, the other process's starts
+    // with this one's: 4 used of a rate of 5 leave one, and only one.
+    s.running.as_ref().unwrap().state.store.query("UPDATE analyzer SET rate = 5 WHERE name = 'Shared'", waggle::vars! {}).await.unwrap();
+    let s = TestServer::start_persistent(s.stop().await, |st| st.analysis.analyzer_dirs = dirs.clone()).await;
+    let admin = s.admin_session().await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // the index loaded, the feed replayed
+    let (st, e) = run(&admin, &s, &obs[2], "Shared").await;
+    assert_eq!(st, StatusCode::CREATED, "the fifth run of a rate of 5 after a restart: {e}");
+    let (st, e) = run(&admin, &s, &obs[0], "Shared").await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "and no sixth: {e}");
     s.stop().await;
 }
 

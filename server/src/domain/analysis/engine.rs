@@ -131,9 +131,12 @@ struct Pending {
 
 #[derive(Deserialize)]
 struct Started {
+    id: String,
     org: String,
     #[serde(rename = "analyzerId")]
     analyzer_id: String,
+    #[serde(default)]
+    lane: Option<String>,
     #[serde(rename = "startDate")]
     start_date: i64,
 }
@@ -153,17 +156,21 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
     let catalog = engine.rescan(state).await;
     tracing::info!(definitions = catalog.definitions.len(), refused = catalog.errors.len(), "analyzer definitions read");
     let longest = load_budgets(state).await?;
+    // The starts counted here are not counted again when the change feed, replayed from before
+    // this start, brings them to `follow_other_budgets`.
+    let mut counted = HashMap::new();
     if let Some(window) = longest {
         let since = crate::core::store::now_millis() - i64::try_from(window.as_millis()).unwrap_or(i64::MAX / 2);
         let mut r = state
             .store
             .query(
-                "SELECT org, analyzerId, startDate FROM job WHERE startDate > $since AND fromCache != true ORDER BY startDate",
+                "SELECT id, org, analyzerId, lane, startDate FROM job WHERE startDate > $since AND fromCache != true ORDER BY startDate",
                 vars! { "since" => since },
             )
             .await?;
         for s in r.rows::<Started>(0)? {
-            engine.queue.record_start(&lane(&s.org, &s.analyzer_id), s.start_date);
+            engine.queue.record_start(&lane(&s.org, s.lane.as_deref().unwrap_or(&s.analyzer_id)), s.start_date);
+            counted.insert(crate::core::store::record_key(&s.id).to_string(), s.start_date);
         }
     }
     // Alone on an embedded database, every job not finished is this process's to run (InProgress
@@ -175,7 +182,7 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
     }
     // Alone on an embedded database there is no other process: every job is this one's, the
     // watchers count nothing (and a test can stand in for another process).
-    follow_other_budgets(state);
+    follow_other_budgets(state, counted);
     if shared {
         let (st, stop) = (state.clone(), shutdown.clone());
         tokio::spawn(async move { follow_other_processes(st, stop).await });
@@ -203,7 +210,7 @@ const LONGEST_WINDOW_MS: i64 = 31 * 86_400_000;
 /// change feed (within a poll of the commit), the budgets the others set and the jobs they
 /// start, and counts those starts in its own queue. Two processes starting the last run of a
 /// budget in the same poll may both start it: one run over, at most, per process.
-fn follow_other_budgets(state: &AppState) {
+fn follow_other_budgets(state: &AppState, counted: HashMap<String, i64>) {
     let st = state.clone();
     state.stats.watch("analyzer", move |_| {
         let st = st.clone();
@@ -214,9 +221,11 @@ fn follow_other_budgets(state: &AppState) {
         });
     });
     let engine = state.service::<Engine>();
-    // Starts already counted (job -> start): a job's later changes (its end, its report) repeat
-    // its start date. Those older than any window are forgotten when the map doubles.
-    let counted: std::sync::Mutex<(HashMap<String, i64>, usize)> = std::sync::Mutex::new((HashMap::new(), 1024));
+    // Starts already counted (job -> start): those read at start, and a job's later changes (its
+    // end, its report) repeat its start date. Those older than any window are forgotten when the
+    // map doubles.
+    let prune_at = (counted.len() * 2).max(1024);
+    let counted: std::sync::Mutex<(HashMap<String, i64>, usize)> = std::sync::Mutex::new((counted, prune_at));
     state.stats.watch("job", move |changes| {
         let (counted, prune_at) = &mut *counted.lock().unwrap_or_else(|e| e.into_inner());
         for doc in changes.iter().filter_map(|c| c.get("update")) {
