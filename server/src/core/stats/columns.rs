@@ -476,6 +476,12 @@ pub fn extract(doc: &Value, path: &str, kind: ColKind, dict: &mut Dict) -> Cell 
     }
 }
 
+/// The keys of organisation number `o` ([`TableIndex`]'s `parts`), what its [`SlotTable`]
+/// compares with.
+fn keys_of<'a>(parts: &'a [(Arc<str>, Partition)]) -> impl Fn(u32) -> Option<&'a Keys> {
+    move |o| parts.get(o as usize).map(|(_, p)| &p.keys)
+}
+
 /// A table's index: its spec, its dictionaries, and a partition per organisation.
 pub struct TableIndex {
     pub spec: TableSpec,
@@ -510,8 +516,7 @@ impl TableIndex {
 
     /// The organisation and slot holding a record.
     pub fn slot(&self, key: &str) -> Option<(&Arc<str>, u32)> {
-        let parts = &self.parts;
-        self.slots.get(key, |o| parts.get(o as usize).map(|(_, p)| &p.keys)).map(|(o, s)| (&parts[o as usize].0, s))
+        self.slots.get(key, keys_of(&self.parts)).map(|(o, s)| (&self.parts[o as usize].0, s))
     }
 
     /// Add a partition read from a snapshot, its keys filed (the organisation must be new).
@@ -519,10 +524,9 @@ impl TableIndex {
         let n = self.parts.len() as u32;
         self.org_numbers.insert(org.clone(), n);
         self.parts.push((org, part));
-        let parts = &self.parts;
-        let len = parts[n as usize].1.keys.len() as u32;
-        for slot in (0..len).filter(|s| parts[n as usize].1.keys.is_live(*s)) {
-            self.slots.insert(n, slot, |o| parts.get(o as usize).map(|(_, p)| &p.keys));
+        let keys = &self.parts[n as usize].1.keys;
+        for slot in (0..keys.len() as u32).filter(|s| keys.is_live(*s)) {
+            self.slots.insert(n, slot, keys_of(&self.parts));
         }
     }
 
@@ -547,8 +551,7 @@ impl TableIndex {
             return;
         };
         let org_n = self.org_number(org);
-        let parts = &self.parts;
-        let (slot, existed) = match self.slots.get(key, |o| parts.get(o as usize).map(|(_, p)| &p.keys)) {
+        let (slot, existed) = match self.slots.get(key, keys_of(&self.parts)) {
             Some((o, s)) if o == org_n => (s, true),
             Some(_) => {
                 self.remove(key);
@@ -556,8 +559,7 @@ impl TableIndex {
             }
             None => {
                 let slot = self.parts[org_n as usize].1.allocate(key);
-                let parts = &self.parts;
-                self.slots.insert(org_n, slot, |o| parts.get(o as usize).map(|(_, p)| &p.keys));
+                self.slots.insert(org_n, slot, keys_of(&self.parts));
                 (slot, false)
             }
         };
@@ -583,8 +585,7 @@ impl TableIndex {
     }
 
     pub fn remove(&mut self, key: &str) {
-        let parts = &self.parts;
-        if let Some((org, slot)) = self.slots.remove(key, |o| parts.get(o as usize).map(|(_, p)| &p.keys)) {
+        if let Some((org, slot)) = self.slots.remove(key, keys_of(&self.parts)) {
             self.parts[org as usize].1.release(slot);
         }
     }

@@ -551,21 +551,21 @@ mod tests {
             let t = &d.tables[e];
             for (org, p) in t.partitions() {
                 for slot in (0..p.len() as u32).filter(|s| p.keys.is_live(*s)) {
-                let key = p.keys.get(slot).unwrap_or_default();
-                let s = slot as usize;
-                let cells: Vec<String> = p
-                    .cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| match c {
-                        Column::Code(v) => format!("{:?}", t.dicts[i].value(v[s])),
-                        Column::Num(v) => format!("{:?}", v[s]),
-                        Column::Date(v) => format!("{}", v[s]),
-                        Column::Bool(v) => format!("{}", v[s]),
-                        Column::Codes(v) => format!("{:?}", v[s].iter().map(|c| t.dicts[i].value(*c)).collect::<Vec<_>>()),
-                    })
-                    .collect();
-                out.push(format!("{} {key} {org} {}", e.table(), cells.join("|")));
+                    let key = p.keys.get(slot).unwrap_or_default();
+                    let s = slot as usize;
+                    let cells: Vec<String> = p
+                        .cols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| match c {
+                            Column::Code(v) => format!("{:?}", t.dicts[i].value(v[s])),
+                            Column::Num(v) => format!("{:?}", v[s]),
+                            Column::Date(v) => format!("{}", v[s]),
+                            Column::Bool(v) => format!("{}", v[s]),
+                            Column::Codes(v) => format!("{:?}", v[s].iter().map(|c| t.dicts[i].value(*c)).collect::<Vec<_>>()),
+                        })
+                        .collect();
+                    out.push(format!("{} {key} {org} {}", e.table(), cells.join("|")));
                 }
             }
         }

@@ -109,6 +109,12 @@ pub fn lane(org: &str, analyzer: &str) -> Lane {
     Lane { org: org.to_string(), analyzer: analyzer.to_string() }
 }
 
+/// The lane of a job: the one it was queued in (`lane`), or its analyzer's for a job that
+/// names none.
+pub fn job_lane(org: &str, lane_name: Option<&str>, analyzer_id: &str) -> Lane {
+    lane(org, lane_name.unwrap_or(analyzer_id))
+}
+
 /// The budget of an analyzer: `rate` runs per `unit`, or none.
 pub fn budget(rate: Option<u32>, unit: Option<app::model::RateUnit>) -> Option<Budget> {
     match (rate, unit) {
@@ -169,7 +175,7 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
             )
             .await?;
         for s in r.rows::<Started>(0)? {
-            engine.queue.record_start(&lane(&s.org, s.lane.as_deref().unwrap_or(&s.analyzer_id)), s.start_date);
+            engine.queue.record_start(&job_lane(&s.org, s.lane.as_deref(), &s.analyzer_id), s.start_date);
             counted.insert(crate::core::store::record_key(&s.id).to_string(), s.start_date);
         }
     }
@@ -231,12 +237,12 @@ fn follow_other_budgets(state: &AppState, counted: HashMap<String, i64>) {
         for doc in changes.iter().filter_map(|c| c.get("update")) {
             let text = |f: &str| doc.get(f).and_then(serde_json::Value::as_str);
             let start = doc.get("startDate").and_then(serde_json::Value::as_i64);
-            let (Some(id), Some(org), Some(analyzer), Some(start)) = (text("id"), text("org"), text("lane").or(text("analyzerId")), start) else { continue };
+            let (Some(id), Some(org), Some(analyzer), Some(start)) = (text("id"), text("org"), text("analyzerId"), start) else { continue };
             if text("node") == Some(engine.node.as_str()) || doc.get("fromCache").and_then(serde_json::Value::as_bool) == Some(true) {
                 continue;
             }
             if counted.insert(crate::core::store::record_key(id).to_string(), start) != Some(start) {
-                engine.queue.record_start(&lane(org, analyzer), start);
+                engine.queue.record_start(&job_lane(org, text("lane"), analyzer), start);
             }
         }
         if counted.len() > *prune_at {
@@ -292,7 +298,7 @@ async fn requeue(state: &AppState, node: &str, sql: &str) -> Result<Vec<Pending>
     pending.sort_by_key(|p| p.created_at);
     let engine = state.service::<Engine>();
     for p in &pending {
-        engine.queue.push(&lane(&p.org, p.lane.as_deref().unwrap_or(&p.analyzer_id)), crate::core::store::record_key(&p.id).to_string());
+        engine.queue.push(&job_lane(&p.org, p.lane.as_deref(), &p.analyzer_id), crate::core::store::record_key(&p.id).to_string());
     }
     Ok(pending)
 }

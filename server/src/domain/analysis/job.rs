@@ -470,7 +470,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> Result<()> {
     caller.require(Permission::ManageAnalyze, "delete jobs")?;
     let store = caller.store(state);
     let r = row(&store, id).await?.ok_or_else(|| Error::not_found("job", id))?;
-    state.service::<Engine>().queue.remove(&engine::lane(&r.org, r.lane.as_deref().unwrap_or(&r.job.analyzer_id)), &r.job.id);
+    state.service::<Engine>().queue.remove(&engine::job_lane(&r.org, r.lane.as_deref(), &r.job.analyzer_id), &r.job.id);
     store.merge(TABLE, &r.job.id, Map::from_iter([("status".to_string(), json!(JobStatus::Deleted))])).await?;
     Ok(())
 }
