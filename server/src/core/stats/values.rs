@@ -9,7 +9,9 @@
 //! them).
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher, RandomState};
+
+use hashbrown::HashTable;
 
 use serde_json::Value;
 
@@ -49,8 +51,15 @@ fn doc_key(doc: &Value) -> Option<u128> {
 }
 
 /// One organisation's observables by value, and its cases' observable and IOC counts.
+///
+/// The slots holding a value form a chain: `heads` finds a value's newest slot by its key (the
+/// table holds 4-byte slots and compares through `slot_key`), `next` links each slot to the one
+/// before it with the same value. About 28 bytes an observable, without an allocation per value.
 pub struct ValueIndex {
-    by_value: HashMap<u128, Vec<u32>>,
+    heads: HashTable<u32>,
+    hasher: RandomState,
+    /// The next slot holding the same value ([`END`]: none).
+    next: Vec<u32>,
     /// The key each slot is indexed under (0: none).
     slot_key: Vec<u128>,
     /// Case code (of the `case` column) -> (observables, IOCs).
@@ -59,9 +68,12 @@ pub struct ValueIndex {
     ioc_col: usize,
 }
 
+/// The end of a chain.
+const END: u32 = u32::MAX;
+
 impl ValueIndex {
     pub fn new(case_col: usize, ioc_col: usize) -> ValueIndex {
-        ValueIndex { by_value: HashMap::new(), slot_key: Vec::new(), per_case: HashMap::new(), case_col, ioc_col }
+        ValueIndex { heads: HashTable::new(), hasher: RandomState::new(), next: Vec::new(), slot_key: Vec::new(), per_case: HashMap::new(), case_col, ioc_col }
     }
 
     /// The case code and the IOC flag of a slot.
@@ -89,13 +101,55 @@ impl ValueIndex {
         }
         let key = self.slot_key.get(slot as usize).copied().unwrap_or(0);
         if key != 0 {
-            if let Some(slots) = self.by_value.get_mut(&key) {
-                slots.retain(|s| *s != slot);
-                if slots.is_empty() {
-                    self.by_value.remove(&key);
-                }
-            }
+            self.unlink(slot, key);
             self.slot_key[slot as usize] = 0;
+        }
+    }
+
+    /// Take `slot` out of the chain of `key` (the key it holds).
+    fn unlink(&mut self, slot: u32, key: u128) {
+        let ValueIndex { heads, hasher, next, slot_key, .. } = self;
+        let after = next[slot as usize];
+        let Ok(mut head) = heads.find_entry(hasher.hash_one(key), |&h| slot_key[h as usize] == key) else { return };
+        if *head.get() == slot {
+            if after == END {
+                head.remove();
+            } else {
+                *head.get_mut() = after;
+            }
+            return;
+        }
+        let mut at = *head.get();
+        while next[at as usize] != slot {
+            at = next[at as usize];
+            if at == END {
+                return;
+            }
+        }
+        next[at as usize] = after;
+    }
+
+    /// Put `slot` at the head of the chain of `key`.
+    fn link(&mut self, slot: u32, key: u128) {
+        let ValueIndex { heads, hasher, next, slot_key, .. } = self;
+        let s = slot as usize;
+        if slot_key.len() <= s {
+            slot_key.resize(s + 1, 0);
+        }
+        if next.len() <= s {
+            next.resize(s + 1, END);
+        }
+        slot_key[s] = key;
+        let hash = hasher.hash_one(key);
+        match heads.find_mut(hash, |&h| slot_key[h as usize] == key) {
+            Some(head) => {
+                next[s] = *head;
+                *head = slot;
+            }
+            None => {
+                next[s] = END;
+                heads.insert_unique(hash, slot, |&h| hasher.hash_one(slot_key[h as usize]));
+            }
         }
     }
 
@@ -107,19 +161,15 @@ impl ValueIndex {
             c.0 += 1;
             c.1 += u32::from(ioc);
         }
-        let s = slot as usize;
-        if self.slot_key.len() <= s {
-            self.slot_key.resize(s + 1, 0);
-        }
         if let Some(key) = doc_key(doc) {
-            self.by_value.entry(key).or_default().push(slot);
-            self.slot_key[s] = key;
+            self.link(slot, key);
         }
     }
 
-    /// The slots holding a value.
-    pub fn slots(&self, key: u128) -> &[u32] {
-        self.by_value.get(&key).map(Vec::as_slice).unwrap_or(&[])
+    /// The slots holding a value, the last indexed first.
+    pub fn slots(&self, key: u128) -> impl Iterator<Item = u32> + '_ {
+        let head = self.heads.find(self.hasher.hash_one(key), |&h| self.slot_key[h as usize] == key).copied().unwrap_or(END);
+        std::iter::successors(Some(head).filter(|h| *h != END), |at| Some(self.next[*at as usize]).filter(|n| *n != END))
     }
 
     /// The (observables, IOCs) of a case, by its code in the `case` column.
@@ -140,6 +190,8 @@ impl ValueIndex {
     /// Rebuilt from a snapshot: the slot keys, and the columns and keys of the partition.
     pub fn from_slot_keys((case_col, ioc_col): (usize, usize), slot_key: Vec<u128>, cols: &[Column], keys: &super::keys::Keys) -> ValueIndex {
         let mut v = ValueIndex::new(case_col, ioc_col);
+        v.slot_key = vec![0; slot_key.len()];
+        v.next = vec![END; slot_key.len()];
         for slot in 0..keys.len() {
             if !keys.is_live(slot as u32) {
                 continue;
@@ -151,15 +203,14 @@ impl ValueIndex {
                 c.1 += u32::from(ioc);
             }
             if let Some(k) = slot_key.get(slot).copied().filter(|k| *k != 0) {
-                v.by_value.entry(k).or_default().push(slot as u32);
+                v.link(slot as u32, k);
             }
         }
-        v.slot_key = slot_key;
         v
     }
 
     pub fn bytes(&self) -> usize {
-        self.by_value.capacity() * 48 + self.by_value.values().map(|v| v.capacity() * 4).sum::<usize>() + self.slot_key.capacity() * 16 + self.per_case.capacity() * 16
+        self.heads.capacity() * 5 + self.next.capacity() * 4 + self.slot_key.capacity() * 16 + self.per_case.capacity() * 16
     }
 }
 
@@ -249,8 +300,8 @@ impl IndexData {
             keys.iter()
                 .map(|k| {
                     let mut cases: HashMap<String, bool> = HashMap::new();
-                    for slot in values.slots(*k).iter().take(limit) {
-                        let (case, ioc) = values.case_and_ioc(&part.cols, *slot);
+                    for slot in values.slots(*k).take(limit) {
+                        let (case, ioc) = values.case_and_ioc(&part.cols, slot);
                         if let Some(c) = case_dict.value(case) {
                             *cases.entry(c.to_string()).or_insert(false) |= ioc;
                         }
@@ -313,5 +364,45 @@ mod tests {
         // A number stored as a number matches the same value given as text.
         assert_eq!(doc_key(&serde_json::json!({"dataType": "autonomous-system", "data": 64500})), value_key("autonomous-system", Some("64500"), None));
         assert_eq!(doc_key(&serde_json::json!({"dataType": "ip", "data": "1.2.3.4", "ignoreSimilarity": true})), None);
+    }
+
+    #[test]
+    fn chains_follow_slots_in_and_out() {
+        // Slots 0..6: case 1 for all, slot 3 an IOC.
+        let cols = vec![Column::Code(vec![1; 6]), Column::Bool(vec![1, 1, 1, 2, 1, 1])];
+        let mut v = ValueIndex::new(0, 1);
+        let doc = |d: &str| serde_json::json!({"dataType": "ip", "data": d});
+        let (a, b) = (value_key("ip", Some("a"), None).unwrap(), value_key("ip", Some("b"), None).unwrap());
+        for (slot, d) in [(0, "a"), (1, "b"), (2, "a"), (3, "a"), (4, "b")] {
+            v.remember(&cols, slot, &doc(d));
+        }
+        let slots = |v: &ValueIndex, k| v.slots(k).collect::<Vec<_>>();
+        assert_eq!(slots(&v, a), [3, 2, 0]);
+        assert_eq!(slots(&v, b), [4, 1]);
+        assert_eq!(v.case_counts(1), (5, 1));
+        // Out of the middle, the head and the tail of a chain.
+        v.forget(&cols, 2);
+        assert_eq!(slots(&v, a), [3, 0]);
+        v.forget(&cols, 3);
+        assert_eq!(slots(&v, a), [0]);
+        assert_eq!(v.case_counts(1), (3, 0));
+        v.forget(&cols, 1);
+        assert_eq!(slots(&v, b), [4]);
+        v.forget(&cols, 0);
+        assert_eq!(slots(&v, a), [] as [u32; 0]);
+        // A slot reused for another value; a value not held.
+        v.remember(&cols, 0, &doc("b"));
+        assert_eq!(slots(&v, b), [0, 4]);
+        assert_eq!(slots(&v, value_key("ip", Some("c"), None).unwrap()), [] as [u32; 0]);
+        // Rebuilt from its slot keys, as a snapshot does.
+        let mut keys = super::super::keys::Keys::default();
+        for slot in 0..6 {
+            keys.push(Some(&format!("k{slot}")));
+        }
+        keys.clear(2);
+        let w = ValueIndex::from_slot_keys(v.columns(), vec![b, 0, a, 0, b, a], &cols, &keys);
+        assert_eq!(slots(&w, b), [4, 0]);
+        assert_eq!(slots(&w, a), [5], "a dead slot's key is not indexed");
+        assert_eq!(w.case_counts(1), (5, 1));
     }
 }
