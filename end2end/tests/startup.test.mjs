@@ -3,7 +3,7 @@
 // rule); what is asserted is that the UI is sent precompressed with brotli and starts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, login } from './helpers.mjs';
+import { BASE, api, launch, login } from './helpers.mjs';
 
 test('first page interactive in a fresh browser, and the bundle as transferred', async () => {
   const runs = [];
@@ -42,7 +42,7 @@ test('first page interactive in a fresh browser, and the bundle as transferred',
   console.log(`UI transferred: WASM ${kb(wasm.bytes)} KiB (${wasm.encoding}), scripts and styles ${kb(total - wasm.bytes)} KiB`);
 });
 
-test('the administration and the dashboards come in modules of their own, fetched when first opened', async () => {
+test('the administration, the dashboards, a case and a job come in modules of their own, fetched when first opened', async () => {
   const { browser, page, errors } = await launch();
   try {
     const fetched = [];
@@ -66,10 +66,26 @@ test('the administration and the dashboards come in modules of their own, fetche
     await page.waitForSelector('h1:has-text("Dashboards")');
     assert.equal(split('dashboards').length, 1, 'the dashboards list module is fetched');
     assert.equal(split('admin').length, 1, 'the administration module is not fetched for the dashboards');
+
+    // A case: its module comes with the first case opened, from the cases list; its tabs and
+    // the next case need nothing more.
+    const title = `Split module case ${Date.now()}`;
+    await api('/api/case', { body: { title, description: 'first' } });
+    await api('/api/case', { body: { title: `${title} 2`, description: 'second' } });
+    await page.click('a[href="/cases"]');
+    await page.click(`text=${title} 2`);
+    await page.waitForSelector(`.case-header >> text=${title} 2`);
+    assert.equal(split('case').length, 1, 'the case module is fetched with the first case');
+    await page.click('a[href="/cases"]');
+    await page.click(`text="${title}"`);
+    await page.waitForSelector(`.case-header >> text="${title}"`);
+    await page.click('.tabs >> text=Observables');
+    await page.waitForSelector('text=Add observables');
+    assert.equal(split('case').length, 1, 'not again for the next case or a tab');
     assert.deepEqual(errors, []);
     const kb = (n) => (n / 1024).toFixed(0);
     const size = (name) => split(name).reduce((s, a) => s + a.bytes, 0);
-    console.log(`Split modules transferred when first opened: administration ${kb(size('admin'))} KiB, dashboards list ${kb(size('dashboards'))} KiB (plus shared chunks)`);
+    console.log(`Split modules transferred when first opened: administration ${kb(size('admin'))} KiB, dashboards list ${kb(size('dashboards'))} KiB, a case ${kb(size('case'))} KiB (plus shared chunks)`);
   } finally {
     await browser.close();
   }

@@ -30,7 +30,7 @@ use leptos_router::path;
 use auth::AuthState;
 use pages::about::AboutPage;
 use pages::alerts::AlertsPage;
-use pages::cases::{CasePage, CasesPage, TaskPage};
+use pages::cases::CasesPage;
 use pages::login::LoginPage;
 use pages::profile::ProfilePage;
 use shell::{NotFound, Shell};
@@ -50,15 +50,15 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=|| view! { <Redirect path="/cases"/> }/>
                     <Route path=path!("cases") view=CasesPage/>
-                    <Route path=path!("cases/:id") view=CasePage/>
-                    <Route path=path!("cases/:id/tasks/:task") view=TaskPage/>
-                    <Route path=path!("cases/:id/:tab") view=CasePage/>
+                    <Route path=path!("cases/:id") view=|| split::page(split::case)/>
+                    <Route path=path!("cases/:id/tasks/:task") view=|| split::page(split::task)/>
+                    <Route path=path!("cases/:id/:tab") view=|| split::page(split::case)/>
                     <Route path=path!("alerts") view=AlertsPage/>
                     <Route path=path!("dashboards") view=|| split::page(split::dashboards)/>
                     <Route path=path!("dashboards/:id") view=|| split::page(split::dashboard)/>
                     <Route path=path!("admin") view=|| split::page(split::admin)/>
                     <Route path=path!("admin/:tab") view=|| split::page(split::admin)/>
-                    <Route path=path!("jobs/:id") view=analysis::JobPage/>
+                    <Route path=path!("jobs/:id") view=|| split::page(split::job)/>
                     <Route path=path!("about") view=AboutPage/>
                     <Route path=path!("profile") view=ProfilePage/>
                 </ParentRoute>

@@ -1,7 +1,9 @@
-//! The pages that are downloaded only when first opened: the dashboards (with the charts) and
-//! the administration pages. Most analysts never open the administration, and the dashboards'
-//! charts are large; leaving them out of the first download keeps the sign-in and triage pages
-//! fast (docs/benchmarks.md, "Bundle").
+//! The pages that are downloaded only when first opened: the dashboards (with the charts), the
+//! administration pages, a case and its tasks (with their dialogs: report, MISP export, merge,
+//! analysis), an analysis job. Most analysts never open the administration, and the dashboards'
+//! charts are large; the sign-in page, the cases and the alerts lists come first, and a case's
+//! module (fetched once, when the first case opens) is not needed to triage (docs/benchmarks.md,
+//! "Bundle").
 //!
 //! Each page's view is made by an `async fn` marked `#[lazy]` in WASM builds (the
 //! `waggle_split` cfg, `.cargo/config.toml`): the splitter (`wasm-split-cli`, run by
@@ -13,7 +15,9 @@ use std::future::Future;
 
 use leptos::prelude::*;
 
+use super::analysis::JobPage;
 use super::pages::admin::AdminPage;
+use super::pages::cases::{CasePage, TaskPage};
 use super::pages::dashboards::{DashboardPage, DashboardsPage};
 use super::widgets::Loading;
 
@@ -36,4 +40,19 @@ pub async fn dashboards() -> AnyView {
 #[cfg_attr(waggle_split, lazy)]
 pub async fn dashboard() -> AnyView {
     view! { <DashboardPage/> }.into_any()
+}
+
+#[cfg_attr(waggle_split, lazy)]
+pub async fn case() -> AnyView {
+    view! { <CasePage/> }.into_any()
+}
+
+#[cfg_attr(waggle_split, lazy)]
+pub async fn task() -> AnyView {
+    view! { <TaskPage/> }.into_any()
+}
+
+#[cfg_attr(waggle_split, lazy)]
+pub async fn job() -> AnyView {
+    view! { <JobPage/> }.into_any()
 }
