@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Sum a dhat heap profile (`waggle-bench heap`, built with --features heap-profile) by part of
-Waggle: the bytes live at the heap's peak (dhat's t-gmax), grouped by the first frame of each
-allocation's call stack that names a part. Usage: scripts/heap-breakdown.py [dhat-heap.json]"""
+Waggle: the bytes live at the heap's peak during the start (dhat's t-gmax), then those live
+when the profile was written, the running server's steady state (t-end), each grouped by the
+first frame of each allocation's call stack that names a part.
+Usage: scripts/heap-breakdown.py [dhat-heap.json]"""
 import json
 import re
 import sys
@@ -12,8 +14,9 @@ PARTS = [
     ("statistics index: alert keys", r"waggle::core::stats::values::AlertKeys"),
     ("statistics index: snapshot read", r"waggle::core::stats::snapshot"),
     ("statistics index", r"waggle::core::stats::"),
+    ("statistics index: snapshot file read", r"std::fs::read"),
     ("engine: memtable", r"surrealkv::memtable"),
-    ("engine: block cache", r"surrealkv::(cache|sstable::block)|quick_cache"),
+    ("engine: block cache", r"surrealkv::(cache|sstable::block|sstable::table::read_table_block)|quick_cache"),
     ("engine: other", r"surrealkv::"),
     ("SurrealDB (queries, catalog)", r"surrealdb"),
     ("Waggle: caches and services", r"waggle::(core::cache|domain)"),
@@ -21,12 +24,11 @@ PARTS = [
 ]
 
 
-def main(path):
-    d = json.load(open(path))
+def breakdown(d, field, title):
     frames = d["ftbl"]
     sums, sites = Counter(), Counter()
     for pp in d["pps"]:
-        b = pp.get("gb", 0)
+        b = pp.get(field, 0)
         if not b:
             continue
         names = [frames[i] for i in pp["fs"]]
@@ -40,12 +42,19 @@ def main(path):
         sums[part] += b
         sites[(part, re.sub(r"\s*\(.*$", "", site)[:110])] += b
     total = sum(sums.values())
-    print(f"heap at its peak: {total / 2**20:.0f} MiB (dhat t-gmax)")
+    print(f"{title}: {total / 2**20:.0f} MiB")
     for part, b in sums.most_common():
-        print(f"  {b / 2**20:8.1f} MiB  {100 * b / total:5.1f} %  {part}")
-    print("largest allocation sites:")
-    for (part, site), b in sites.most_common(15):
+        print(f"  {b / 2**20:8.1f} MiB  {100 * b / max(total, 1):5.1f} %  {part}")
+    print("  largest allocation sites:")
+    for (part, site), b in sites.most_common(12):
         print(f"  {b / 2**20:8.1f} MiB  {part}: {site}")
+
+
+def main(path):
+    d = json.load(open(path))
+    breakdown(d, "gb", "heap at its peak during the start (dhat t-gmax)")
+    print()
+    breakdown(d, "eb", "heap of the running server when the profile was written (dhat t-end)")
 
 
 main(sys.argv[1] if len(sys.argv) > 1 else "dhat-heap.json")

@@ -256,9 +256,52 @@ async fn restarts(data: &std::path::Path, url: &str) -> anyhow::Result<()> {
     s.child.wait()?;
     let _ = std::fs::remove_file(&s.log);
     let mut s = serve_once(data, url, "restart after SIGKILL").await?;
+    widgets_over_http(&s).await?;
     let _ = std::process::Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status();
     s.child.wait()?;
     let _ = std::fs::remove_file(&s.log);
+    Ok(())
+}
+
+/// Once the server has finished its startup reads (the lookup indexes warmed), every widget of
+/// the four default dashboards, three times, through its HTTP API (`POST /api/<model>/_stats`);
+/// then its memory, at once and 30 s later: the server's RSS after the benchmark's work, not
+/// only after its start.
+async fn widgets_over_http(s: &Served) -> anyhow::Result<()> {
+    let waiting = Instant::now();
+    // "lookup indexes warmed", or a warning that warming failed: either way the reads are over.
+    while !std::fs::read_to_string(&s.log).map(|l| l.contains("lookup indexes warmed") || l.contains("warming the lookup indexes failed"))? {
+        anyhow::ensure!(waiting.elapsed().as_secs() < 600, "the lookup indexes were not warmed in 10 minutes");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    println!("{:<34} lookup indexes warmed {:.1} s later, server RSS {} MiB", "", waiting.elapsed().as_secs_f64(), rss_mib(s.child.id()));
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        for (_, text) in DEFAULTS {
+            let file: Value = serde_json::from_str(text)?;
+            let def: app::model::Definition = serde_json::from_value(file["definition"].clone())?;
+            for w in def.items.iter().flat_map(|row| &row.items) {
+                for (model, body) in app::chart::requests(w, &def, now_millis()) {
+                    let t = Instant::now();
+                    let r = http.post(format!("{}/api/{model}/_stats", s.base)).basic_auth(waggle::config::DEFAULT_ADMIN_LOGIN, Some(PASSWORD)).json(&body).send().await?;
+                    anyhow::ensure!(r.status().is_success(), "{model} statistics: {}", r.status());
+                    r.bytes().await?;
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+        }
+    }
+    let after = rss_mib(s.child.id());
+    let (n, elapsed) = (times.len(), started.elapsed().as_secs_f64());
+    let (p50, p99) = crate::common::percentiles(times);
+    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    println!(
+        "{:<34} {n} widget requests over HTTP in {elapsed:.1} s (p50 {p50:.1} ms, p99 {p99:.1} ms); server RSS then {after} MiB, 30 s later {} MiB",
+        "",
+        rss_mib(s.child.id())
+    );
     Ok(())
 }
 

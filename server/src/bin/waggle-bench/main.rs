@@ -57,9 +57,10 @@ enum Cmd {
     Misp(misp::MispArgs),
     /// The time to make a big case's report in each format.
     Reports(reports::ReportsArgs),
-    /// Start a server on a kept store (`dashboards`' by default), wait for its startup reads,
-    /// stop it: built with `--features heap-profile`, dhat writes `dhat-heap.json` (every live
-    /// allocation at the heap's peak, by call stack); `scripts/heap-breakdown.py` sums it by part.
+    /// Start a server on a kept store (`dashboards`' by default), wait for its startup reads
+    /// and 10 s more, stop it: built with `--features heap-profile`, dhat writes
+    /// `dhat-heap.json` while the server still runs (every allocation live at the start's peak
+    /// and at that moment, by call stack); `scripts/heap-breakdown.py` sums both by part.
     Heap {
         #[arg(long, default_value = "target/bench-dashboards")]
         data: std::path::PathBuf,
@@ -101,8 +102,6 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
-    #[cfg(feature = "heap-profile")]
-    let _profiler = dhat::Profiler::new_heap();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Cmd::Cases(a) => rt.block_on(cases::run(a)),
@@ -118,14 +117,18 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// A server on the kept store at `data`, until its statistics index is loaded and the lookup
-/// indexes warmed; then a clean stop (the heap profile is written when `main` returns).
+/// A server on the kept store at `data`, until its statistics index is loaded, the lookup
+/// indexes warmed and 10 s more; then the heap profile is written (its "end" is the running
+/// server's steady state), and the server stops.
 async fn heap(data: std::path::PathBuf) -> anyhow::Result<()> {
+    #[cfg(feature = "heap-profile")]
+    let profiler = dhat::Profiler::new_heap();
     let mut settings = waggle::config::Settings::ephemeral(&data);
     settings.database = format!("surrealkv://{}?sync=never", data.join("db").display());
     let started = std::time::Instant::now();
     let running = waggle::server::start(settings).await?;
     common::wait_for_startup(&running).await;
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
     let s = running.state.stats.stats();
     println!(
         "started in {:.1} s; statistics index: {:?} records, {} MiB by its own count ({}); RSS {} MiB",
@@ -135,6 +138,8 @@ async fn heap(data: std::path::PathBuf) -> anyhow::Result<()> {
         s.loaded_from,
         common::memory().0
     );
+    #[cfg(feature = "heap-profile")]
+    drop(profiler);
     running.stop().await?;
     Ok(())
 }
