@@ -252,8 +252,8 @@ impl StatsIndex {
     /// The snapshot, if it exists and can be trusted ([`super::snapshot`]); else why not.
     async fn read_snapshot(&self) -> std::result::Result<(snapshot::Header, IndexData), String> {
         let Some(path) = self.snapshot.clone() else { return Err("no snapshot kept".into()) };
-        let decoded = tokio::task::spawn_blocking(move || match std::fs::read(&path) {
-            Ok(bytes) => snapshot::decode(&bytes),
+        let decoded = tokio::task::spawn_blocking(move || match std::fs::File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f))) {
+            Ok((len, file)) => snapshot::read(std::io::BufReader::with_capacity(1 << 20, file), len as usize),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("no snapshot".into()),
             Err(e) => Err(format!("unreadable: {e}")),
         })

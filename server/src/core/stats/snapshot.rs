@@ -204,19 +204,28 @@ pub fn encode(d: &IndexData, header: &Header) -> Vec<u8> {
 
 // ---- reading ----
 
-struct R<'a> {
-    b: &'a [u8],
-    at: usize,
+/// A snapshot read as a stream (never whole in memory: at a million records the file is a
+/// quarter of a gigabyte), its CRC-32 computed on the way and compared at the end.
+struct R<S> {
+    src: S,
+    /// Bytes left before the checksum (the file's last four).
+    left: usize,
+    crc: crc32fast::Hasher,
+    buf: Vec<u8>,
 }
 
 type Res<T> = std::result::Result<T, String>;
 
-impl<'a> R<'a> {
-    fn take(&mut self, n: usize) -> Res<&'a [u8]> {
-        let end = self.at.checked_add(n).filter(|e| *e <= self.b.len()).ok_or("truncated")?;
-        let s = &self.b[self.at..end];
-        self.at = end;
-        Ok(s)
+impl<S: std::io::Read> R<S> {
+    fn take(&mut self, n: usize) -> Res<&[u8]> {
+        if n > self.left {
+            return Err("truncated".into());
+        }
+        self.buf.resize(n, 0);
+        self.src.read_exact(&mut self.buf).map_err(|e| format!("unreadable: {e}"))?;
+        self.crc.update(&self.buf);
+        self.left -= n;
+        Ok(&self.buf)
     }
     fn u8(&mut self) -> Res<u8> {
         Ok(self.take(1)?[0])
@@ -230,43 +239,75 @@ impl<'a> R<'a> {
     /// A count, bounded by what is left in the file (each item is at least `min` bytes).
     fn len(&mut self, min: usize) -> Res<usize> {
         let n = self.u32()? as usize;
-        if n.saturating_mul(min.max(1)) > self.b.len() - self.at { Err("a count larger than the file".into()) } else { Ok(n) }
+        if n.saturating_mul(min.max(1)) > self.left { Err("a count larger than the file".into()) } else { Ok(n) }
     }
-    fn str(&mut self) -> Res<&'a str> {
+    fn str(&mut self) -> Res<&str> {
         let n = self.len(1)?;
         std::str::from_utf8(self.take(n)?).map_err(|_| "invalid UTF-8".into())
     }
-    fn opt_str(&mut self) -> Res<Option<&'a str>> {
+    fn opt_str(&mut self) -> Res<Option<&str>> {
         let n = self.u32()?;
         if n == u32::MAX {
             return Ok(None);
         }
         std::str::from_utf8(self.take(n as usize)?).map(Some).map_err(|_| "invalid UTF-8".into())
     }
+    /// `n` fixed-width little-endian values of `W` bytes each.
+    fn array<T, const W: usize>(&mut self, from: fn([u8; W]) -> T) -> Res<Vec<T>> {
+        let n = self.len(W)?;
+        Ok(self.take(n * W)?.chunks_exact(W).map(|c| from(c.try_into().unwrap_or([0; W]))).collect())
+    }
     fn u32s(&mut self) -> Res<Vec<u32>> {
-        let n = self.len(4)?;
-        Ok(self.take(n * 4)?.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        self.array(u32::from_le_bytes)
     }
     fn u64s(&mut self) -> Res<Vec<u64>> {
-        let n = self.len(8)?;
-        Ok(self.take(n * 8)?.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
+        self.array(u64::from_le_bytes)
     }
     fn u128s(&mut self) -> Res<Vec<u128>> {
-        let n = self.len(16)?;
-        Ok(self.take(n * 16)?.chunks_exact(16).map(|c| u128::from_le_bytes(c.try_into().unwrap_or([0; 16]))).collect())
+        self.array(u128::from_le_bytes)
+    }
+    /// Whether the file is intact: the rest read, and the CRC-32 of all of it compared with the
+    /// one it ends with.
+    fn intact(mut self) -> Res<bool> {
+        while self.left > 0 {
+            let n = self.left.min(1 << 20);
+            self.take(n)?;
+        }
+        let mut crc = [0; 4];
+        self.src.read_exact(&mut crc).map_err(|e| format!("unreadable: {e}"))?;
+        Ok(self.crc.finalize() == u32::from_le_bytes(crc))
     }
 }
 
-/// Read a snapshot: its header and the index it holds, or why it cannot be used.
+/// Read a snapshot held in memory (see [`read`]).
 pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
-    if bytes.len() < MAGIC.len() + 8 || &bytes[..MAGIC.len()] != MAGIC {
+    read(bytes, bytes.len())
+}
+
+/// Read a snapshot of `len` bytes from `src`: its header and the index it holds, or why it
+/// cannot be used. A file whose checksum does not match is refused as such, whatever else was
+/// wrong with it.
+pub fn read(src: impl std::io::Read, len: usize) -> Res<(Header, IndexData)> {
+    if len < MAGIC.len() + 8 {
         return Err("not a statistics index snapshot".into());
     }
-    let (body, crc) = bytes.split_at(bytes.len() - 4);
-    if crc32fast::hash(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+    let mut r = R { src, left: len - 4, crc: crc32fast::Hasher::new(), buf: Vec::new() };
+    if r.take(MAGIC.len())? != MAGIC {
+        return Err("not a statistics index snapshot".into());
+    }
+    let read = read_body(&mut r);
+    let trailing = r.left;
+    if !r.intact()? {
         return Err("checksum mismatch (torn or corrupted file)".into());
     }
-    let mut r = R { b: body, at: MAGIC.len() };
+    let read = read?;
+    if trailing != 0 {
+        return Err("trailing bytes".into());
+    }
+    Ok(read)
+}
+
+fn read_body(r: &mut R<impl std::io::Read>) -> Res<(Header, IndexData)> {
     let format = r.u32()?;
     if format != FORMAT {
         return Err(format!("format {format}, this binary reads {FORMAT}"));
@@ -319,12 +360,10 @@ pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
                 let col = match (r.u8()?, kind) {
                     (0, ColKind::Code) => Column::Code(r.u32s()?),
                     (1, ColKind::Num) => {
-                        let n = r.len(8)?;
-                        Column::Num(r.take(n * 8)?.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
+                        Column::Num(r.array(f64::from_le_bytes)?)
                     }
                     (2, ColKind::Date) => {
-                        let n = r.len(8)?;
-                        Column::Date(r.take(n * 8)?.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
+                        Column::Date(r.array(i64::from_le_bytes)?)
                     }
                     (3, ColKind::Bool) => {
                         let n = r.len(1)?;
@@ -373,9 +412,6 @@ pub fn decode(bytes: &[u8]) -> Res<(Header, IndexData)> {
         }
         data.tables.insert(*e, table);
         data.loaded.insert(*e);
-    }
-    if r.at != body.len() {
-        return Err("trailing bytes".into());
     }
     Ok((header, data))
 }
