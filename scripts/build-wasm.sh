@@ -3,7 +3,7 @@
 #
 #   cargo (wasm-release; .cargo/config.toml adds `--cfg waggle_split` and relocations)
 #   -> wasm-split-cli: the code only the `#[lazy]` functions of app/src/ui/split.rs reach goes
-#      into modules of its own (administration, dashboards), fetched when first opened
+#      into modules of its own (administration, dashboards, case, task, job), fetched when first opened
 #   -> wasm-bindgen (keeping the exports the split modules link against)
 #   -> wasm-opt -Oz on every module (npm binaryen; Debian's breaks wasm-bindgen output)
 #   -> $TRUNK_STAGING_DIR/pkg-<hash of the output>/ and the loader script in index.html
