@@ -155,6 +155,8 @@ impl CodeLists {
     }
 
     pub fn push(&mut self, list: &[u32]) {
+        let n = self.ids.len() + 1;
+        super::reserve_for(&mut self.ids, n);
         self.ids.push(0);
         self.set(self.ids.len() - 1, list);
     }
@@ -255,11 +257,16 @@ impl Column {
     }
 
     fn push_absent(&mut self) {
+        fn push<T>(v: &mut Vec<T>, x: T) {
+            let n = v.len() + 1;
+            super::reserve_for(v, n);
+            v.push(x);
+        }
         match self {
-            Column::Code(v) => v.push(0),
-            Column::Num(v) => v.push(f64::NAN),
-            Column::Date(v) => v.push(i64::MIN),
-            Column::Bool(v) => v.push(0),
+            Column::Code(v) => push(v, 0),
+            Column::Num(v) => push(v, f64::NAN),
+            Column::Date(v) => push(v, i64::MIN),
+            Column::Bool(v) => push(v, 0),
             Column::Codes(v) => v.push(&[]),
         }
     }
@@ -604,6 +611,39 @@ impl TableIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A partition loaded with vectors of exactly its length (as from a snapshot) does not
+    /// double them for its next record.
+    #[test]
+    fn a_new_record_grows_a_loaded_partition_by_an_eighth() {
+        let spec = TableSpec::for_entity(Entity::Alert);
+        let mut part = Partition::new(&spec);
+        let n = 100_000;
+        for i in 0..n {
+            part.allocate(&format!("k{i}"));
+        }
+        for c in &mut part.cols {
+            match c {
+                Column::Code(v) => v.shrink_to_fit(),
+                Column::Num(v) => v.shrink_to_fit(),
+                Column::Date(v) => v.shrink_to_fit(),
+                Column::Bool(v) => v.shrink_to_fit(),
+                Column::Codes(v) => v.ids.shrink_to_fit(),
+            }
+        }
+        part.allocate("one more");
+        let most = n + 1 + (n + 1) / 8 + 1024;
+        for c in &part.cols {
+            let cap = match c {
+                Column::Code(v) => v.capacity(),
+                Column::Num(v) => v.capacity(),
+                Column::Date(v) => v.capacity(),
+                Column::Bool(v) => v.capacity(),
+                Column::Codes(v) => v.ids.capacity(),
+            };
+            assert!(cap > n && cap <= most, "capacity {cap} for {} records", n + 1);
+        }
+    }
 
     #[test]
     fn code_lists_are_held_once_and_dropped_when_unused() {

@@ -74,6 +74,8 @@ impl Keys {
     }
 
     pub fn push(&mut self, key: Option<&str>) {
+        let n = self.ids.len() + 1;
+        super::reserve_for(&mut self.ids, n);
         self.ids.push(FREE);
         if let Some(k) = key {
             self.set(self.ids.len() as u32 - 1, k);

@@ -34,6 +34,16 @@ use crate::core::state::AppState;
 use crate::core::store::{OrgStore, record_key};
 use crate::vars;
 
+/// Room in a per-slot vector for `n` values. It grows by an eighth, not double: an index
+/// loaded from its snapshot holds vectors of exactly their length, and a first new record
+/// doubling every alert column would cost ~100 MiB never used at a million alerts
+/// (docs/benchmarks.md, "Memory"). Amortised, a value is copied ~8 times as a vector grows.
+fn reserve_for<T>(v: &mut Vec<T>, n: usize) {
+    if v.capacity() < n {
+        v.reserve_exact(n - v.len() + n / 8 + 1024);
+    }
+}
+
 /// Who may compute statistics over an entity. Tenant data is for members of the organisation;
 /// platform administrators (the `admin` organisation) hold none; audit is for organisation
 /// administrators.

@@ -134,9 +134,11 @@ impl ValueIndex {
         let ValueIndex { heads, hasher, next, slot_key, .. } = self;
         let s = slot as usize;
         if slot_key.len() <= s {
+            super::reserve_for(slot_key, s + 1);
             slot_key.resize(s + 1, 0);
         }
         if next.len() <= s {
+            super::reserve_for(next, s + 1);
             next.resize(s + 1, END);
         }
         slot_key[s] = key;
@@ -253,6 +255,7 @@ impl AlertKeys {
     pub fn remember(&mut self, slot: u32, doc: &Value) {
         let s = slot as usize;
         if self.slot_key.len() <= s {
+            super::reserve_for(&mut self.slot_key, s + 1);
             self.slot_key.resize(s + 1, 0);
         }
         let field = |name| at_path(doc, name).and_then(Value::as_str);
