@@ -220,7 +220,8 @@ impl StatsIndex {
     pub async fn write_snapshot(self: &Arc<Self>) -> Result<usize> {
         let Some(path) = self.snapshot.clone() else { return Ok(0) };
         let token = crate::core::store::new_id();
-        let (bytes, applied) = {
+        let tmp = path.with_extension("tmp");
+        let (file, size, applied) = {
             let mut feed = self.feed.lock().await;
             let complete = self.catch_up_with(&mut feed).await?;
             let Since::Version(mut since) = feed.since else { return Ok(0) };
@@ -231,14 +232,21 @@ impl StatsIndex {
             }
             let applied = self.applied.load(Ordering::Relaxed);
             let header = snapshot::Header { since, written_ms: now_millis(), token: token.clone() };
-            let this = self.clone();
-            let bytes = tokio::task::spawn_blocking(move || snapshot::encode(&this.read(), &header))
-                .await
-                .map_err(|e| Error::Internal(anyhow::anyhow!("encoding the snapshot: {e}")))?;
-            (bytes, applied)
+            // Streamed to a temporary file under the index's read lock (to the page cache: a
+            // quarter of a gigabyte at a million records is not held in memory as well)...
+            let (this, tmp) = (self.clone(), tmp.clone());
+            let (file, size) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+                let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+                let (file, size) = snapshot::write(&this.read(), &header, file)?;
+                Ok((file.into_inner().map_err(std::io::IntoInnerError::into_error)?, size))
+            })
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("writing the snapshot: {e}")))?
+            .map_err(|e| Error::Internal(anyhow::Error::new(e).context("writing the snapshot")))?;
+            (file, size, applied)
         };
-        let size = bytes.len();
-        tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
+        // ...then made durable and put in place, the locks released.
+        tokio::task::spawn_blocking(move || put_in_place(file, &tmp, &path))
             .await
             .map_err(|e| Error::Internal(anyhow::anyhow!("writing the snapshot: {e}")))?
             .map_err(|e| Error::Internal(anyhow::Error::new(e).context("writing the snapshot")))?;
@@ -476,15 +484,12 @@ fn apply(d: &mut IndexData, change: &Value) {
     }
 }
 
-/// Write `bytes` to `path` so that a crash leaves the old file or the new one, whole.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
+/// Make a written temporary file durable and rename it to `path`, so that a crash leaves the
+/// old file or the new one, whole.
+fn put_in_place(file: std::fs::File, tmp: &std::path::Path, path: &std::path::Path) -> std::io::Result<()> {
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(tmp, path)?;
     if let Some(dir) = path.parent() {
         std::fs::File::open(dir)?.sync_all()?;
     }

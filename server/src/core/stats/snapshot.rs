@@ -67,24 +67,41 @@ pub fn fingerprint() -> String {
 
 // ---- writing ----
 
-struct W(Vec<u8>);
+/// A snapshot written as a stream (never whole in memory), its CRC-32 computed on the way. The
+/// first write error is kept and returned at the end.
+struct W<O> {
+    out: O,
+    crc: crc32fast::Hasher,
+    size: usize,
+    err: Option<std::io::Error>,
+    scratch: Vec<u8>,
+}
 
-impl W {
+impl<O: std::io::Write> W<O> {
+    fn bytes(&mut self, b: &[u8]) {
+        if self.err.is_none() {
+            self.crc.update(b);
+            self.size += b.len();
+            if let Err(e) = self.out.write_all(b) {
+                self.err = Some(e);
+            }
+        }
+    }
     fn u8(&mut self, v: u8) {
-        self.0.push(v);
+        self.bytes(&[v]);
     }
     fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.bytes(&v.to_le_bytes());
     }
     fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
+        self.bytes(&v.to_le_bytes());
     }
     fn len(&mut self, n: usize) {
         self.u32(u32::try_from(n).unwrap_or(u32::MAX));
     }
     fn str(&mut self, s: &str) {
         self.len(s.len());
-        self.0.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
     }
     fn opt_str(&mut self, s: Option<&str>) {
         match s {
@@ -92,33 +109,39 @@ impl W {
             None => self.u32(u32::MAX),
         }
     }
-    fn u32s(&mut self, v: &[u32]) {
+    /// A count, then fixed-width little-endian values, a few thousand at a time.
+    fn array<T: Copy, const N: usize>(&mut self, v: &[T], to: fn(T) -> [u8; N]) {
         self.len(v.len());
-        self.0.reserve(v.len() * 4);
-        for x in v {
-            self.0.extend_from_slice(&x.to_le_bytes());
+        let mut scratch = std::mem::take(&mut self.scratch);
+        for chunk in v.chunks(4096) {
+            scratch.clear();
+            for x in chunk {
+                scratch.extend_from_slice(&to(*x));
+            }
+            self.bytes(&scratch);
         }
+        self.scratch = scratch;
+    }
+    fn u32s(&mut self, v: &[u32]) {
+        self.array(v, u32::to_le_bytes);
     }
     fn u64s(&mut self, v: &[u64]) {
-        self.len(v.len());
-        self.0.reserve(v.len() * 8);
-        for x in v {
-            self.0.extend_from_slice(&x.to_le_bytes());
-        }
+        self.array(v, u64::to_le_bytes);
     }
     fn u128s(&mut self, v: &[u128]) {
-        self.len(v.len());
-        self.0.reserve(v.len() * 16);
-        for x in v {
-            self.0.extend_from_slice(&x.to_le_bytes());
-        }
+        self.array(v, u128::to_le_bytes);
     }
 }
 
-/// The whole file: header, tables, CRC-32.
+/// The whole file in memory (see [`write`]).
 pub fn encode(d: &IndexData, header: &Header) -> Vec<u8> {
-    let mut w = W(Vec::with_capacity(1 << 20));
-    w.0.extend_from_slice(MAGIC);
+    write(d, header, Vec::with_capacity(1 << 20)).map(|(v, _)| v).unwrap_or_default()
+}
+
+/// Write the whole file to `out`: header, tables, CRC-32. Returns `out` and the bytes written.
+pub fn write<O: std::io::Write>(d: &IndexData, header: &Header, out: O) -> std::io::Result<(O, usize)> {
+    let mut w = W { out, crc: crc32fast::Hasher::new(), size: 0, err: None, scratch: Vec::new() };
+    w.bytes(MAGIC);
     w.u32(FORMAT);
     w.str(&fingerprint());
     w.u64(header.since);
@@ -152,22 +175,16 @@ pub fn encode(d: &IndexData, header: &Header) -> Vec<u8> {
                     }
                     Column::Num(v) => {
                         w.u8(1);
-                        w.len(v.len());
-                        for x in v {
-                            w.0.extend_from_slice(&x.to_le_bytes());
-                        }
+                        w.array(v, f64::to_le_bytes);
                     }
                     Column::Date(v) => {
                         w.u8(2);
-                        w.len(v.len());
-                        for x in v {
-                            w.0.extend_from_slice(&x.to_le_bytes());
-                        }
+                        w.array(v, i64::to_le_bytes);
                     }
                     Column::Bool(v) => {
                         w.u8(3);
                         w.len(v.len());
-                        w.0.extend_from_slice(v);
+                        w.bytes(v);
                     }
                     Column::Codes(v) => {
                         w.u8(4);
@@ -197,9 +214,12 @@ pub fn encode(d: &IndexData, header: &Header) -> Vec<u8> {
             }
         }
     }
-    let crc = crc32fast::hash(&w.0);
+    let crc = w.crc.clone().finalize();
     w.u32(crc);
-    w.0
+    match w.err {
+        Some(e) => Err(e),
+        None => Ok((w.out, w.size)),
+    }
 }
 
 // ---- reading ----
