@@ -14,6 +14,7 @@ use super::settings::SecretBox;
 use crate::core::analysis::queue::{Budget, Lane, Queue};
 use crate::core::error::{Error, Result};
 use crate::core::state::{AppState, Service};
+use crate::core::store::Store;
 use crate::vars;
 
 /// Definitions by id, and what could not be read.
@@ -161,7 +162,7 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
     remove_leftover_job_dirs(state, shared).await;
     let catalog = engine.rescan(state).await;
     tracing::info!(definitions = catalog.definitions.len(), refused = catalog.errors.len(), "analyzer definitions read");
-    let longest = load_budgets(state).await?;
+    let longest = load_budgets(&state.store, &state.service::<Engine>()).await?;
     // The starts counted here are not counted again when the change feed, replayed from before
     // this start, brings them to `follow_other_budgets`.
     let mut counted = HashMap::new();
@@ -199,9 +200,8 @@ pub async fn start(state: &AppState, shutdown: tokio_util::sync::CancellationTok
 }
 
 /// Give every analyzer its budget from the database; the longest window.
-async fn load_budgets(state: &AppState) -> Result<Option<Duration>> {
-    let engine = state.service::<Engine>();
-    let mut r = state.store.query("SELECT id, org, rate, rateUnit FROM analyzer", vars! {}).await?;
+async fn load_budgets(store: &Store, engine: &Engine) -> Result<Option<Duration>> {
+    let mut r = store.query("SELECT id, org, rate, rateUnit FROM analyzer", vars! {}).await?;
     let analyzers: Vec<super::analyzer::Limits> = r.rows(0)?;
     for a in &analyzers {
         engine.queue.set_budget(&lane(&a.org, &a.id), budget(a.rate, a.rate_unit));
@@ -216,12 +216,16 @@ const LONGEST_WINDOW_MS: i64 = 31 * 86_400_000;
 /// change feed (within a poll of the commit), the budgets the others set and the jobs they
 /// start, and counts those starts in its own queue. Two processes starting the last run of a
 /// budget in the same poll may both start it: one run over, at most, per process.
+///
+/// The watchers hold the store and the engine, not the state: the statistics index holds its
+/// watchers, and a state held by one of them would never be dropped (nor the database closed
+/// at a clean stop).
 fn follow_other_budgets(state: &AppState, counted: HashMap<String, i64>) {
-    let st = state.clone();
+    let (store, engine) = (state.store.clone(), state.service::<Engine>());
     state.stats.watch("analyzer", move |_| {
-        let st = st.clone();
+        let (store, engine) = (store.clone(), engine.clone());
         tokio::spawn(async move {
-            if let Err(e) = load_budgets(&st).await {
+            if let Err(e) = load_budgets(&store, &engine).await {
                 tracing::warn!(error = ?e, "analysis: reading the analyzers' budgets failed");
             }
         });
