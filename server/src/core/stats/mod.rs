@@ -44,6 +44,14 @@ fn reserve_for<T>(v: &mut Vec<T>, n: usize) {
     }
 }
 
+/// `v` made at least `n` long, the new places `fill`, growing as [`reserve_for`] does.
+fn extend_to<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
+    if v.len() < n {
+        reserve_for(v, n);
+        v.resize(n, fill);
+    }
+}
+
 /// Who may compute statistics over an entity. Tenant data is for members of the organisation;
 /// platform administrators (the `admin` organisation) hold none; audit is for organisation
 /// administrators.

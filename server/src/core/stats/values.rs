@@ -133,14 +133,8 @@ impl ValueIndex {
     fn link(&mut self, slot: u32, key: u128) {
         let ValueIndex { heads, hasher, next, slot_key, .. } = self;
         let s = slot as usize;
-        if slot_key.len() <= s {
-            super::reserve_for(slot_key, s + 1);
-            slot_key.resize(s + 1, 0);
-        }
-        if next.len() <= s {
-            super::reserve_for(next, s + 1);
-            next.resize(s + 1, END);
-        }
+        super::extend_to(slot_key, s + 1, 0);
+        super::extend_to(next, s + 1, END);
         slot_key[s] = key;
         let hash = hasher.hash_one(key);
         match heads.find_mut(hash, |&h| slot_key[h as usize] == key) {
@@ -254,10 +248,7 @@ impl AlertKeys {
     /// Put a slot in, from its record.
     pub fn remember(&mut self, slot: u32, doc: &Value) {
         let s = slot as usize;
-        if self.slot_key.len() <= s {
-            super::reserve_for(&mut self.slot_key, s + 1);
-            self.slot_key.resize(s + 1, 0);
-        }
+        super::extend_to(&mut self.slot_key, s + 1, 0);
         let field = |name| at_path(doc, name).and_then(Value::as_str);
         if let (Some(kind), Some(source), Some(source_ref)) = (field("type"), field("source"), field("sourceRef")) {
             let key = alert_key(kind, source, source_ref);
